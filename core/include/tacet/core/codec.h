@@ -1,0 +1,30 @@
+// The canonical encoding of payloads and events (core/FORMAT.md).
+// Encoding is deterministic: the same value always gives the same bytes, and
+// decoding accepts only bytes that re-encode to themselves (no trailing data).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tacet/core/event.h"
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+inline constexpr uint8_t kEventFormatVersion = 1;
+
+std::string EncodePayload(const Payload& payload);
+Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes);
+
+// The canonical body: everything but prev_hash and hash.
+std::string EncodeEventBody(const Event& e);
+// hash = SHA-256(prev_hash || body)
+Hash256 ChainHash(const Hash256& prev_hash, std::string_view body);
+// Stored value: body || prev_hash || hash.
+std::string EncodeStoredEvent(const Event& e, std::string_view body);
+// Decodes a stored value; does not check the hash (see VerifyStoredEvent).
+Result<Event> DecodeStoredEvent(std::string_view stored);
+// Decodes and checks the event's own hash. Returns the event.
+Result<Event> DecodeAndCheckEvent(std::string_view stored);
+
+}  // namespace tacet

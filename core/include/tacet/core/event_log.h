@@ -1,0 +1,150 @@
+// EventLog: the append-only, hash-chained event log on RocksDB, plus the
+// column families of the projections that fold it.
+//
+// Layout (core/FORMAT.md): column family "events" maps big-endian seq to the
+// stored event; "subjects" maps (subject, seq) to nothing, the per-subject
+// index; "meta" holds the head (seq, hash, time). Projection families are
+// named by the caller and opened with the log.
+//
+// An AppendBatch collects events and projection writes and is committed as
+// one RocksDB WriteBatch: no reader ever sees an event without its projection
+// updates or the reverse. No API updates or deletes an event.
+//
+// Thread-safety: reads are thread-safe. One batch may be open at a time per
+// log; a commit fails if another commit moved the head meanwhile. After a
+// failed commit the log refuses every later write (sticky error) until it is
+// reopened.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tacet/core/clock.h"
+#include "tacet/core/event.h"
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+struct EventLogOptions {
+  bool create_if_missing = false;  // create an empty ledger when `dir` holds none
+  bool read_only = false;          // open without the write lock; no batches
+  bool sync = true;                // fsync the WAL before a commit returns
+  // Extra column families for projections, opened (and created) with the log.
+  std::vector<std::string> projection_families;
+  // How many events at the head are re-hashed and chained on open.
+  uint64_t tail_check = 64;
+};
+
+struct Head {
+  uint64_t seq = 0;  // 0: empty log
+  Hash256 hash{};    // all zero for the empty log
+  TimeMs recorded_at = 0;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t events = 0;       // events checked
+  Head head;                 // as stored in meta
+  uint64_t first_bad_seq = 0;  // when !ok; 0 if the fault is in meta
+  std::string problem;       // when !ok
+};
+
+class EventLog;
+
+class AppendBatch {
+ public:
+  ~AppendBatch();
+  AppendBatch(AppendBatch&&) noexcept;
+  AppendBatch& operator=(AppendBatch&&) = delete;
+
+  // Appends an event with the next seq; returns it with its hash. The
+  // reference is valid until the next Add.
+  const Event& Add(const Payload& payload);
+  // Reads a projection value: this batch's own writes first, then the store.
+  Result<std::optional<std::string>> Get(int family, std::string_view key);
+  // Loads `keys` from the store into the read cache with one MultiGet, so the
+  // following Get calls cost no lookups.
+  Status Prefetch(int family, const std::vector<std::string>& keys);
+  void Put(int family, std::string_view key, std::string_view value);
+
+  uint64_t first_seq() const { return base_.seq + 1; }
+  uint64_t last_seq() const { return head_.seq; }
+  size_t size() const { return static_cast<size_t>(head_.seq - base_.seq); }
+  TimeMs recorded_at() const { return recorded_at_; }
+
+ private:
+  friend class EventLog;
+  struct Impl;
+  AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at);
+
+  EventLog* log_;
+  Actor actor_;
+  Head base_;
+  Head head_;
+  TimeMs recorded_at_;
+  Event last_;
+  std::unique_ptr<Impl> impl_;
+  std::vector<std::unordered_map<std::string, std::optional<std::string>>> cache_;
+};
+
+class EventLog {
+ public:
+  // Opens the ledger in `dir`. Checks the tail of the chain against the head
+  // stored in meta; a mismatch is reported as Corruption naming the seq.
+  static Result<std::unique_ptr<EventLog>> Open(const std::string& dir, EventLogOptions options,
+                                                const Clock* clock);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Starts a batch on top of the current head. The batch's events all carry
+  // the same recorded_at: the clock's time, or the head's when the clock went
+  // backwards, so time never decreases along the chain.
+  Result<AppendBatch> NewBatch(const Actor& actor);
+  // Commits atomically and durably (per options.sync).
+  Status Commit(AppendBatch&& batch);
+
+  Head head() const;
+  int FamilyIndex(std::string_view name) const;  // -1 when unknown
+
+  Result<Event> Read(uint64_t seq) const;
+  // Calls fn for seq in [from, to] in order; stops early when fn returns false.
+  Status Scan(uint64_t from, uint64_t to, const std::function<bool(const Event&)>& fn) const;
+  // The seqs of the events about `subject`, oldest first.
+  Result<std::vector<uint64_t>> SeqsFor(std::string_view subject) const;
+
+  Result<std::optional<std::string>> Get(int family, std::string_view key) const;
+  Status MultiGet(int family, const std::vector<std::string>& keys,
+                  std::vector<std::optional<std::string>>* values) const;
+  // Calls fn(key, value) for keys starting with prefix, in key order.
+  Status ScanFamily(int family, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // Walks the whole chain: dense seqs, each hash, each link, and the head.
+  VerifyReport Verify() const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  friend class AppendBatch;
+  struct Impl;
+  EventLog(std::string dir, EventLogOptions options, const Clock* clock);
+  Status CheckTail();
+
+  std::string dir_;
+  EventLogOptions options_;
+  const Clock* clock_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Big-endian encoding of a sequence number: keys sort by seq.
+std::string SeqKey(uint64_t seq);
+uint64_t DecodeSeqKey(std::string_view key);
+
+}  // namespace tacet

@@ -1,0 +1,42 @@
+// SHA-256, the hash of the event chain and of every file the ledger records.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+using Hash256 = std::array<uint8_t, 32>;
+
+Hash256 Sha256(std::string_view data);
+// SHA-256 of the concatenation a || b, without copying.
+Hash256 Sha256(std::string_view a, std::string_view b);
+
+// Incremental SHA-256, for files. Not thread-safe.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  Hash256 Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string ToHex(const Hash256& h);
+std::string ToHex(std::string_view bytes);
+Result<Hash256> HashFromHex(std::string_view hex);
+inline std::string_view AsBytes(const Hash256& h) {
+  return {reinterpret_cast<const char*>(h.data()), h.size()};
+}
+
+}  // namespace tacet

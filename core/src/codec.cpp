@@ -1,0 +1,168 @@
+// The one file that includes cereal. Format: core/FORMAT.md.
+#include "tacet/core/codec.h"
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/common.hpp>
+#include <cereal/types/string.hpp>
+
+#include <istream>
+#include <ostream>
+#include <streambuf>
+
+namespace tacet {
+namespace {
+
+// An output streambuf appending to a std::string, without ostringstream's copies.
+class StringSink final : public std::streambuf {
+ public:
+  explicit StringSink(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    return c;
+  }
+
+ private:
+  std::string& out_;
+};
+
+// An input streambuf over a string_view.
+class ViewSource final : public std::streambuf {
+ public:
+  explicit ViewSource(std::string_view v) {
+    char* p = const_cast<char*>(v.data());
+    setg(p, p, p + v.size());
+  }
+  size_t remaining() const { return static_cast<size_t>(egptr() - gptr()); }
+};
+
+template <class T>
+void EncodeInto(std::string& out, T& value) {
+  StringSink sink(out);
+  std::ostream os(&sink);
+  cereal::PortableBinaryOutputArchive ar(os);
+  ar(value);
+}
+
+template <class T>
+Status DecodeFrom(std::string_view bytes, T& value, const char* what) {
+  ViewSource src(bytes);
+  std::istream is(&src);
+  try {
+    cereal::PortableBinaryInputArchive ar(is);
+    ar(value);
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string(what) + " does not decode: " + e.what());
+  }
+  if (src.remaining() != 0)
+    return Status::Corruption(std::string(what) + " has " + std::to_string(src.remaining()) +
+                              " trailing bytes");
+  return Status::Ok();
+}
+
+// The envelope fields in canonical order.
+struct Body {
+  uint8_t format = kEventFormatVersion;
+  uint64_t seq = 0;
+  int64_t recorded_at = 0;
+  Actor actor;
+  uint16_t type = 0;
+  uint16_t version = 0;
+  std::string payload;
+
+  template <class A>
+  void serialize(A& a) {
+    a(format, seq, recorded_at, actor, type, version, payload);
+  }
+};
+
+template <class T>
+Result<Payload> DecodeAs(uint16_t version, std::string_view bytes) {
+  if (version != T::kVersion)
+    return Status::Corruption(std::string("unsupported version ") + std::to_string(version) +
+                              " of payload " + PayloadTypeName(T::kType));
+  T value;
+  TACET_RETURN_IF_ERROR(DecodeFrom(bytes, value, PayloadTypeName(T::kType)));
+  return Payload(std::move(value));
+}
+
+}  // namespace
+
+std::string EncodePayload(const Payload& payload) {
+  std::string out;
+  out.reserve(96);
+  std::visit([&](const auto& p) { EncodeInto(out, const_cast<std::decay_t<decltype(p)>&>(p)); },
+             payload);
+  return out;
+}
+
+Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes) {
+  switch (type) {
+    case PayloadType::kExportSessionOpened: return DecodeAs<ExportSessionOpened>(version, bytes);
+    case PayloadType::kSessionNumber: return DecodeAs<SessionNumber>(version, bytes);
+    case PayloadType::kReturnImported: return DecodeAs<ReturnImported>(version, bytes);
+    case PayloadType::kRegistryResult: return DecodeAs<RegistryResult>(version, bytes);
+  }
+  return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
+}
+
+std::string EncodeEventBody(const Event& e) {
+  Body b;
+  b.seq = e.seq;
+  b.recorded_at = e.recorded_at;
+  b.actor = e.actor;
+  b.type = static_cast<uint16_t>(e.type);
+  b.version = e.version;
+  b.payload = e.payload;
+  std::string out;
+  out.reserve(e.payload.size() + 96);
+  EncodeInto(out, b);
+  return out;
+}
+
+Hash256 ChainHash(const Hash256& prev_hash, std::string_view body) {
+  return Sha256(AsBytes(prev_hash), body);
+}
+
+std::string EncodeStoredEvent(const Event& e, std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 64);
+  out.append(body);
+  out.append(AsBytes(e.prev_hash));
+  out.append(AsBytes(e.hash));
+  return out;
+}
+
+Result<Event> DecodeStoredEvent(std::string_view stored) {
+  if (stored.size() < 64 + 1) return Status::Corruption("stored event is too short");
+  std::string_view body = stored.substr(0, stored.size() - 64);
+  Body b;
+  TACET_RETURN_IF_ERROR(DecodeFrom(body, b, "event body"));
+  if (b.format != kEventFormatVersion)
+    return Status::Corruption("unknown event format " + std::to_string(b.format));
+  Event e;
+  e.seq = b.seq;
+  e.recorded_at = b.recorded_at;
+  e.actor = std::move(b.actor);
+  e.type = static_cast<PayloadType>(b.type);
+  e.version = b.version;
+  e.payload = std::move(b.payload);
+  std::copy_n(stored.data() + body.size(), 32, reinterpret_cast<char*>(e.prev_hash.data()));
+  std::copy_n(stored.data() + body.size() + 32, 32, reinterpret_cast<char*>(e.hash.data()));
+  return e;
+}
+
+Result<Event> DecodeAndCheckEvent(std::string_view stored) {
+  TACET_ASSIGN_OR_RETURN(Event e, DecodeStoredEvent(stored));
+  if (ChainHash(e.prev_hash, stored.substr(0, stored.size() - 64)) != e.hash)
+    return Status::Corruption("event hash does not match its content");
+  return e;
+}
+
+}  // namespace tacet

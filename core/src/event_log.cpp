@@ -1,0 +1,462 @@
+// The one file that includes RocksDB. Layout: core/FORMAT.md.
+#include "tacet/core/event_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "tacet/core/codec.h"
+
+namespace tacet {
+namespace {
+
+constexpr const char* kEventsFamily = "events";
+constexpr const char* kSubjectsFamily = "subjects";
+constexpr const char* kMetaFamily = "meta";
+constexpr const char* kHeadKey = "head";
+constexpr const char* kFormatKey = "format";
+constexpr const char* kFormatValue = "tacet-ledger-1";
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+void PutBe64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetBe64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+// meta "head": seq (be64) || hash (32) || recorded_at (be64)
+std::string EncodeHead(const Head& h) {
+  std::string out;
+  PutBe64(out, h.seq);
+  out.append(AsBytes(h.hash));
+  PutBe64(out, static_cast<uint64_t>(h.recorded_at));
+  return out;
+}
+Result<Head> DecodeHead(std::string_view s) {
+  if (s.size() != 48) return Status::Corruption("meta head record has " + std::to_string(s.size()) + " bytes, expected 48");
+  Head h;
+  h.seq = GetBe64(s);
+  std::copy_n(s.data() + 8, 32, reinterpret_cast<char*>(h.hash.data()));
+  h.recorded_at = static_cast<TimeMs>(GetBe64(s.substr(40)));
+  return h;
+}
+
+// subjects key: len (1 byte) || subject || be64 seq
+std::string SubjectPrefix(std::string_view subject) {
+  std::string k;
+  k.push_back(static_cast<char>(subject.size()));
+  k.append(subject);
+  return k;
+}
+
+}  // namespace
+
+std::string SeqKey(uint64_t seq) {
+  std::string k;
+  k.reserve(8);
+  PutBe64(k, seq);
+  return k;
+}
+uint64_t DecodeSeqKey(std::string_view key) { return key.size() == 8 ? GetBe64(key) : 0; }
+
+struct EventLog::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all open families, owned
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* subjects = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> projections;  // by FamilyIndex; null if absent
+  std::vector<std::string> projection_names;
+  mutable std::mutex mu;
+  Head head;
+  Status sticky;  // first failed commit; every later write returns it
+  bool batch_open = false;
+
+  ~Impl() {
+    if (db) {
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      db->Close().PermitUncheckedError();
+    }
+  }
+};
+
+struct AppendBatch::Impl {
+  rocksdb::WriteBatch wb;
+};
+
+EventLog::EventLog(std::string dir, EventLogOptions options, const Clock* clock)
+    : dir_(std::move(dir)), options_(std::move(options)), clock_(clock),
+      impl_(std::make_unique<Impl>()) {}
+
+EventLog::~EventLog() = default;
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLogOptions options,
+                                                 const Clock* clock) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!exists && (!options.create_if_missing || options.read_only))
+    return Status::NotFound("no ledger in '" + dir + "' (create one with 'tacet init')");
+  if (!exists) {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("cannot create '" + dir + "': " + ec.message());
+  }
+
+  std::unique_ptr<EventLog> log(new EventLog(dir, options, clock));
+  Impl& im = *log->impl_;
+
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.IncreaseParallelism(2);
+  db_opts.max_total_wal_size = 1ull << 30;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(256 << 20);
+  rocksdb::ColumnFamilyOptions cf_opts;
+  cf_opts.write_buffer_size = 256 << 20;
+  cf_opts.max_write_buffer_number = 4;
+  cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_opts.compression = rocksdb::kLZ4Compression;
+
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kEventsFamily,
+                                    kSubjectsFamily, kMetaFamily};
+  if (exists) {
+    std::vector<std::string> existing;
+    auto s = rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing);
+    if (!s.ok()) return FromRocks(s, "cannot list column families of '" + dir + "'");
+    for (auto& n : existing)
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  }
+  if (!options.read_only)
+    for (auto& n : options.projection_families)
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (auto& n : names) descs.emplace_back(n, cf_opts);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_opts, dir, descs, &im.handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_opts, dir, descs, &im.handles, &raw);
+  }
+  if (!s.ok()) {
+    std::string hint;
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+      hint = " (another tacet process is writing to this ledger)";
+    return FromRocks(s, "cannot open ledger '" + dir + "'" + hint);
+  }
+  im.db.reset(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == kEventsFamily) im.events = im.handles[i];
+    if (names[i] == kSubjectsFamily) im.subjects = im.handles[i];
+    if (names[i] == kMetaFamily) im.meta = im.handles[i];
+  }
+  for (auto& p : options.projection_families) {
+    im.projection_names.push_back(p);
+    auto it = std::find(names.begin(), names.end(), p);
+    im.projections.push_back(it == names.end() ? nullptr : im.handles[it - names.begin()]);
+  }
+
+  std::string value;
+  s = im.db->Get(rocksdb::ReadOptions(), im.meta, kFormatKey, &value);
+  if (s.IsNotFound()) {
+    if (options.read_only) return Status::Corruption("ledger '" + dir + "' has no format record");
+    rocksdb::WriteBatch wb;
+    wb.Put(im.meta, kFormatKey, kFormatValue).PermitUncheckedError();
+    wb.Put(im.meta, kHeadKey, EncodeHead(Head{})).PermitUncheckedError();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot initialise ledger"));
+  } else if (!s.ok()) {
+    return FromRocks(s, "cannot read ledger format");
+  } else if (value != kFormatValue) {
+    return Status::Corruption("'" + dir + "' holds ledger format '" + value + "', expected '" +
+                              kFormatValue + "'");
+  }
+  s = im.db->Get(rocksdb::ReadOptions(), im.meta, kHeadKey, &value);
+  if (!s.ok()) return FromRocks(s, "cannot read ledger head");
+  TACET_ASSIGN_OR_RETURN(im.head, DecodeHead(value));
+  TACET_RETURN_IF_ERROR(log->CheckTail());
+  return log;
+}
+
+Status EventLog::CheckTail() {
+  Impl& im = *impl_;
+  const Head& h = im.head;
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(rocksdb::ReadOptions(), im.events));
+  it->SeekToLast();
+  uint64_t last = it->Valid() ? DecodeSeqKey(it->key().ToStringView()) : 0;
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the last event"));
+  if (last != h.seq)
+    return Status::Corruption("ledger head says seq " + std::to_string(h.seq) +
+                              " but the last stored event is seq " + std::to_string(last));
+  if (h.seq == 0) return Status::Ok();
+  uint64_t from = h.seq > options_.tail_check ? h.seq - options_.tail_check + 1 : 1;
+  std::optional<Hash256> prev;
+  Hash256 last_hash{};
+  Status st = Scan(from, h.seq, [&](const Event& e) {
+    if (prev && e.prev_hash != *prev) {
+      st = Status::Corruption("seq " + std::to_string(e.seq) + ": prev_hash does not link");
+      return false;
+    }
+    prev = e.hash;
+    last_hash = e.hash;
+    return true;
+  });
+  TACET_RETURN_IF_ERROR(st.WithContext("checking the tail of '" + dir_ + "'"));
+  if (last_hash != h.hash)
+    return Status::Corruption("seq " + std::to_string(h.seq) +
+                              ": hash differs from the head recorded in meta");
+  return Status::Ok();
+}
+
+Head EventLog::head() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->head;
+}
+
+int EventLog::FamilyIndex(std::string_view name) const {
+  for (size_t i = 0; i < impl_->projection_names.size(); ++i)
+    if (impl_->projection_names[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+Result<AppendBatch> EventLog::NewBatch(const Actor& actor) {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->sticky.ok()) return impl_->sticky;
+  TimeMs now = std::max(clock_->NowMs(), impl_->head.recorded_at);
+  return AppendBatch(this, actor, impl_->head, now);
+}
+
+Status EventLog::Commit(AppendBatch&& batch) {
+  if (batch.log_ != this) return Status::Internal("batch belongs to another log");
+  Impl& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.mu);
+  if (!im.sticky.ok()) return im.sticky;
+  if (batch.size() == 0) return Status::Ok();
+  if (batch.base_.seq != im.head.seq || batch.base_.hash != im.head.hash)
+    return Status::FailedPrecondition("the ledger moved on while the batch was prepared (head " +
+                                      std::to_string(im.head.seq) + ", batch base " +
+                                      std::to_string(batch.base_.seq) + ")");
+  Head next = batch.head_;
+  next.recorded_at = batch.recorded_at_;
+  rocksdb::WriteBatch& wb = batch.impl_->wb;
+  wb.Put(im.meta, kHeadKey, EncodeHead(next)).PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  Status s = FromRocks(im.db->Write(wo, &wb), "cannot commit events " +
+                                                  std::to_string(batch.first_seq()) + ".." +
+                                                  std::to_string(batch.last_seq()));
+  if (!s.ok()) {
+    im.sticky = s.WithContext("ledger refuses writes until reopened");
+    return s;
+  }
+  im.head = next;
+  return Status::Ok();
+}
+
+Result<Event> EventLog::Read(uint64_t seq) const {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->events, SeqKey(seq), &value);
+  if (s.IsNotFound()) return Status::NotFound("no event with seq " + std::to_string(seq));
+  TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read seq " + std::to_string(seq)));
+  auto e = DecodeAndCheckEvent(value);
+  if (!e.ok()) return e.status().WithContext("seq " + std::to_string(seq));
+  return e;
+}
+
+Status EventLog::Scan(uint64_t from, uint64_t to,
+                      const std::function<bool(const Event&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  std::string upper = SeqKey(to + 1);
+  rocksdb::Slice upper_slice(upper);
+  if (to != UINT64_MAX) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->events));
+  uint64_t expect = from;
+  for (it->Seek(SeqKey(from)); it->Valid(); it->Next()) {
+    uint64_t seq = DecodeSeqKey(it->key().ToStringView());
+    if (seq != expect)
+      return Status::Corruption("seq " + std::to_string(expect) + " is missing (next stored is " +
+                                std::to_string(seq) + ")");
+    auto e = DecodeAndCheckEvent(it->value().ToStringView());
+    if (!e.ok()) return e.status().WithContext("seq " + std::to_string(seq));
+    if (e->seq != seq)
+      return Status::Corruption("seq " + std::to_string(seq) + ": stored under the wrong key (" +
+                                std::to_string(e->seq) + ")");
+    if (!fn(*e)) return Status::Ok();
+    ++expect;
+  }
+  return FromRocks(it->status(), "scanning events");
+}
+
+Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const {
+  std::string prefix = SubjectPrefix(subject);
+  std::vector<uint64_t> seqs;
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->subjects));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.size() == prefix.size() + 8) seqs.push_back(GetBe64(k.substr(prefix.size())));
+  }
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of " + std::string(subject)));
+  return seqs;
+}
+
+Result<std::optional<std::string>> EventLog::Get(int family, std::string_view key) const {
+  auto* h = impl_->projections.at(static_cast<size_t>(family));
+  if (h == nullptr) return std::optional<std::string>();
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  TACET_RETURN_IF_ERROR(FromRocks(s, "projection read"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
+                          std::vector<std::optional<std::string>>* values) const {
+  values->assign(keys.size(), std::nullopt);
+  auto* h = impl_->projections.at(static_cast<size_t>(family));
+  if (h == nullptr || keys.empty()) return Status::Ok();
+  constexpr size_t kChunk = 4096;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> out(kChunk);
+  std::vector<rocksdb::Status> st(kChunk);
+  for (size_t base = 0; base < keys.size(); base += kChunk) {
+    size_t n = std::min(kChunk, keys.size() - base);
+    slices.clear();
+    for (size_t i = 0; i < n; ++i) slices.emplace_back(keys[base + i]);
+    impl_->db->MultiGet(rocksdb::ReadOptions(), h, n, slices.data(), out.data(), st.data());
+    for (size_t i = 0; i < n; ++i) {
+      if (st[i].ok()) {
+        (*values)[base + i] = out[i].ToString();
+      } else if (!st[i].IsNotFound()) {
+        return FromRocks(st[i], "projection read");
+      }
+      out[i].Reset();
+    }
+  }
+  return Status::Ok();
+}
+
+Status EventLog::ScanFamily(int family, std::string_view prefix,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  auto* h = impl_->projections.at(static_cast<size_t>(family));
+  if (h == nullptr) return Status::Ok();
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), h));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "projection scan");
+}
+
+VerifyReport EventLog::Verify() const {
+  VerifyReport r;
+  r.head = head();
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->events));
+  Hash256 prev{};
+  uint64_t expect = 1;
+  auto fail = [&](uint64_t seq, std::string problem) {
+    r.ok = false;
+    r.first_bad_seq = seq;
+    r.problem = std::move(problem);
+    return r;
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t seq = DecodeSeqKey(it->key().ToStringView());
+    if (seq != expect)
+      return fail(expect, "seq " + std::to_string(expect) + " is missing (next stored key is seq " +
+                              std::to_string(seq) + ")");
+    auto e = DecodeStoredEvent(it->value().ToStringView());
+    if (!e.ok()) return fail(seq, e.status().message());
+    auto body = it->value().ToStringView();
+    body.remove_suffix(64);
+    if (e->seq != seq) return fail(seq, "stored under key " + std::to_string(seq) + " but says seq " + std::to_string(e->seq));
+    if (ChainHash(e->prev_hash, body) != e->hash) return fail(seq, "hash does not match the event's content");
+    if (e->prev_hash != prev) return fail(seq, "prev_hash does not match the hash of seq " + std::to_string(seq - 1));
+    prev = e->hash;
+    ++r.events;
+    ++expect;
+  }
+  if (!it->status().ok()) return fail(expect, "read error: " + it->status().ToString());
+  if (r.events != r.head.seq)
+    return fail(r.events + 1, "meta head says seq " + std::to_string(r.head.seq) + " but the chain ends at seq " + std::to_string(r.events));
+  if (prev != r.head.hash) return fail(r.head.seq, "the head hash in meta differs from the chain's last hash");
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+
+AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at)
+    : log_(log), actor_(std::move(actor)), base_(base), head_(base), recorded_at_(recorded_at),
+      impl_(std::make_unique<Impl>()), cache_(log->impl_->projections.size()) {
+  last_.actor = actor_;
+  last_.recorded_at = recorded_at_;
+}
+AppendBatch::~AppendBatch() = default;
+AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
+
+const Event& AppendBatch::Add(const Payload& payload) {
+  Event& e = last_;
+  e.seq = head_.seq + 1;
+  e.type = TypeOf(payload);
+  e.version = std::visit([](const auto& p) { return std::decay_t<decltype(p)>::kVersion; }, payload);
+  e.payload = EncodePayload(payload);
+  e.prev_hash = head_.hash;
+  std::string body = EncodeEventBody(e);
+  e.hash = ChainHash(e.prev_hash, body);
+  auto* im = log_->impl_.get();
+  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
+  std::string_view subject = SubjectOf(payload);
+  if (!subject.empty()) {
+    std::string k = SubjectPrefix(subject);
+    PutBe64(k, e.seq);
+    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
+  }
+  head_.seq = e.seq;
+  head_.hash = e.hash;
+  return e;
+}
+
+Result<std::optional<std::string>> AppendBatch::Get(int family, std::string_view key) {
+  auto& c = cache_.at(static_cast<size_t>(family));
+  auto it = c.find(std::string(key));
+  if (it != c.end()) return it->second;
+  return log_->Get(family, key);
+}
+
+Status AppendBatch::Prefetch(int family, const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> values;
+  TACET_RETURN_IF_ERROR(log_->MultiGet(family, keys, &values));
+  auto& c = cache_.at(static_cast<size_t>(family));
+  c.reserve(c.size() + keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) c.try_emplace(keys[i], std::move(values[i]));
+  return Status::Ok();
+}
+
+void AppendBatch::Put(int family, std::string_view key, std::string_view value) {
+  auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
+  impl_->wb.Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
+      .PermitUncheckedError();
+  cache_[static_cast<size_t>(family)].insert_or_assign(std::string(key), std::string(value));
+}
+
+}  // namespace tacet

@@ -1,0 +1,193 @@
+// The one file that includes libphonenumber.
+#include "tacet/core/subject.h"
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace tacet {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+std::string Quote(std::string_view s) {
+  std::string q;  // built with append: g++ 12 warns falsely on "'" + s + "'"
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s);
+  q.push_back('\'');
+  return q;
+}
+
+}  // namespace
+
+const char* LineTypeName(LineType t) {
+  switch (t) {
+    case LineType::kNone: return "none";
+    case LineType::kFixed: return "fixed";
+    case LineType::kMobile: return "mobile";
+    case LineType::kOther: return "other";
+  }
+  return "other";
+}
+
+SubjectParser::SubjectParser(std::string default_region)
+    : default_region_(std::move(default_region)) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  default_country_code_ = util.GetCountryCodeForRegion(default_region_);
+  std::string ndd;
+  util.GetNddPrefixForRegion(default_region_, true, &ndd);
+  plain_path_ = default_country_code_ != 0 && ndd.empty();
+}
+
+namespace {
+
+LineType ToLineType(PhoneNumberUtil::PhoneNumberType t) {
+  switch (t) {
+    case PhoneNumberUtil::FIXED_LINE: return LineType::kFixed;
+    case PhoneNumberUtil::MOBILE: return LineType::kMobile;
+    default: return LineType::kOther;
+  }
+}
+
+}  // namespace
+
+std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
+                                                      bool line_type) const {
+  if (!plain_path_) return std::nullopt;
+  char digits[24];
+  size_t n = 0;
+  size_t i = 0;
+  bool international = false;
+  while (i < input.size() && input[i] == ' ') ++i;
+  if (i < input.size() && input[i] == '+') {
+    international = true;
+    ++i;
+  }
+  for (; i < input.size(); ++i) {
+    char c = input[i];
+    if (c >= '0' && c <= '9') {
+      if (n == sizeof digits) return std::nullopt;
+      digits[n++] = c;
+    } else if (c != ' ' && c != '-' && c != '.' && c != '/') {
+      return std::nullopt;  // letters, parentheses, extensions: the full parser decides
+    }
+  }
+  std::string_view d(digits, n);
+  char cc[8];
+  int cc_len = std::snprintf(cc, sizeof cc, "%d", default_country_code_);
+  std::string_view ccv(cc, static_cast<size_t>(cc_len));
+  if (!international && d.size() > 2 && d.substr(0, 2) == "00") {
+    international = true;
+    d.remove_prefix(2);
+  }
+  if (international) {
+    if (d.substr(0, ccv.size()) != ccv) return std::nullopt;
+    d.remove_prefix(ccv.size());
+  }
+  if (d.size() < 2 || d.size() > 17) return std::nullopt;
+  PhoneNumber number;
+  number.set_country_code(default_country_code_);
+  uint64_t nsn = 0;
+  for (char c : d) nsn = nsn * 10 + static_cast<uint64_t>(c - '0');
+  number.set_national_number(nsn);
+  if (d[0] == '0') {
+    number.set_italian_leading_zero(true);
+    size_t zeros = 1;
+    while (zeros < d.size() - 1 && d[zeros] == '0') ++zeros;
+    if (zeros != 1) number.set_number_of_leading_zeros(static_cast<int>(zeros));
+  }
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (!util.IsValidNumberForRegion(number, default_region_)) return std::nullopt;
+  Subject s;
+  s.kind = SubjectKind::kPhone;
+  s.value.reserve(d.size() + ccv.size() + 1);
+  s.value.push_back('+');
+  s.value.append(ccv);
+  s.value.append(d);
+  s.country_code = default_country_code_;
+  s.region = default_region_;
+  s.national.assign(d);
+  if (line_type) s.line_type = ToLineType(util.GetNumberType(number));
+  return s;
+}
+
+Result<Subject> SubjectParser::Parse(std::string_view input) const {
+  if (input.find('@') != std::string_view::npos) return ParseEmail(input);
+  return ParsePhone(input);
+}
+
+Result<Subject> SubjectParser::ParsePhone(std::string_view input, bool line_type) const {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (input.empty()) return Status::InvalidArgument("empty phone number");
+  if (auto plain = ParsePlainPhone(input, line_type)) return std::move(*plain);
+  if (input.size() > 64) return Status::InvalidArgument("not a phone number (too long): " + Quote(input.substr(0, 64)) + "...");
+  std::string text(input);
+  PhoneNumber number;
+  if (util.Parse(text, default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+    return Status::InvalidArgument("not a phone number: " + Quote(input));
+  if (!util.IsValidNumber(number))
+    return Status::InvalidArgument("not a valid phone number: " + Quote(input));
+  Subject s;
+  s.kind = SubjectKind::kPhone;
+  util.Format(number, PhoneNumberUtil::E164, &s.value);
+  s.country_code = number.country_code();
+  util.GetRegionCodeForNumber(number, &s.region);
+  util.GetNationalSignificantNumber(number, &s.national);
+  if (line_type) s.line_type = ToLineType(util.GetNumberType(number));
+  return s;
+}
+
+Result<Subject> SubjectParser::ParseEmail(std::string_view input) const {
+  std::string v(input);
+  auto trim = [](std::string& x) {
+    while (!x.empty() && (x.back() == ' ' || x.back() == '\t')) x.pop_back();
+    size_t i = 0;
+    while (i < x.size() && (x[i] == ' ' || x[i] == '\t')) ++i;
+    x.erase(0, i);
+  };
+  trim(v);
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto bad = [&](const char* why) {
+    return Status::InvalidArgument(std::string("not a valid e-mail address (") + why + "): " +
+                                   Quote(input));
+  };
+  size_t at = v.find('@');
+  if (at == std::string::npos || v.find('@', at + 1) != std::string::npos) return bad("one '@' expected");
+  std::string_view local(v.data(), at), domain(v.data() + at + 1, v.size() - at - 1);
+  if (local.empty() || local.size() > 64) return bad("local part empty or over 64 characters");
+  if (domain.size() < 3 || domain.size() > 253) return bad("domain too short or too long");
+  if (v.size() > 254) return bad("over 254 characters");
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
+    return bad("misplaced '.' in local part");
+  for (unsigned char c : local) {
+    if (std::isalnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~.-").find(static_cast<char>(c)) != std::string_view::npos)
+      continue;
+    return bad("invalid character in local part");
+  }
+  size_t label_len = 0;
+  bool has_dot = false;
+  for (size_t i = 0; i < domain.size(); ++i) {
+    unsigned char c = domain[i];
+    if (c == '.') {
+      if (label_len == 0 || domain[i - 1] == '-') return bad("empty or malformed domain label");
+      has_dot = true;
+      label_len = 0;
+      continue;
+    }
+    if (!std::isalnum(c) && c != '-') return bad("invalid character in domain");
+    if (c == '-' && label_len == 0) return bad("domain label starts with '-'");
+    if (++label_len > 63) return bad("domain label over 63 characters");
+  }
+  if (!has_dot || label_len == 0) return bad("domain needs a dot and a top-level label");
+  Subject s;
+  s.kind = SubjectKind::kEmail;
+  s.value = std::move(v);
+  return s;
+}
+
+}  // namespace tacet
