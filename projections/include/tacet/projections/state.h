@@ -1,0 +1,91 @@
+// The projections' records: folds of the event log kept in RocksDB column
+// families, updated in the same batch as the events they fold, rebuildable
+// from the log. Key and value layouts: projections/FORMAT.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tacet/core/event.h"
+#include "tacet/core/event_log.h"
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+inline constexpr const char* kRegistryFamily = "p_registry";
+inline constexpr const char* kSessionsFamily = "p_sessions";
+
+// One registry result about one number.
+struct RegistryEntry {
+  RegistryOutcome outcome = RegistryOutcome::kListed;
+  Day received_day = 0;
+  TimeMs effective_from = 0;
+  TimeMs valid_until = 0;  // kCleared only
+  uint64_t seq = 0;        // the RegistryResult event
+  uint64_t session_id = 0;
+};
+
+// Every registry result about one number for one registry, ordered by
+// (effective_from, seq): the answer at time T is decided by the last entry
+// effective at T, found in memory after one point lookup.
+struct RegistryState {
+  std::vector<RegistryEntry> entries;
+  // The entry in force at `at`, or null when the number was never checked by then.
+  const RegistryEntry* At(TimeMs at) const;
+};
+
+struct ReturnInfo {
+  uint64_t seq = 0;  // the ReturnImported event
+  TimeMs imported_at = 0;
+  Day received_day = 0;
+  std::string file_name;
+  Hash256 file_sha256{};
+  uint64_t cleared = 0;
+  uint64_t listed = 0;
+};
+
+struct SessionRecord {
+  uint64_t id = 0;
+  std::string registry;
+  std::string file_name;
+  Hash256 file_sha256{};
+  std::string zip_name;
+  uint64_t number_count = 0;
+  uint64_t opened_seq = 0;
+  TimeMs opened_at = 0;
+  std::vector<ReturnInfo> returns;  // the last one is in force
+};
+
+// Keys and codecs of the projection families.
+std::string RegistryKey(std::string_view registry, std::string_view subject);
+std::string EncodeRegistryState(const RegistryState& s);
+Result<RegistryState> DecodeRegistryState(std::string_view bytes);
+
+std::string SessionKey(uint64_t id);
+std::string SessionMembersPrefix(uint64_t id);
+std::string SessionMemberKey(uint64_t id, std::string_view national);
+std::string ReturnFileKey(const Hash256& sha);
+inline constexpr const char* kNextSessionKey = "next_session";
+std::string EncodeSession(const SessionRecord& s);
+Result<SessionRecord> DecodeSession(std::string_view bytes);
+
+// The projection families, as the log must open them.
+std::vector<std::string> ProjectionFamilies();
+
+// Folds one event into the projections, inside the batch that holds it. The
+// single fold used by appends and (later) rebuilds.
+class Projector {
+ public:
+  explicit Projector(const EventLog& log);
+  Status Apply(const Event& e, const Payload& p, AppendBatch& batch) const;
+  int registry_family() const { return registry_; }
+  int sessions_family() const { return sessions_; }
+
+ private:
+  int registry_;
+  int sessions_;
+};
+
+}  // namespace tacet

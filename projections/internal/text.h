@@ -1,0 +1,31 @@
+// Reading the line files users hand us: BOM, CRLF, blank lines, CSV fields.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tacet/core/status.h"
+
+namespace tacet::internal {
+
+struct Line {
+  uint64_t number;  // 1-based line number in the file
+  std::string_view text;  // without CR/LF; surrounding blanks trimmed
+};
+
+// Splits `content` into non-blank lines. A UTF-8 BOM, CRLF endings and blank
+// lines are tolerated.
+std::vector<Line> SplitLines(std::string_view content);
+
+// Splits one CSV record on `sep`, honouring double quotes ("" escapes one).
+// Fails on an unterminated quote.
+bool SplitCsv(std::string_view line, char sep, std::vector<std::string>* fields);
+
+Result<std::string> ReadFile(const std::string& path);
+// Writes via a temporary file, fsync and rename; refuses to replace a file.
+Status WriteFileExclusive(const std::string& path, std::string_view content);
+
+std::string Trim(std::string_view s);
+
+}  // namespace tacet::internal

@@ -1,0 +1,649 @@
+#include "tacet/projections/ledger.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tacet/core/codec.h"
+#include "../internal/bytes.h"
+#include "../internal/text.h"
+#include "../internal/zip.h"
+
+namespace tacet {
+namespace {
+
+namespace fs = std::filesystem;
+using internal::Line;
+
+constexpr size_t kMaxSamples = 5;
+constexpr size_t kMaxReturnNumberDigits = 15;
+
+std::string Q(std::string_view s) {
+  std::string q;
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s.substr(0, 80));
+  if (s.size() > 80) q.append("...");
+  q.push_back('\'');
+  return q;
+}
+
+std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total) {
+  std::string out;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (i) out += "; ";
+    out += samples[i];
+  }
+  if (total > samples.size()) out += "; and " + std::to_string(total - samples.size()) + " more";
+  return out;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The candidate values of a file: one per line, or one column of a CSV.
+struct Candidate {
+  uint64_t line;
+  std::string value;
+};
+
+Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column) {
+  TACET_ASSIGN_OR_RETURN(std::string content, internal::ReadFile(path));
+  std::vector<Line> lines = internal::SplitLines(content);
+  std::vector<Candidate> out;
+  if (lines.empty()) return out;
+  char sep = 0;
+  for (char c : {';', ',', '\t'})
+    if (lines[0].text.find(c) != std::string_view::npos) {
+      sep = c;
+      break;
+    }
+  if (sep == 0 && column.empty()) {
+    out.reserve(lines.size());
+    for (auto& l : lines) out.push_back({l.number, std::string(l.text)});
+    return out;
+  }
+  if (sep == 0) sep = ',';
+  std::vector<std::string> fields;
+  if (!internal::SplitCsv(lines[0].text, sep, &fields))
+    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) + ": unterminated quote in the header");
+  int col = -1;
+  static const char* kNames[] = {"phone", "telefono", "numero", "number", "tel", "telephone",
+                                 "mobile", "cellulare", "msisdn", "phone_number", "numero_telefono"};
+  for (size_t i = 0; i < fields.size() && col < 0; ++i) {
+    std::string h = Lower(fields[i]);
+    if (!column.empty()) {
+      if (h == Lower(column)) col = static_cast<int>(i);
+    } else {
+      for (const char* n : kNames)
+        if (h == n) col = static_cast<int>(i);
+    }
+  }
+  if (col < 0) {
+    std::string heads;
+    for (auto& f : fields) heads += (heads.empty() ? "" : ", ") + Q(f);
+    return Status::InvalidArgument(
+        path + ":" + std::to_string(lines[0].number) +
+        (column.empty() ? ": no phone column found (name it with --column); columns: "
+                        : ": no column named " + Q(column) + "; columns: ") + heads);
+  }
+  out.reserve(lines.size());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (!internal::SplitCsv(lines[i].text, sep, &fields))
+      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) + ": unterminated quote");
+    out.push_back({lines[i].number,
+                   static_cast<size_t>(col) < fields.size() ? fields[static_cast<size_t>(col)] : ""});
+  }
+  return out;
+}
+
+// Parses candidates on every core: libphonenumber is the export's hot spot.
+std::vector<Result<Subject>> ParseAll(const SubjectParser& parser,
+                                      const std::vector<Candidate>& in) {
+  std::vector<std::optional<Result<Subject>>> tmp(in.size());
+  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  if (in.size() < 4096) threads = 1;
+  auto work = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) tmp[i].emplace(parser.ParsePhone(in[i].value, false));
+  };
+  std::vector<std::thread> pool;
+  size_t chunk = (in.size() + threads - 1) / threads;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work, std::min(in.size(), t * chunk), std::min(in.size(), (t + 1) * chunk));
+  work(0, std::min(in.size(), chunk));
+  for (auto& th : pool) th.join();
+  std::vector<Result<Subject>> out;
+  out.reserve(in.size());
+  for (auto& r : tmp) out.push_back(std::move(*r));
+  return out;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+const char* RegistryStatusName(RegistryStatus s) {
+  switch (s) {
+    case RegistryStatus::kUnchecked: return "registry_unchecked";
+    case RegistryStatus::kListed: return "registry_listed";
+    case RegistryStatus::kExpired: return "registry_expired";
+    case RegistryStatus::kCleared: return "registry_cleared";
+    case RegistryStatus::kOutOfScope: return "registry_out_of_scope";
+  }
+  return "unknown";
+}
+
+const char* SessionStateName(SessionState s) {
+  switch (s) {
+    case SessionState::kOpen: return "open";
+    case SessionState::kAnswered: return "answered";
+    case SessionState::kOverdue: return "overdue";
+  }
+  return "unknown";
+}
+
+Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone)
+    : options_(std::move(options)), clock_(options_.clock), log_(std::move(log)),
+      zone_(std::move(zone)), parser_(options_.default_region), projector_(*log_) {}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
+  if (options.clock == nullptr) options.clock = SystemClock::Default();
+  TACET_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(options.rpo.time_zone));
+  EventLogOptions lo;
+  lo.create_if_missing = options.create_if_missing;
+  lo.read_only = options.read_only;
+  lo.sync = options.sync;
+  lo.projection_families = ProjectionFamilies();
+  TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
+                                                  lo, options.clock));
+  return std::unique_ptr<Ledger>(new Ledger(std::move(options), std::move(log), std::move(zone)));
+}
+
+const RegistryConfig* Ledger::FindRegistry(std::string_view name) const {
+  return name == options_.rpo.name ? &options_.rpo : nullptr;
+}
+
+bool Ledger::InScope(const Subject& s, const RegistryConfig& reg) const {
+  return s.kind == SubjectKind::kPhone &&
+         std::find(reg.regions.begin(), reg.regions.end(), s.region) != reg.regions.end();
+}
+
+Result<SessionRecord> Ledger::LoadSession(uint64_t id) const {
+  TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.sessions_family(), SessionKey(id)));
+  if (!bytes) return Status::NotFound("unknown session " + std::to_string(id) + " (list them with 'tacet sessions')");
+  return DecodeSession(*bytes);
+}
+
+// ---------------------------------------------------------------------------
+// Export
+
+Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor) {
+  const RegistryConfig* reg = FindRegistry(req.registry);
+  if (reg == nullptr) return Status::InvalidArgument("unknown registry " + Q(req.registry) + " (known: " + options_.rpo.name + ")");
+  const uint32_t fresh_days = req.fresh_days.value_or(reg->fresh_days);
+  const TimeMs now = clock_->NowMs();
+  ExportReport rep;
+
+  TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands, ReadCandidates(req.candidates_path, req.column));
+  rep.lines = cands.size();
+  std::vector<Result<Subject>> parsed = ParseAll(parser_, cands);
+
+  // Unique, valid, in-scope numbers in input order.
+  std::vector<Subject> numbers;
+  numbers.reserve(parsed.size());
+  {
+    std::unordered_set<std::string> seen;
+    seen.reserve(parsed.size());
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      if (!parsed[i].ok()) {
+        if (rep.invalid++ < kMaxSamples)
+          rep.invalid_samples.push_back("line " + std::to_string(cands[i].line) + ": " +
+                                        parsed[i].status().message());
+        continue;
+      }
+      Subject& s = parsed[i].value();
+      if (!seen.insert(s.value).second) {
+        ++rep.duplicates;
+        continue;
+      }
+      if (!InScope(s, *reg)) {
+        ++rep.out_of_scope;
+        continue;
+      }
+      numbers.push_back(std::move(s));
+    }
+  }
+
+  // What the ledger knows of each: one MultiGet.
+  std::vector<std::string> keys;
+  keys.reserve(numbers.size());
+  for (auto& s : numbers) keys.push_back(RegistryKey(reg->name, s.value));
+  std::vector<std::optional<std::string>> states;
+  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys, &states));
+  keys.clear();
+  keys.shrink_to_fit();
+
+  struct Pick {
+    TimeMs expires;  // clearance end; never checked: INT64_MAX (last)
+    size_t index;
+  };
+  std::vector<Pick> picks;
+  picks.reserve(numbers.size());
+  const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    TimeMs expires = INT64_MAX;
+    if (states[i]) {
+      TACET_ASSIGN_OR_RETURN(RegistryState st, DecodeRegistryState(*states[i]));
+      if (const RegistryEntry* e = st.At(now)) {
+        if (e->outcome == RegistryOutcome::kListed) {
+          ++rep.known_listed;
+          continue;
+        }
+        if (e->valid_until > fresh_until) {
+          ++rep.fresh;
+          continue;
+        }
+        expires = e->valid_until;
+      }
+    }
+    picks.push_back({expires, i});
+  }
+  std::stable_sort(picks.begin(), picks.end(),
+                   [](const Pick& a, const Pick& b) { return a.expires < b.expires; });
+  if (req.limit > 0 && picks.size() > req.limit) {
+    rep.over_limit = picks.size() - req.limit;
+    picks.resize(req.limit);
+  }
+  rep.exported = picks.size();
+  if (picks.empty()) return rep;
+
+  // Files first (refused if any exists), then one batch; files are removed
+  // again if the batch does not commit.
+  std::string out_dir = req.out_dir.empty() ? (fs::path(options_.data_dir) / "exports").string() : req.out_dir;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return Status::IOError("cannot create output directory " + Q(out_dir) + ": " + ec.message());
+
+  TACET_ASSIGN_OR_RETURN(auto next_bytes, log_->Get(projector_.sessions_family(), kNextSessionKey));
+  uint64_t next_id = next_bytes ? internal::ByteReader(*next_bytes).U64() : 1;
+  const uint64_t parts = (picks.size() + reg->max_lines - 1) / reg->max_lines;
+  const std::string stamp = zone_.CompactStamp(now);
+  std::vector<std::string> written;
+  auto cleanup = [&] {
+    for (auto& p : written) fs::remove(p, ec);
+  };
+
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor));
+  for (uint64_t part = 0; part < parts; ++part) {
+    size_t from = part * reg->max_lines;
+    size_t to = std::min(picks.size(), from + reg->max_lines);
+    std::string base = reg->file_prefix + stamp + (part == 0 ? "" : "_" + std::to_string(part + 1));
+    ExportedFile f;
+    f.session_id = next_id + part;
+    f.txt_path = (fs::path(out_dir) / (base + ".txt")).string();
+    f.zip_path = (fs::path(out_dir) / (base + ".zip")).string();
+    f.numbers = to - from;
+    std::string content;
+    content.reserve((to - from) * 12);
+    for (size_t i = from; i < to; ++i) {
+      content.append(numbers[picks[i].index].national);
+      content.append("\r\n");
+    }
+    if (fs::exists(f.zip_path, ec)) {
+      cleanup();
+      return Status::AlreadyExists(Q(f.zip_path) + " already exists; nothing was exported");
+    }
+    Status ws = internal::WriteFileExclusive(f.txt_path, content);
+    if (!ws.ok()) {
+      cleanup();
+      return ws.WithContext("nothing was exported");
+    }
+    written.push_back(f.txt_path);
+    ws = internal::WriteZip(f.zip_path, base + ".txt", content);
+    if (!ws.ok()) {
+      cleanup();
+      return ws.WithContext("nothing was exported");
+    }
+    written.push_back(f.zip_path);
+    f.txt_sha256 = Sha256(content);
+    auto zip_bytes = internal::ReadFile(f.zip_path);
+    if (!zip_bytes.ok()) {
+      cleanup();
+      return zip_bytes.status();
+    }
+    f.zip_sha256 = Sha256(*zip_bytes);
+
+    ExportSessionOpened opened;
+    opened.session_id = f.session_id;
+    opened.registry = reg->name;
+    opened.file_name = base + ".txt";
+    opened.file_sha256 = f.txt_sha256;
+    opened.zip_name = base + ".zip";
+    opened.zip_sha256 = f.zip_sha256;
+    opened.number_count = f.numbers;
+    opened.fresh_days = fresh_days;
+    opened.limit = req.limit;
+    opened.part = static_cast<uint32_t>(part + 1);
+    opened.parts = static_cast<uint32_t>(parts);
+    Payload p = std::move(opened);
+    Status as = projector_.Apply(batch.Add(p), p, batch);
+    for (size_t i = from; i < to && as.ok(); ++i) {
+      const Subject& s = numbers[picks[i].index];
+      Payload np = SessionNumber{f.session_id, reg->name, s.value, s.national};
+      as = projector_.Apply(batch.Add(np), np, batch);
+    }
+    if (!as.ok()) {
+      cleanup();
+      return as;
+    }
+    rep.files.push_back(std::move(f));
+  }
+  Status cs = log_->Commit(std::move(batch));
+  if (!cs.ok()) {
+    cleanup();
+    return cs.WithContext("nothing was exported");
+  }
+  return rep;
+}
+
+// ---------------------------------------------------------------------------
+// Import of a return
+
+Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor& actor) {
+  const TimeMs now = clock_->NowMs();
+  TACET_ASSIGN_OR_RETURN(SessionRecord session, LoadSession(req.session_id));
+  const RegistryConfig* reg = FindRegistry(session.registry);
+  if (reg == nullptr) return Status::Internal("session " + std::to_string(session.id) + " names unknown registry " + Q(session.registry));
+
+  auto received = ParseDate(req.received);
+  if (!received.ok()) return received.status().WithContext("--received");
+  const Day export_day = zone_.DayOf(session.opened_at);
+  if (*received < export_day)
+    return Status::InvalidArgument("--received " + req.received + " is before the export of session " +
+                                   std::to_string(session.id) + " on " + FormatDate(export_day));
+  if (*received > zone_.DayOf(now))
+    return Status::InvalidArgument("--received " + req.received + " is in the future (today is " +
+                                   FormatDate(zone_.DayOf(now)) + " in " + zone_.name() + ")");
+
+  // The file: a .txt, or a .zip holding it.
+  TACET_ASSIGN_OR_RETURN(std::string content, internal::ReadFile(req.path));
+  std::string file_name = fs::path(req.path).filename().string();
+  std::string shown = req.path;
+  if (internal::LooksLikeZip(content)) {
+    std::string entry;
+    TACET_ASSIGN_OR_RETURN(content, internal::ReadTextFromZip(req.path, &entry));
+    file_name = entry;
+    shown = req.path + "!" + entry;
+  }
+  ImportReport rep;
+  rep.session_id = session.id;
+  rep.file_name = file_name;
+  rep.file_sha256 = Sha256(content);
+  rep.received_day = *received;
+
+  TACET_ASSIGN_OR_RETURN(auto dup, log_->Get(projector_.sessions_family(), ReturnFileKey(rep.file_sha256)));
+  if (dup)
+    return Status::AlreadyExists(shown + ": this file (SHA-256 " + ToHex(rep.file_sha256).substr(0, 16) +
+                                 "...) was already imported as seq " +
+                                 std::to_string(internal::ByteReader(*dup).U64()));
+  if (!session.returns.empty() && !req.supersede)
+    return Status::FailedPrecondition(
+        "session " + std::to_string(session.id) + " already has a return (" +
+        session.returns.back().file_name + ", seq " + std::to_string(session.returns.back().seq) +
+        "); pass --supersede to replace it with " + Q(file_name));
+
+  // Parse every line before touching the ledger.
+  std::vector<Line> lines = internal::SplitLines(content);
+  bool status_layout = !lines.empty() && lines[0].text.find(',') != std::string_view::npos;
+  rep.layout = status_layout ? ReturnLayout::kStatus : ReturnLayout::kFiltered;
+  std::vector<std::string> bad;
+  uint64_t bad_count = 0;
+  auto malformed = [&](const Line& l, const std::string& why) {
+    if (bad_count++ < kMaxSamples) bad.push_back("line " + std::to_string(l.number) + " " + Q(l.text) + " (" + why + ")");
+  };
+  struct Row {
+    std::string_view number;
+    bool listed;
+    uint64_t line;
+  };
+  std::vector<Row> rows;
+  rows.reserve(lines.size());
+  std::vector<std::string_view> fields;
+  for (const Line& l : lines) {
+    std::string_view number = l.text;
+    bool listed = false;
+    if (status_layout) {
+      fields.clear();
+      std::string_view rest = l.text;
+      while (true) {
+        size_t c = rest.find(',');
+        std::string_view f = rest.substr(0, c);
+        while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
+        while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.remove_suffix(1);
+        fields.push_back(f);
+        if (c == std::string_view::npos) break;
+        rest.remove_prefix(c + 1);
+      }
+      if (fields.size() < 2 || fields.size() > 3) {
+        malformed(l, "expected number,status[,date]");
+        continue;
+      }
+      number = fields[0];
+      if (fields[1] == "1") {
+        listed = true;
+      } else if (fields[1] != "0") {
+        malformed(l, "status must be 0 or 1");
+        continue;
+      }
+      if (fields.size() == 3 && !fields[2].empty() && !ParseDate(fields[2]).ok()) {
+        malformed(l, "date must be YYYY-MM-DD");
+        continue;
+      }
+    }
+    if (!AllDigits(number)) {
+      malformed(l, "not a number");
+      continue;
+    }
+    if (number.size() > kMaxReturnNumberDigits) {
+      malformed(l, "too long");
+      continue;
+    }
+    rows.push_back({number, listed, l.number});
+  }
+  if (bad_count > 0)
+    return Status::InvalidArgument(shown + ": " + std::to_string(bad_count) + " malformed line" +
+                                   (bad_count > 1 ? "s" : "") + ": " + JoinSamples(bad, bad_count) +
+                                   "; nothing was imported");
+
+  // The session's numbers, by the form written in the upload file.
+  std::unordered_map<std::string, std::string> members;  // national -> E.164
+  members.reserve(session.number_count);
+  const std::string prefix = SessionMembersPrefix(session.id);
+  TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
+                                         [&](std::string_view k, std::string_view v) {
+                                           members.emplace(k.substr(prefix.size()), v);
+                                           return true;
+                                         }));
+  // outcome per member: 0 absent, 1 cleared, 2 listed
+  std::unordered_map<std::string_view, uint8_t> outcome;
+  outcome.reserve(members.size());
+  for (auto& [national, e164] : members) outcome.emplace(national, 0);
+  uint64_t foreign = 0;
+  std::vector<std::string> foreign_samples;
+  for (const Row& r : rows) {
+    auto it = outcome.find(r.number);
+    if (it == outcome.end()) {
+      if (foreign++ < kMaxSamples) foreign_samples.push_back("line " + std::to_string(r.line) + " " + Q(r.number));
+      continue;
+    }
+    if (it->second != 0) ++rep.duplicate_lines;
+    // A number reported both ways counts as listed: the conservative reading.
+    it->second = std::max<uint8_t>(it->second, r.listed ? 2 : 1);
+  }
+  if (foreign > 0)
+    return Status::InvalidArgument(
+        shown + ": " + std::to_string(foreign) + " number" + (foreign > 1 ? "s are" : " is") +
+        " not in session " + std::to_string(session.id) + " (" + session.file_name + "): " +
+        JoinSamples(foreign_samples, foreign) +
+        "; is the right session selected? (see 'tacet sessions'); nothing was imported");
+  rep.lines = rows.size();
+
+  // One batch: the header, then a result for every number of the session.
+  const Day day = *received;
+  const TimeMs effective_from = zone_.StartOfDay(day);
+  rep.valid_until = zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
+  std::vector<std::pair<std::string_view, std::string_view>> order;  // national, E.164
+  order.reserve(members.size());
+  for (auto& [national, e164] : members) order.emplace_back(national, e164);
+  std::sort(order.begin(), order.end());
+  for (auto& [national, e164] : order) (outcome[national] == 1 ? rep.cleared : rep.listed)++;
+
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor));
+  {
+    std::vector<std::string> keys;
+    keys.reserve(order.size());
+    for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.second));
+    TACET_RETURN_IF_ERROR(batch.Prefetch(projector_.registry_family(), keys));
+  }
+  ReturnImported header;
+  header.session_id = session.id;
+  header.registry = reg->name;
+  header.file_name = file_name;
+  header.file_sha256 = rep.file_sha256;
+  header.received_day = day;
+  header.layout = rep.layout;
+  header.cleared = rep.cleared;
+  header.listed = rep.listed;
+  header.validity_days = reg->validity_days;
+  header.supersedes = !session.returns.empty();
+  Payload hp = std::move(header);
+  TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(hp), hp, batch));
+  RegistryResult rr;
+  rr.session_id = session.id;
+  rr.registry = reg->name;
+  rr.received_day = day;
+  rr.effective_from = effective_from;
+  Payload p = rr;
+  for (auto& [national, e164] : order) {
+    auto& r = std::get<RegistryResult>(p);
+    r.subject.assign(e164);
+    bool cleared = outcome[national] == 1;
+    r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
+    r.valid_until = cleared ? rep.valid_until : 0;
+    TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
+  }
+  rep.first_seq = batch.first_seq();
+  rep.last_seq = batch.last_seq();
+  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
+  return rep;
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+Result<CheckAnswer> Ledger::Check(std::string_view text, TimeMs at) const {
+  CheckAnswer a;
+  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
+  a.at = at;
+  const RegistryConfig& reg = options_.rpo;
+  a.registry = reg.name;
+  if (!InScope(a.subject, reg)) {
+    a.status = RegistryStatus::kOutOfScope;
+    a.allow = true;
+    return a;
+  }
+  TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.registry_family(), RegistryKey(reg.name, a.subject.value)));
+  const RegistryEntry* e = nullptr;
+  RegistryState st;
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
+    e = st.At(at);
+  }
+  if (e == nullptr) {
+    a.status = RegistryStatus::kUnchecked;
+    a.allow = false;
+    return a;
+  }
+  a.decided_by.push_back(e->seq);
+  a.session_id = e->session_id;
+  a.received_day = e->received_day;
+  if (e->outcome == RegistryOutcome::kListed) {
+    a.status = RegistryStatus::kListed;
+  } else {
+    a.valid_until = e->valid_until;
+    a.status = at < e->valid_until ? RegistryStatus::kCleared : RegistryStatus::kExpired;
+  }
+  a.allow = a.status == RegistryStatus::kCleared;
+  return a;
+}
+
+Result<std::vector<SessionView>> Ledger::Sessions() const {
+  std::vector<SessionView> out;
+  const TimeMs now = clock_->NowMs();
+  Status inner;
+  TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), "s",
+                                         [&](std::string_view, std::string_view v) {
+                                           auto rec = DecodeSession(v);
+                                           if (!rec.ok()) {
+                                             inner = rec.status();
+                                             return false;
+                                           }
+                                           SessionView sv;
+                                           sv.record = std::move(rec).value();
+                                           if (!sv.record.returns.empty()) {
+                                             sv.state = SessionState::kAnswered;
+                                           } else if (now - sv.record.opened_at >
+                                                      static_cast<TimeMs>(options_.rpo.overdue_days) * kMsPerDay) {
+                                             sv.state = SessionState::kOverdue;
+                                           }
+                                           out.push_back(std::move(sv));
+                                           return true;
+                                         }));
+  TACET_RETURN_IF_ERROR(inner);
+  return out;
+}
+
+Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
+  TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(s.value));
+  std::vector<HistoryItem> out;
+  out.reserve(seqs.size());
+  for (uint64_t seq : seqs) {
+    TACET_ASSIGN_OR_RETURN(Event e, log_->Read(seq));
+    auto p = DecodePayload(e.type, e.version, e.payload);
+    if (!p.ok()) return p.status().WithContext("seq " + std::to_string(seq));
+    out.push_back({std::move(e), std::move(p).value()});
+  }
+  return out;
+}
+
+std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone) {
+  (void)e;
+  if (auto* s = std::get_if<ExportSessionOpened>(&p))
+    return "export session " + std::to_string(s->session_id) + " opened for " + s->registry + ": " +
+           s->file_name + " (" + std::to_string(s->number_count) + " numbers, sha256 " +
+           ToHex(s->file_sha256).substr(0, 16) + ")";
+  if (auto* n = std::get_if<SessionNumber>(&p))
+    return "sent to " + n->registry + " in export session " + std::to_string(n->session_id) + " as " + n->national;
+  if (auto* r = std::get_if<ReturnImported>(&p))
+    return "return for session " + std::to_string(r->session_id) + " imported: " + r->file_name +
+           " received " + FormatDate(r->received_day) + ", " + std::to_string(r->cleared) + " cleared, " +
+           std::to_string(r->listed) + " listed" + (r->supersedes ? " (supersedes earlier return)" : "");
+  if (auto* r = std::get_if<RegistryResult>(&p)) {
+    if (r->outcome == RegistryOutcome::kCleared)
+      return r->registry + " cleared (session " + std::to_string(r->session_id) + ", received " +
+             FormatDate(r->received_day) + "), valid until " + zone.Format(r->valid_until);
+    return r->registry + " listed (session " + std::to_string(r->session_id) + ", received " +
+           FormatDate(r->received_day) + ")";
+  }
+  return PayloadTypeName(e.type);
+}
+
+}  // namespace tacet

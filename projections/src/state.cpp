@@ -1,0 +1,194 @@
+#include "tacet/projections/state.h"
+
+#include <algorithm>
+
+#include "../internal/bytes.h"
+
+namespace tacet {
+
+using internal::ByteReader;
+using internal::ByteWriter;
+
+const RegistryEntry* RegistryState::At(TimeMs at) const {
+  // entries are ordered by (effective_from, seq): the last one effective at `at` decides.
+  auto it = std::upper_bound(entries.begin(), entries.end(), at,
+                             [](TimeMs t, const RegistryEntry& e) { return t < e.effective_from; });
+  return it == entries.begin() ? nullptr : &*(it - 1);
+}
+
+std::string RegistryKey(std::string_view registry, std::string_view subject) {
+  std::string k;
+  k.reserve(registry.size() + subject.size() + 1);
+  k.append(registry);
+  k.push_back('\0');
+  k.append(subject);
+  return k;
+}
+
+std::string EncodeRegistryState(const RegistryState& s) {
+  std::string out;
+  out.reserve(1 + 4 + s.entries.size() * 37);
+  ByteWriter w(out);
+  w.U8(1).U32(static_cast<uint32_t>(s.entries.size()));
+  for (const auto& e : s.entries)
+    w.U8(static_cast<uint8_t>(e.outcome)).I32(e.received_day).I64(e.effective_from)
+        .I64(e.valid_until).U64(e.seq).U64(e.session_id);
+  return out;
+}
+
+Result<RegistryState> DecodeRegistryState(std::string_view bytes) {
+  ByteReader r(bytes);
+  RegistryState s;
+  if (r.U8() != 1) return Status::Corruption("registry projection: unknown record version");
+  uint32_t n = r.U32();
+  if (n > bytes.size() / 37 + 1) return Status::Corruption("registry projection: bad entry count");
+  s.entries.resize(n);
+  for (auto& e : s.entries) {
+    e.outcome = static_cast<RegistryOutcome>(r.U8());
+    e.received_day = r.I32();
+    e.effective_from = r.I64();
+    e.valid_until = r.I64();
+    e.seq = r.U64();
+    e.session_id = r.U64();
+  }
+  if (r.failed() || !r.done()) return Status::Corruption("registry projection: truncated record");
+  return s;
+}
+
+std::string SessionKey(uint64_t id) {
+  std::string k = "s";
+  ByteWriter(k).U64(id);
+  return k;
+}
+
+std::string SessionMembersPrefix(uint64_t id) {
+  std::string k = "m";
+  ByteWriter(k).U64(id);
+  return k;
+}
+
+std::string SessionMemberKey(uint64_t id, std::string_view national) {
+  std::string k = SessionMembersPrefix(id);
+  k.append(national);
+  return k;
+}
+
+std::string ReturnFileKey(const Hash256& sha) {
+  std::string k = "r";
+  k.append(AsBytes(sha));
+  return k;
+}
+
+std::string EncodeSession(const SessionRecord& s) {
+  std::string out;
+  ByteWriter w(out);
+  w.U8(1).U64(s.id).Str(s.registry).Str(s.file_name).Raw(AsBytes(s.file_sha256)).Str(s.zip_name)
+      .U64(s.number_count).U64(s.opened_seq).I64(s.opened_at).U32(static_cast<uint32_t>(s.returns.size()));
+  for (const auto& r : s.returns)
+    w.U64(r.seq).I64(r.imported_at).I32(r.received_day).Str(r.file_name)
+        .Raw(AsBytes(r.file_sha256)).U64(r.cleared).U64(r.listed);
+  return out;
+}
+
+Result<SessionRecord> DecodeSession(std::string_view bytes) {
+  ByteReader r(bytes);
+  SessionRecord s;
+  auto hash = [&](Hash256& h) {
+    auto raw = r.Raw(32);
+    if (raw.size() == 32) std::copy_n(raw.data(), 32, reinterpret_cast<char*>(h.data()));
+  };
+  if (r.U8() != 1) return Status::Corruption("session projection: unknown record version");
+  s.id = r.U64();
+  s.registry = r.Str();
+  s.file_name = r.Str();
+  hash(s.file_sha256);
+  s.zip_name = r.Str();
+  s.number_count = r.U64();
+  s.opened_seq = r.U64();
+  s.opened_at = r.I64();
+  uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    ReturnInfo ri;
+    ri.seq = r.U64();
+    ri.imported_at = r.I64();
+    ri.received_day = r.I32();
+    ri.file_name = r.Str();
+    hash(ri.file_sha256);
+    ri.cleared = r.U64();
+    ri.listed = r.U64();
+    s.returns.push_back(std::move(ri));
+  }
+  if (r.failed() || !r.done()) return Status::Corruption("session projection: truncated record");
+  return s;
+}
+
+std::vector<std::string> ProjectionFamilies() { return {kRegistryFamily, kSessionsFamily}; }
+
+Projector::Projector(const EventLog& log)
+    : registry_(log.FamilyIndex(kRegistryFamily)), sessions_(log.FamilyIndex(kSessionsFamily)) {}
+
+namespace {
+
+Result<SessionRecord> LoadSession(AppendBatch& batch, int family, uint64_t id) {
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(family, SessionKey(id)));
+  if (!bytes) return Status::Corruption("session " + std::to_string(id) + " has no record");
+  return DecodeSession(*bytes);
+}
+
+}  // namespace
+
+Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
+  if (registry_ < 0 || sessions_ < 0) return Status::Internal("projection families are not open");
+  if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
+    SessionRecord rec;
+    rec.id = s->session_id;
+    rec.registry = s->registry;
+    rec.file_name = s->file_name;
+    rec.file_sha256 = s->file_sha256;
+    rec.zip_name = s->zip_name;
+    rec.number_count = s->number_count;
+    rec.opened_seq = e.seq;
+    rec.opened_at = e.recorded_at;
+    batch.Put(sessions_, SessionKey(s->session_id), EncodeSession(rec));
+    std::string next;
+    ByteWriter(next).U64(s->session_id + 1);
+    batch.Put(sessions_, kNextSessionKey, next);
+  } else if (auto* n = std::get_if<SessionNumber>(&p)) {
+    batch.Put(sessions_, SessionMemberKey(n->session_id, n->national), n->subject);
+  } else if (auto* r = std::get_if<ReturnImported>(&p)) {
+    TACET_ASSIGN_OR_RETURN(SessionRecord rec, LoadSession(batch, sessions_, r->session_id));
+    ReturnInfo ri;
+    ri.seq = e.seq;
+    ri.imported_at = e.recorded_at;
+    ri.received_day = r->received_day;
+    ri.file_name = r->file_name;
+    ri.file_sha256 = r->file_sha256;
+    ri.cleared = r->cleared;
+    ri.listed = r->listed;
+    rec.returns.push_back(std::move(ri));
+    batch.Put(sessions_, SessionKey(rec.id), EncodeSession(rec));
+    std::string seq;
+    ByteWriter(seq).U64(e.seq);
+    batch.Put(sessions_, ReturnFileKey(r->file_sha256), seq);
+  } else if (auto* rr = std::get_if<RegistryResult>(&p)) {
+    std::string key = RegistryKey(rr->registry, rr->subject);
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, key));
+    RegistryState st;
+    if (bytes) {
+      TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
+    }
+    RegistryEntry entry{rr->outcome, rr->received_day, rr->effective_from, rr->valid_until, e.seq,
+                        rr->session_id};
+    auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
+                                [](const RegistryEntry& a, const RegistryEntry& b) {
+                                  return a.effective_from != b.effective_from
+                                             ? a.effective_from < b.effective_from
+                                             : a.seq < b.seq;
+                                });
+    st.entries.insert(pos, entry);
+    batch.Put(registry_, key, EncodeRegistryState(st));
+  }
+  return Status::Ok();
+}
+
+}  // namespace tacet

@@ -1,0 +1,121 @@
+#include "../internal/text.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace tacet::internal {
+
+namespace {
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+std::string Errno(int e) { return std::strerror(e); }
+}  // namespace
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::vector<Line> SplitLines(std::string_view content) {
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  std::vector<Line> lines;
+  lines.reserve(content.size() / 11 + 1);
+  uint64_t number = 0;
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = content.substr(0, nl);
+    content.remove_prefix(nl == std::string_view::npos ? content.size() : nl + 1);
+    ++number;
+    while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
+    while (!line.empty() && IsBlank(line.front())) line.remove_prefix(1);
+    if (!line.empty()) lines.push_back({number, line});
+  }
+  return lines;
+}
+
+bool SplitCsv(std::string_view line, char sep, std::vector<std::string>* fields) {
+  fields->clear();
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == sep) {
+      fields->push_back(Trim(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (quoted) return false;
+  fields->push_back(Trim(cur));
+  return true;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Status::InvalidArgument("'" + path + "' is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot open '" + path + "': " + Errno(errno));
+  std::string data;
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  if (size < 0) return Status::IOError("cannot read '" + path + "'");
+  data.resize(static_cast<size_t>(size));
+  in.seekg(0);
+  in.read(data.data(), size);
+  if (!in) return Status::IOError("cannot read '" + path + "': " + Errno(errno));
+  return data;
+}
+
+Status WriteFileExclusive(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("cannot create '" + tmp + "': " + Errno(errno));
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::IOError("cannot write '" + tmp + "': " + Errno(e));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError("cannot sync '" + tmp + "': " + Errno(e));
+  }
+  // link() fails if `path` exists: a file is never replaced.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    if (e == EEXIST) return Status::AlreadyExists("'" + path + "' already exists");
+    return Status::IOError("cannot create '" + path + "': " + Errno(e));
+  }
+  ::unlink(tmp.c_str());
+  return Status::Ok();
+}
+
+}  // namespace tacet::internal
