@@ -1,0 +1,162 @@
+#include "tacet/core/event_log.h"
+
+#define BOOST_TEST_MODULE event_log_tests
+#include <boost/test/unit_test.hpp>
+
+#include <rocksdb/db.h>
+
+#include "tacet/core/codec.h"
+#include "test_util.h"
+
+using namespace tacet;
+
+namespace {
+
+Payload Number(uint64_t i) {
+  return SessionNumber{1, "it-rpo", "+3906" + std::to_string(10000000 + i), "06" + std::to_string(10000000 + i)};
+}
+
+std::unique_ptr<EventLog> OpenLog(const std::string& dir, const Clock* clock) {
+  EventLogOptions o;
+  o.create_if_missing = true;
+  auto log = EventLog::Open(dir, o, clock);
+  BOOST_TEST_REQUIRE(log.ok(), log.status().ToString());
+  return std::move(log).value();
+}
+
+void AppendNumbers(EventLog& log, uint64_t n) {
+  auto batch = log.NewBatch(Actor{"tester", "op7", "event_log_tests"});
+  BOOST_TEST_REQUIRE(batch.ok());
+  for (uint64_t i = 0; i < n; ++i) batch->Add(Number(i));
+  BOOST_TEST_REQUIRE(log.Commit(std::move(batch).value()).ok());
+}
+
+// Rewrites the stored bytes of one event, behind the log's back.
+void TamperWithEvent(const std::string& dir, uint64_t seq, size_t byte) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  std::vector<std::string> names;
+  BOOST_TEST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), dir, &names).ok());
+  for (auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  BOOST_TEST_REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &db).ok());
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "events") events = handles[i];
+  std::string value;
+  BOOST_TEST_REQUIRE(db->Get(rocksdb::ReadOptions(), events, SeqKey(seq), &value).ok());
+  value[byte % value.size()] ^= 0x01;
+  BOOST_TEST_REQUIRE(db->Put(rocksdb::WriteOptions(), events, SeqKey(seq), value).ok());
+  for (auto* h : handles) BOOST_TEST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(event_log_tests)
+
+BOOST_AUTO_TEST_CASE(appended_events_are_dense_chained_and_indexed) {
+  test::TempDir dir;
+  ManualClock clock(1'780'000'000'000);
+  auto log = OpenLog(dir.path(), &clock);
+  AppendNumbers(*log, 10);
+  AppendNumbers(*log, 5);
+  BOOST_TEST(log->head().seq == 15u);
+  Hash256 prev{};
+  for (uint64_t s = 1; s <= 15; ++s) {
+    auto e = log->Read(s);
+    BOOST_TEST_REQUIRE(e.ok());
+    BOOST_TEST(e->seq == s);
+    BOOST_TEST(e->prev_hash == prev);
+    BOOST_TEST(e->hash == ChainHash(e->prev_hash, EncodeEventBody(*e)));
+    BOOST_TEST(e->actor.operator_id == "op7");
+    BOOST_TEST(e->recorded_at == clock.NowMs());
+    prev = e->hash;
+  }
+  BOOST_TEST(log->head().hash == prev);
+  auto seqs = log->SeqsFor("+390610000003");
+  BOOST_TEST_REQUIRE(seqs.ok());
+  BOOST_TEST(*seqs == std::vector<uint64_t>({4, 14}));
+  auto r = log->Verify();
+  BOOST_TEST(r.ok);
+  BOOST_TEST(r.events == 15u);
+}
+
+BOOST_AUTO_TEST_CASE(recorded_time_never_goes_backwards) {
+  test::TempDir dir;
+  ManualClock clock(2'000'000);
+  auto log = OpenLog(dir.path(), &clock);
+  AppendNumbers(*log, 1);
+  clock.Set(1'000'000);
+  AppendNumbers(*log, 1);
+  BOOST_TEST(log->Read(2)->recorded_at == 2'000'000);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_on_a_stale_head_is_refused) {
+  test::TempDir dir;
+  ManualClock clock(1);
+  auto log = OpenLog(dir.path(), &clock);
+  auto a = log->NewBatch(Actor{});
+  auto b = log->NewBatch(Actor{});
+  a->Add(Number(1));
+  b->Add(Number(2));
+  BOOST_TEST(log->Commit(std::move(a).value()).ok());
+  Status s = log->Commit(std::move(b).value());
+  BOOST_TEST(s.code() == StatusCode::kFailedPrecondition);
+  BOOST_TEST(log->head().seq == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(one_changed_byte_makes_verify_name_that_seq) {
+  for (size_t byte : {3u, 20u, 60u, 100u}) {
+    test::TempDir dir;
+    ManualClock clock(1'780'000'000'000);
+    {
+      auto log = OpenLog(dir.path(), &clock);
+      AppendNumbers(*log, 200);
+    }
+    TamperWithEvent(dir.path(), 77, byte);
+    EventLogOptions o;
+    o.tail_check = 8;  // the damage is far from the head: open succeeds
+    auto log = EventLog::Open(dir.path(), o, &clock);
+    BOOST_TEST_REQUIRE(log.ok(), log.status().ToString());
+    VerifyReport r = (*log)->Verify();
+    BOOST_TEST(!r.ok);
+    BOOST_TEST(r.first_bad_seq == 77u, "byte " << byte << ": " << r.problem);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(opening_checks_the_tail_of_the_chain) {
+  test::TempDir dir;
+  ManualClock clock(1);
+  {
+    auto log = OpenLog(dir.path(), &clock);
+    AppendNumbers(*log, 50);
+  }
+  TamperWithEvent(dir.path(), 49, 30);
+  auto log = EventLog::Open(dir.path(), EventLogOptions{}, &clock);
+  BOOST_TEST(!log.ok());
+  BOOST_TEST(log.status().code() == StatusCode::kCorruption);
+  BOOST_TEST(log.status().message().find("seq 49") != std::string::npos, log.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_ledger_is_not_created_unless_asked) {
+  test::TempDir dir;
+  ManualClock clock(1);
+  auto log = EventLog::Open(dir / "nothing", EventLogOptions{}, &clock);
+  BOOST_TEST(log.status().code() == StatusCode::kNotFound);
+  BOOST_TEST(log.status().message().find("tacet init") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
+  RegistryResult r{7, "it-rpo", "+390612345678", RegistryOutcome::kCleared, 20696, 1788127200000, 1789423200000};
+  std::string bytes = EncodePayload(r);
+  auto back = DecodePayload(PayloadType::kRegistryResult, 1, bytes);
+  BOOST_TEST_REQUIRE(back.ok());
+  BOOST_TEST(EncodePayload(*back) == bytes);
+  BOOST_TEST(std::get<RegistryResult>(*back).valid_until == 1789423200000);
+  BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes + "x").ok());
+  BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 2, bytes).ok());
+  BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes.substr(0, 10)).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,364 @@
+#include "tacet/projections/ledger.h"
+
+#define BOOST_TEST_MODULE rpo_cycle_tests
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+using namespace tacet;
+
+namespace {
+
+const Actor kOfficer{"officer", "", "rpo_cycle_tests"};
+
+// A ledger in a temporary directory on a clock the test moves (Europe/Rome).
+struct Fixture {
+  test::TempDir dir;
+  ManualClock clock{0};
+  std::unique_ptr<Ledger> ledger;
+  TimeZone rome = TimeZone::Load("Europe/Rome").value();
+
+  Fixture() {
+    SetNow("2026-08-31 10:00");
+    LedgerOptions o;
+    o.data_dir = dir.path();
+    o.create_if_missing = true;
+    o.clock = &clock;
+    auto l = Ledger::Open(o);
+    BOOST_TEST_REQUIRE(l.ok(), l.status().ToString());
+    ledger = std::move(l).value();
+  }
+  void SetNow(const std::string& local) { clock.Set(rome.Parse(local).value()); }
+  TimeMs At(const std::string& local) { return rome.Parse(local).value(); }
+
+  ExportReport Export(const std::string& candidates, uint64_t limit = 0) {
+    std::string path = dir / ("candidates-" + std::to_string(clock.NowMs()) + ".txt");
+    test::WriteText(path, candidates);
+    ExportRequest req;
+    req.candidates_path = path;
+    req.limit = limit;
+    req.out_dir = dir / "out";
+    auto r = ledger->Export(req, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    return std::move(r).value();
+  }
+  Result<ImportReport> Import(uint64_t session, const std::string& received, const std::string& content,
+                              bool supersede = false, const std::string& name = "") {
+    std::string path = dir / (name.empty() ? "return-" + std::to_string(clock.NowMs()) + "-" +
+                                                 std::to_string(++imports_) + ".txt"
+                                           : name);
+    test::WriteText(path, content);
+    return ImportFile(session, received, path, supersede);
+  }
+  Result<ImportReport> ImportFile(uint64_t session, const std::string& received, const std::string& path,
+                                  bool supersede = false) {
+    ImportRequest req{session, received, path, supersede};
+    return ledger->ImportReturn(req, kOfficer);
+  }
+  CheckAnswer Check(const std::string& subject, const std::string& at) {
+    auto a = ledger->Check(subject, At(at));
+    BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
+    return std::move(a).value();
+  }
+  std::vector<std::string> FileLines(const std::string& path) {
+    std::vector<std::string> lines;
+    std::string content = test::ReadText(path);
+    size_t pos = 0;
+    while (pos < content.size()) {
+      size_t e = content.find("\r\n", pos);
+      BOOST_TEST_REQUIRE(e != std::string::npos, "every line ends with CRLF");
+      lines.push_back(content.substr(pos, e - pos));
+      pos = e + 2;
+    }
+    return lines;
+  }
+  int imports_ = 0;
+};
+
+// Head seq and hash must not move across a refused operation.
+struct HeadGuard {
+  explicit HeadGuard(Ledger& l) : ledger(l), before(l.log().head()) {}
+  void Check() const {
+    Head after = ledger.log().head();
+    BOOST_TEST(after.seq == before.seq);
+    BOOST_TEST(after.hash == before.hash);
+  }
+  Ledger& ledger;
+  Head before;
+};
+
+const char* kA = "06 1234 5678";
+const char* kB = "+39 347 123 4567";
+const char* kC = "0039 02 8765 4321";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(rpo_cycle_tests)
+
+BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
+  ExportReport e = Export(std::string(kA) + "\n" + kB + "\n" + kC + "\n" + kA + "\n");
+  BOOST_TEST(e.exported == 3u);
+  BOOST_TEST(e.duplicates == 1u);
+  BOOST_TEST_REQUIRE(e.files.size() == 1u);
+  BOOST_TEST(std::filesystem::path(e.files[0].txt_path).filename() == "crm20260831100000.txt");
+  BOOST_TEST(std::filesystem::exists(e.files[0].zip_path));
+  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0612345678", "3471234567", "0287654321"}));
+
+  // The return of 31 August lists A and B: C was filtered out (listed).
+  SetNow("2026-08-31 15:00");
+  auto r = Import(1, "2026-08-31", "0612345678\r\n3471234567\r\n");
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->cleared == 2u);
+  BOOST_TEST(r->listed == 1u);
+
+  CheckAnswer a = Check(kA, "2026-09-15 23:59");
+  BOOST_TEST(a.allow);
+  BOOST_TEST(RegistryStatusName(a.status) == std::string("registry_cleared"));
+  BOOST_TEST(a.valid_until == At("2026-09-16 00:00"));
+  BOOST_TEST(a.decided_by.size() == 1u);
+  a = Check(kA, "2026-09-16 00:00");
+  BOOST_TEST(!a.allow);
+  BOOST_TEST(RegistryStatusName(a.status) == std::string("registry_expired"));
+  BOOST_TEST(!Check(kB, "2026-09-16 00:00").allow);
+  CheckAnswer c = Check(kC, "2026-09-01 10:00");
+  BOOST_TEST(!c.allow);
+  BOOST_TEST(RegistryStatusName(c.status) == std::string("registry_listed"));
+  BOOST_TEST(RegistryStatusName(Check("06 5555 1234", "2026-09-01 10:00").status) == std::string("registry_unchecked"));
+  // The answer names the event that decided it.
+  auto ev = ledger->log().Read(a.decided_by[0]);
+  BOOST_TEST_REQUIRE(ev.ok());
+  BOOST_TEST(ev->type == PayloadType::kRegistryResult);
+
+  // 14 September: a new session, its return received the same day, extends A and B.
+  SetNow("2026-09-14 09:00");
+  ExportReport e2 = Export(std::string(kA) + "\n" + kB + "\n" + kC + "\n06 4444 1111\n");
+  BOOST_TEST(e2.known_listed == 1u);  // C is left out: it costs credit and is listed
+  BOOST_TEST(e2.exported == 3u);
+  BOOST_TEST_REQUIRE(e2.files.size() == 1u);
+  // Expiring clearances first, then the never-checked number.
+  BOOST_TEST(FileLines(e2.files[0].txt_path) == std::vector<std::string>({"0612345678", "3471234567", "0644441111"}));
+  SetNow("2026-09-14 18:00");
+  auto r2 = Import(2, "2026-09-14", "0612345678\n3471234567\n0644441111\n");
+  BOOST_TEST_REQUIRE(r2.ok(), r2.status().ToString());
+  BOOST_TEST(Check(kA, "2026-09-29 23:59").allow);
+  BOOST_TEST(!Check(kA, "2026-09-30 00:00").allow);
+  // Replaying an earlier moment still gives the earlier answer.
+  CheckAnswer past = Check(kA, "2026-09-10 12:00");
+  BOOST_TEST(past.allow);
+  BOOST_TEST(past.valid_until == At("2026-09-16 00:00"));
+
+  // C is still listed and stays out of the next export.
+  SetNow("2026-09-28 09:00");
+  ExportReport e3 = Export(std::string(kC) + "\n");
+  BOOST_TEST(e3.known_listed == 1u);
+  BOOST_TEST(e3.exported == 0u);
+  BOOST_TEST(e3.files.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expiring, Fixture) {
+  Export("06 1111 0001\n06 1111 0002\n06 1111 0003\n");
+  SetNow("2026-08-31 12:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "0611110001\n0611110002\n0611110003\n").ok());
+  SetNow("2026-09-03 12:00");
+  Export("06 1111 0004\n");
+  SetNow("2026-09-03 13:00");
+  BOOST_TEST_REQUIRE(Import(2, "2026-09-03", "0611110004\n").ok());
+  // On 13 September: 0001-0003 expire 16 Sep (< 3 days away), 0004 expires 19 Sep (fresh).
+  SetNow("2026-09-13 09:00");
+  ExportReport e = Export("06 2222 0001\nnot a number\n+44 20 7946 0958\n06 1111 0004\n06 1111 0003\n"
+                          "06 1111 0001\n06 2222 0001\n",
+                          2);
+  BOOST_TEST(e.lines == 7u);
+  BOOST_TEST(e.invalid == 1u);
+  BOOST_TEST_REQUIRE(e.invalid_samples.size() == 1u);
+  BOOST_TEST(e.invalid_samples[0].find("line 2") != std::string::npos);
+  BOOST_TEST(e.duplicates == 1u);
+  BOOST_TEST(e.out_of_scope == 1u);
+  BOOST_TEST(e.fresh == 1u);
+  BOOST_TEST(e.over_limit == 1u);
+  BOOST_TEST(e.exported == 2u);
+  // Soonest-expiring first (0003 and 0001, in input order); the never-checked one is cut.
+  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0611110003", "0611110001"}));
+  // With --fresh-days 10, the fresh one is eligible again.
+  ExportRequest req;
+  test::WriteText(dir / "c2.txt", "06 1111 0004\n");
+  req.candidates_path = dir / "c2.txt";
+  req.out_dir = dir / "out2";
+  req.fresh_days = 10;
+  SetNow("2026-09-13 09:00:05");
+  auto e2 = ledger->Export(req, kOfficer);
+  BOOST_TEST_REQUIRE(e2.ok());
+  BOOST_TEST(e2->exported == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(csv_candidates_use_the_named_column, Fixture) {
+  ExportReport e = Export("id;nome;telefono\n1;Mario;06 1234 5678\n2;\"Rossi; Anna\";347 123 4567\n");
+  BOOST_TEST(e.exported == 2u);
+  ExportRequest req;
+  test::WriteText(dir / "c.csv", "id,name,email\n1,a,a@b.it\n");
+  req.candidates_path = dir / "c.csv";
+  auto bad = ledger->Export(req, kOfficer);
+  BOOST_TEST(!bad.ok());
+  BOOST_TEST(bad.status().message().find("--column") != std::string::npos, bad.status().message());
+}
+
+BOOST_FIXTURE_TEST_CASE(more_than_the_line_limit_makes_further_sessions, Fixture) {
+  LedgerOptions o = ledger->options();
+  ledger.reset();
+  o.rpo.max_lines = 2;
+  ledger = Ledger::Open(o).value();
+  ExportReport e = Export("06 1111 0001\n06 1111 0002\n06 1111 0003\n06 1111 0004\n06 1111 0005\n");
+  BOOST_TEST_REQUIRE(e.files.size() == 3u);
+  BOOST_TEST(e.files[2].numbers == 1u);
+  BOOST_TEST(e.files[2].session_id == 3u);
+  BOOST_TEST(std::filesystem::path(e.files[1].txt_path).filename() == "crm20260831100000_2.txt");
+  auto sessions = ledger->Sessions();
+  BOOST_TEST_REQUIRE(sessions.ok());
+  BOOST_TEST(sessions->size() == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(status_layout_and_zipped_returns_are_understood, Fixture) {
+  Export(std::string(kA) + "\n" + kB + "\n" + kC + "\n");
+  SetNow("2026-09-01 09:00");
+  // BOM, CRLF and blank lines are tolerated.
+  auto r = Import(1, "2026-09-01", "\xEF\xBB\xBF" "0612345678,0,2026-09-01\r\n\r\n3471234567,1\r\n0287654321,0\r\n");
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->layout == ReturnLayout::kStatus);
+  BOOST_TEST(r->cleared == 2u);
+  BOOST_TEST(r->listed == 1u);
+  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-02 10:00").status) == std::string("registry_listed"));
+  BOOST_TEST(Check(kC, "2026-09-02 10:00").allow);
+
+  // A second session answered by a .zip holding the .txt.
+  SetNow("2026-09-14 09:00");
+  ExportReport e2 = Export(std::string(kA) + "\n");
+  BOOST_TEST_REQUIRE(e2.files.size() == 1u);
+  // The upload .zip itself holds the exported .txt: import it as the return.
+  auto z = ImportFile(2, "2026-09-14", e2.files[0].zip_path);
+  BOOST_TEST_REQUIRE(z.ok(), z.status().ToString());
+  BOOST_TEST(z->cleared == 1u);
+  BOOST_TEST(z->file_name == std::filesystem::path(e2.files[0].txt_path).filename().string());
+  BOOST_TEST(Check(kA, "2026-09-29 12:00").allow);
+}
+
+BOOST_FIXTURE_TEST_CASE(listed_number_is_callable_again_only_after_a_later_clearance, Fixture) {
+  Export(std::string(kA) + "\n" + kB + "\n");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "0612345678\n").ok());
+  BOOST_TEST(!Check(kB, "2026-09-05 10:00").allow);
+  SetNow("2026-09-10 10:00");
+  // B is known listed: it is only sent again when asked for explicitly (here: not at all).
+  ExportReport e = Export(std::string(kB) + "\n");
+  BOOST_TEST(e.exported == 0u);
+  BOOST_TEST(!Check(kB, "2026-09-11 10:00").allow);
+}
+
+BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unchanged, Fixture) {
+  Export(std::string(kA) + "\n" + kB + "\n" + kC + "\n");
+  SetNow("2026-09-01 09:00");
+
+  {  // numbers not in the session
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-09-01", "0612345678\n0699999999\n3471234567\n0288888888\n");
+    BOOST_TEST(!r.ok());
+    const std::string& m = r.status().message();
+    BOOST_TEST(m.find("2 numbers are not in session 1") != std::string::npos, m);
+    BOOST_TEST(m.find("line 2 '0699999999'") != std::string::npos, m);
+    BOOST_TEST(m.find("line 4 '0288888888'") != std::string::npos, m);
+    BOOST_TEST(m.find("right session") != std::string::npos, m);
+    g.Check();
+  }
+  {  // malformed lines
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-09-01", "0612345678\n06-ABC\n1234567890123456\n");
+    BOOST_TEST(!r.ok());
+    const std::string& m = r.status().message();
+    BOOST_TEST(m.find("2 malformed lines") != std::string::npos, m);
+    BOOST_TEST(m.find("line 2 '06-ABC' (not a number)") != std::string::npos, m);
+    BOOST_TEST(m.find("line 3 '1234567890123456' (too long)") != std::string::npos, m);
+    g.Check();
+  }
+  {  // a status line in a bad layout
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-09-01", "0612345678,0\n3471234567,2\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.status().message().find("line 2") != std::string::npos, r.status().message());
+    g.Check();
+  }
+  {  // received before the export, or in the future
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-08-30", "0612345678\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.status().message().find("before the export of session 1 on 2026-08-31") != std::string::npos,
+               r.status().message());
+    r = Import(1, "2026-09-02", "0612345678\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.status().message().find("in the future") != std::string::npos, r.status().message());
+    r = Import(1, "2026-9-1", "0612345678\n");
+    BOOST_TEST(r.status().message().find("'2026-9-1'") != std::string::npos, r.status().message());
+    g.Check();
+  }
+  {  // unknown session
+    HeadGuard g(*ledger);
+    auto r = Import(42, "2026-09-01", "0612345678\n");
+    BOOST_TEST(r.status().code() == StatusCode::kNotFound);
+    BOOST_TEST(r.status().message().find("unknown session 42") != std::string::npos);
+    g.Check();
+  }
+  // A good return goes in...
+  auto ok = Import(1, "2026-09-01", "0612345678\n3471234567\n", false, "ret1.txt");
+  BOOST_TEST_REQUIRE(ok.ok(), ok.status().ToString());
+  {  // ...the same file again is refused, even under another name or with --supersede
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-09-01", "0612345678\n3471234567\n", true, "ret1-copy.txt");
+    BOOST_TEST(r.status().code() == StatusCode::kAlreadyExists);
+    BOOST_TEST(r.status().message().find("already imported as seq " + std::to_string(ok->first_seq)) != std::string::npos,
+               r.status().message());
+    g.Check();
+  }
+  {  // a second, different return needs --supersede
+    HeadGuard g(*ledger);
+    auto r = Import(1, "2026-09-01", "0612345678\n");
+    BOOST_TEST(r.status().code() == StatusCode::kFailedPrecondition);
+    BOOST_TEST(r.status().message().find("--supersede") != std::string::npos);
+    g.Check();
+  }
+  // With --supersede it replaces the earlier return: B becomes listed.
+  auto sup = Import(1, "2026-09-01", "0612345678\n", true);
+  BOOST_TEST_REQUIRE(sup.ok(), sup.status().ToString());
+  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-01 12:00").status) == std::string("registry_listed"));
+  BOOST_TEST(ledger->Verify().ok);
+}
+
+BOOST_FIXTURE_TEST_CASE(sessions_report_open_answered_and_overdue, Fixture) {
+  Export(std::string(kA) + "\n");
+  SetNow("2026-08-31 11:00");
+  Export(std::string(kB) + "\n");
+  SetNow("2026-09-01 09:00");
+  BOOST_TEST_REQUIRE(Import(2, "2026-09-01", "3471234567\n").ok());
+  auto s = ledger->Sessions();
+  BOOST_TEST_REQUIRE(s.ok());
+  BOOST_TEST_REQUIRE(s->size() == 2u);
+  BOOST_TEST(SessionStateName((*s)[0].state) == std::string("open"));
+  BOOST_TEST(SessionStateName((*s)[1].state) == std::string("answered"));
+  SetNow("2026-09-02 10:01");  // more than 2 days after the export of 31 Aug 10:00
+  s = ledger->Sessions();
+  BOOST_TEST(SessionStateName((*s)[0].state) == std::string("overdue"));
+}
+
+BOOST_FIXTURE_TEST_CASE(history_lists_every_event_about_the_number, Fixture) {
+  Export(std::string(kA) + "\n" + kB + "\n");
+  SetNow("2026-08-31 16:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "0612345678\n").ok());
+  auto h = ledger->History("+390612345678");
+  BOOST_TEST_REQUIRE(h.ok());
+  BOOST_TEST_REQUIRE(h->size() == 2u);
+  BOOST_TEST((*h)[0].event.type == PayloadType::kSessionNumber);
+  BOOST_TEST((*h)[1].event.type == PayloadType::kRegistryResult);
+  BOOST_TEST((*h)[0].event.seq < (*h)[1].event.seq);
+  BOOST_TEST((*h)[1].event.actor.os_user == "officer");
+  BOOST_TEST(DescribeEvent((*h)[1].event, (*h)[1].payload, rome).find("cleared") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
