@@ -95,6 +95,7 @@ struct EventLog::Impl {
 };
 
 struct AppendBatch::Impl {
+  explicit Impl(size_t reserve) : wb(reserve) {}
   rocksdb::WriteBatch wb;
 };
 
@@ -237,12 +238,12 @@ int EventLog::FamilyIndex(std::string_view name) const {
   return -1;
 }
 
-Result<AppendBatch> EventLog::NewBatch(const Actor& actor) {
+Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_events) {
   if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   TimeMs now = std::max(clock_->NowMs(), impl_->head.recorded_at);
-  return AppendBatch(this, actor, impl_->head, now);
+  return AppendBatch(this, actor, impl_->head, now, expected_events);
 }
 
 Status EventLog::Commit(AppendBatch&& batch) {
@@ -405,9 +406,12 @@ VerifyReport EventLog::Verify() const {
 
 // ---------------------------------------------------------------------------
 
-AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at)
+AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at,
+                         size_t expected_events)
     : log_(log), actor_(std::move(actor)), base_(base), head_(base), recorded_at_(recorded_at),
-      impl_(std::make_unique<Impl>()), cache_(log->impl_->projections.size()) {
+      // ~300 bytes per event: the event, its index entry and a projection write.
+      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 300)),
+      cache_(log->impl_->projections.size()) {
   last_.actor = actor_;
   last_.recorded_at = recorded_at_;
 }

@@ -81,7 +81,7 @@ class AppendBatch {
  private:
   friend class EventLog;
   struct Impl;
-  AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at);
+  AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at, size_t expected_events);
 
   EventLog* log_;
   Actor actor_;
@@ -106,7 +106,8 @@ class EventLog {
   // Starts a batch on top of the current head. The batch's events all carry
   // the same recorded_at: the clock's time, or the head's when the clock went
   // backwards, so time never decreases along the chain.
-  Result<AppendBatch> NewBatch(const Actor& actor);
+  // `expected_events` sizes the batch's buffer up front (a hint; 0 = unknown).
+  Result<AppendBatch> NewBatch(const Actor& actor, size_t expected_events = 0);
   // Commits atomically and durably (per options.sync).
   Status Commit(AppendBatch&& batch);
 

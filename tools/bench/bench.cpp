@@ -1,0 +1,113 @@
+// tacet-bench: measures the RPO cycle's speed targets on a fresh ledger in a
+// temporary directory, with the same library calls as the CLI:
+//   export of N candidates, import of their N-line return, check latency.
+// Prints each run and the median of --runs runs.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "tacet/projections/ledger.h"
+
+namespace {
+
+using namespace tacet;
+using Wall = std::chrono::steady_clock;
+
+double Seconds(Wall::time_point since) {
+  return std::chrono::duration<double>(Wall::now() - since).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+[[noreturn]] void Die(const Status& s) {
+  std::fprintf(stderr, "tacet-bench: %s\n", s.ToString().c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tacet-bench: export/import/check speed on a fresh temporary ledger"};
+  uint64_t n = 1'000'000;
+  int runs = 3;
+  uint64_t checks = 100'000;
+  std::string tmp = std::filesystem::temp_directory_path().string();
+  app.add_option("--numbers", n, "Candidates exported and returned (default 1000000)");
+  app.add_option("--runs", runs, "Runs; the median is reported (default 3)");
+  app.add_option("--checks", checks, "Point checks timed per run (default 100000)");
+  app.add_option("--tmp", tmp, "Where the temporary ledgers go");
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<double> exp_s, imp_s, check_us;
+  for (int run = 1; run <= runs; ++run) {
+    std::string dir = tmp + "/tacet-bench-" + std::to_string(getpid()) + "-" + std::to_string(run);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    {
+      std::ofstream c(dir + "/candidates.txt");
+      for (uint64_t i = 0; i < n; ++i) c << (i % 2 ? "06 " : "+39 347 ") << 1'000'000 + i << "\n";
+    }
+    LedgerOptions o;
+    o.data_dir = dir;
+    o.create_if_missing = true;
+    auto ledger = Ledger::Open(o);
+    if (!ledger.ok()) Die(ledger.status());
+    Actor actor{"bench", "", "tacet-bench"};
+
+    ExportRequest ex;
+    ex.candidates_path = dir + "/candidates.txt";
+    auto t0 = Wall::now();
+    auto er = (*ledger)->Export(ex, actor);
+    if (!er.ok()) Die(er.status());
+    exp_s.push_back(Seconds(t0));
+
+    // The return: everything except every tenth number comes back cleared.
+    std::string ret_path = dir + "/return.txt";
+    {
+      std::ifstream in(er->files[0].txt_path, std::ios::binary);
+      std::ofstream out(ret_path, std::ios::binary);
+      std::string line;
+      uint64_t i = 0;
+      while (std::getline(in, line))
+        if (i++ % 10 != 0) out << line << "\n";
+    }
+    ImportRequest im;
+    im.session_id = er->files[0].session_id;
+    im.received = FormatDate((*ledger)->zone().DayOf((*ledger)->clock().NowMs()));
+    im.path = ret_path;
+    t0 = Wall::now();
+    auto ir = (*ledger)->ImportReturn(im, actor);
+    if (!ir.ok()) Die(ir.status());
+    imp_s.push_back(Seconds(t0));
+
+    std::mt19937_64 rng(run);
+    TimeMs now = (*ledger)->clock().NowMs();
+    uint64_t allowed = 0;
+    t0 = Wall::now();
+    for (uint64_t i = 0; i < checks; ++i) {
+      uint64_t k = rng() % n;
+      auto a = (*ledger)->Check((k % 2 ? "06 " : "+39 347 ") + std::to_string(1'000'000 + k), now);
+      if (!a.ok()) Die(a.status());
+      allowed += a->allow;
+    }
+    check_us.push_back(Seconds(t0) * 1e6 / static_cast<double>(checks));
+    std::printf("run %d: export %llu in %.2f s, import %llu lines (%llu cleared, %llu listed) in %.2f s, check %.2f us (%llu allowed)\n",
+                run, static_cast<unsigned long long>(er->exported), exp_s.back(),
+                static_cast<unsigned long long>(ir->lines), static_cast<unsigned long long>(ir->cleared),
+                static_cast<unsigned long long>(ir->listed), imp_s.back(), check_us.back(),
+                static_cast<unsigned long long>(allowed));
+    std::fflush(stdout);
+    ledger->reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::printf("median of %d: export %.2f s, import %.2f s, check %.2f us\n", runs, Median(exp_s),
+              Median(imp_s), Median(check_us));
+  return 0;
+}
