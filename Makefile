@@ -20,7 +20,7 @@ build: configure
 # The main job on the embedded default store under ./var (until the daemon
 # exists: a demonstration of the RPO cycle, printing each step).
 run: build
-	@TACET=$(BUILD_DIR)/tools/tacet DATA_DIR=$(DATA_DIR) tools/demo.sh
+	@TACET=$(BUILD_DIR)/tools/tacet/tacet DATA_DIR=$(DATA_DIR) tools/demo.sh
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
