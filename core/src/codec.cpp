@@ -16,21 +16,34 @@ namespace {
 // An output streambuf appending to a std::string, without ostringstream's copies.
 class StringSink final : public std::streambuf {
  public:
-  explicit StringSink(std::string& out) : out_(out) {}
+  void set(std::string* out) { out_ = out; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<size_t>(n));
+    out_->append(s, static_cast<size_t>(n));
     return n;
   }
   int_type overflow(int_type c) override {
-    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    if (c != traits_type::eof()) out_->push_back(static_cast<char>(c));
     return c;
   }
 
  private:
-  std::string& out_;
+  std::string* out_ = nullptr;
 };
+
+// One sink and stream per thread: constructing a std::ostream (and its
+// locale) per event cost more than encoding the event.
+struct Encoder {
+  StringSink sink;
+  std::ostream os{&sink};
+};
+
+std::ostream& StreamInto(std::string& out) {
+  thread_local Encoder enc;
+  enc.sink.set(&out);
+  return enc.os;
+}
 
 // An input streambuf over a string_view.
 class ViewSource final : public std::streambuf {
@@ -43,10 +56,8 @@ class ViewSource final : public std::streambuf {
 };
 
 template <class T>
-void EncodeInto(std::string& out, T& value) {
-  StringSink sink(out);
-  std::ostream os(&sink);
-  cereal::PortableBinaryOutputArchive ar(os);
+void EncodeInto(std::string& out, const T& value) {
+  cereal::PortableBinaryOutputArchive ar(StreamInto(out));
   ar(value);
 }
 
@@ -97,8 +108,7 @@ Result<Payload> DecodeAs(uint16_t version, std::string_view bytes) {
 std::string EncodePayload(const Payload& payload) {
   std::string out;
   out.reserve(96);
-  std::visit([&](const auto& p) { EncodeInto(out, const_cast<std::decay_t<decltype(p)>&>(p)); },
-             payload);
+  std::visit([&](const auto& p) { EncodeInto(out, p); }, payload);
   return out;
 }
 
@@ -113,16 +123,13 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
 }
 
 std::string EncodeEventBody(const Event& e) {
-  Body b;
-  b.seq = e.seq;
-  b.recorded_at = e.recorded_at;
-  b.actor = e.actor;
-  b.type = static_cast<uint16_t>(e.type);
-  b.version = e.version;
-  b.payload = e.payload;
+  // The fields of Body, in its order, without copying them into one.
   std::string out;
-  out.reserve(e.payload.size() + 96);
-  EncodeInto(out, b);
+  out.reserve(e.payload.size() + e.actor.os_user.size() + e.actor.operator_id.size() +
+              e.actor.tool.size() + 64);
+  cereal::PortableBinaryOutputArchive ar(StreamInto(out));
+  ar(kEventFormatVersion, e.seq, e.recorded_at, e.actor, static_cast<uint16_t>(e.type), e.version,
+     e.payload);
   return out;
 }
 

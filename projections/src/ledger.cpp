@@ -251,6 +251,14 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   }
   rep.exported = picks.size();
   if (picks.empty()) return rep;
+  // The selection decided who goes; each file lists its numbers in national
+  // order (deterministic, and sequential keys insert fastest into RocksDB).
+  for (size_t from = 0; from < picks.size(); from += reg->max_lines) {
+    auto end = picks.begin() + static_cast<std::ptrdiff_t>(std::min(picks.size(), from + reg->max_lines));
+    std::sort(picks.begin() + static_cast<std::ptrdiff_t>(from), end, [&](const Pick& a, const Pick& b) {
+      return numbers[a.index].national < numbers[b.index].national;
+    });
+  }
 
   // Files first (refused if any exists), then one batch; files are removed
   // again if the batch does not commit.

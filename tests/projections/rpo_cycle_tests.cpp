@@ -104,7 +104,8 @@ BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
   BOOST_TEST_REQUIRE(e.files.size() == 1u);
   BOOST_TEST(std::filesystem::path(e.files[0].txt_path).filename() == "crm20260831100000.txt");
   BOOST_TEST(std::filesystem::exists(e.files[0].zip_path));
-  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0612345678", "3471234567", "0287654321"}));
+  // National format, no prefix or separators, CRLF, each number once, sorted.
+  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0287654321", "0612345678", "3471234567"}));
 
   // The return of 31 August lists A and B: C was filtered out (listed).
   SetNow("2026-08-31 15:00");
@@ -137,8 +138,7 @@ BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
   BOOST_TEST(e2.known_listed == 1u);  // C is left out: it costs credit and is listed
   BOOST_TEST(e2.exported == 3u);
   BOOST_TEST_REQUIRE(e2.files.size() == 1u);
-  // Expiring clearances first, then the never-checked number.
-  BOOST_TEST(FileLines(e2.files[0].txt_path) == std::vector<std::string>({"0612345678", "3471234567", "0644441111"}));
+  BOOST_TEST(FileLines(e2.files[0].txt_path) == std::vector<std::string>({"0612345678", "0644441111", "3471234567"}));
   SetNow("2026-09-14 18:00");
   auto r2 = Import(2, "2026-09-14", "0612345678\n3471234567\n0644441111\n");
   BOOST_TEST_REQUIRE(r2.ok(), r2.status().ToString());
@@ -179,8 +179,8 @@ BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expir
   BOOST_TEST(e.fresh == 1u);
   BOOST_TEST(e.over_limit == 1u);
   BOOST_TEST(e.exported == 2u);
-  // Soonest-expiring first (0003 and 0001, in input order); the never-checked one is cut.
-  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0611110003", "0611110001"}));
+  // The expiring ones (0003 and 0001) are taken; the never-checked one is cut.
+  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0611110001", "0611110003"}));
   // With --fresh-days 10, the fresh one is eligible again.
   ExportRequest req;
   test::WriteText(dir / "c2.txt", "06 1111 0004\n");
@@ -191,6 +191,18 @@ BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expir
   auto e2 = ledger->Export(req, kOfficer);
   BOOST_TEST_REQUIRE(e2.ok());
   BOOST_TEST(e2->exported == 1u);
+
+  // On 17 September 0002 has expired (16 Sep) and 0004 expires on 19 Sep:
+  // the limit takes the soonest expiry first, then the later one, and only
+  // then a never-checked number.
+  SetNow("2026-09-17 09:00");
+  ExportReport one = Export("06 3333 0001\n06 1111 0004\n06 1111 0002\n", 1);
+  BOOST_TEST(FileLines(one.files[0].txt_path) == std::vector<std::string>({"0611110002"}));
+  SetNow("2026-09-17 09:00:01");
+  // 0004 (expiring) first, then never-checked ones in input order: 3333 0001, not 1111 0005.
+  ExportReport two = Export("06 3333 0001\n06 1111 0004\n06 1111 0005\n", 2);
+  BOOST_TEST(two.over_limit == 1u);
+  BOOST_TEST(FileLines(two.files[0].txt_path) == std::vector<std::string>({"0611110004", "0633330001"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(csv_candidates_use_the_named_column, Fixture) {
