@@ -1,16 +1,28 @@
-// The one file that includes libphonenumber.
+// The one file that includes libphonenumber (and RE2, which runs its patterns).
 #include "tacet/core/subject.h"
 
+#include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cstdio>
 
+// Exported by libphonenumber (metadata.h is not installed): its compiled-in
+// PhoneMetadataCollection.
+namespace i18n::phonenumbers {
+int metadata_size();
+const void* metadata_get();
+}  // namespace i18n::phonenumbers
+
 namespace tacet {
 namespace {
 
+using i18n::phonenumbers::PhoneMetadata;
+using i18n::phonenumbers::PhoneMetadataCollection;
 using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberDesc;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 std::string Quote(std::string_view s) {
@@ -23,6 +35,77 @@ std::string Quote(std::string_view s) {
 }
 
 }  // namespace
+
+namespace internal {
+
+// libphonenumber's number-type decision (PhoneNumberUtil's
+// GetNumberTypeHelper over IsNumberMatchingDesc) for one region, on the same
+// metadata, with the patterns compiled by RE2 instead of ICU's regex engine,
+// whose shared cache costs microseconds and a lock per match.
+// subject_tests checks it against libphonenumber itself.
+class RegionMatcher {
+ public:
+  enum class Type { kUnknown, kFixed, kMobile, kFixedOrMobile, kOther };
+
+  // Null when the region is unknown or a pattern does not compile in RE2.
+  static std::shared_ptr<const RegionMatcher> For(const std::string& region) {
+    PhoneMetadataCollection all;
+    if (!all.ParseFromArray(i18n::phonenumbers::metadata_get(), i18n::phonenumbers::metadata_size()))
+      return nullptr;
+    for (const PhoneMetadata& m : all.metadata()) {
+      if (m.id() != region) continue;
+      auto r = std::make_shared<RegionMatcher>();
+      r->same_mobile_and_fixed_ = m.same_mobile_and_fixed_line_pattern();
+      bool ok = r->general_.Init(m.general_desc()) && r->fixed_.Init(m.fixed_line()) &&
+                r->mobile_.Init(m.mobile());
+      for (const PhoneNumberDesc* d : {&m.premium_rate(), &m.toll_free(), &m.shared_cost(), &m.voip(),
+                                       &m.personal_number(), &m.pager(), &m.uan(), &m.voicemail()}) {
+        r->others_.emplace_back();
+        ok = ok && r->others_.back().Init(*d);
+      }
+      return ok ? r : nullptr;
+    }
+    return nullptr;
+  }
+
+  // `nsn`: the national significant number, digits only.
+  Type TypeOf(std::string_view nsn) const {
+    if (!general_.Matches(nsn)) return Type::kUnknown;
+    for (const Desc& d : others_)
+      if (d.Matches(nsn)) return Type::kOther;
+    if (fixed_.Matches(nsn)) {
+      if (same_mobile_and_fixed_ || mobile_.Matches(nsn)) return Type::kFixedOrMobile;
+      return Type::kFixed;
+    }
+    if (!same_mobile_and_fixed_ && mobile_.Matches(nsn)) return Type::kMobile;
+    return Type::kUnknown;
+  }
+
+ private:
+  struct Desc {
+    std::vector<int> lengths;
+    std::unique_ptr<RE2> re;
+    bool Init(const PhoneNumberDesc& d) {
+      lengths.assign(d.possible_length().begin(), d.possible_length().end());
+      if (d.national_number_pattern().empty()) return true;  // matches nothing
+      RE2::Options o;
+      o.set_log_errors(false);
+      re = std::make_unique<RE2>(d.national_number_pattern(), o);
+      return re->ok();
+    }
+    bool Matches(std::string_view nsn) const {
+      if (!lengths.empty() &&
+          std::find(lengths.begin(), lengths.end(), static_cast<int>(nsn.size())) == lengths.end())
+        return false;
+      return re && RE2::FullMatch(re2::StringPiece(nsn.data(), nsn.size()), *re);
+    }
+  };
+  Desc general_, fixed_, mobile_;
+  std::vector<Desc> others_;
+  bool same_mobile_and_fixed_ = false;
+};
+
+}  // namespace internal
 
 const char* LineTypeName(LineType t) {
   switch (t) {
@@ -41,6 +124,7 @@ SubjectParser::SubjectParser(std::string default_region)
   std::string ndd;
   util.GetNddPrefixForRegion(default_region_, true, &ndd);
   plain_path_ = default_country_code_ != 0 && ndd.empty();
+  if (plain_path_) matcher_ = internal::RegionMatcher::For(default_region_);
 }
 
 namespace {
@@ -89,19 +173,28 @@ std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
     d.remove_prefix(ccv.size());
   }
   if (d.size() < 2 || d.size() > 17) return std::nullopt;
-  PhoneNumber number;
-  number.set_country_code(default_country_code_);
-  uint64_t nsn = 0;
-  for (char c : d) nsn = nsn * 10 + static_cast<uint64_t>(c - '0');
-  number.set_national_number(nsn);
-  if (d[0] == '0') {
-    number.set_italian_leading_zero(true);
-    size_t zeros = 1;
-    while (zeros < d.size() - 1 && d[zeros] == '0') ++zeros;
-    if (zeros != 1) number.set_number_of_leading_zeros(static_cast<int>(zeros));
+  LineType type = LineType::kNone;
+  if (matcher_) {
+    using T = internal::RegionMatcher::Type;
+    T t = matcher_->TypeOf(d);
+    if (t == T::kUnknown) return std::nullopt;  // invalid here: the full parser says why
+    type = t == T::kFixed ? LineType::kFixed : t == T::kMobile ? LineType::kMobile : LineType::kOther;
+  } else {
+    PhoneNumber number;
+    number.set_country_code(default_country_code_);
+    uint64_t nsn = 0;
+    for (char c : d) nsn = nsn * 10 + static_cast<uint64_t>(c - '0');
+    number.set_national_number(nsn);
+    if (d[0] == '0') {
+      number.set_italian_leading_zero(true);
+      size_t zeros = 1;
+      while (zeros < d.size() - 1 && d[zeros] == '0') ++zeros;
+      if (zeros != 1) number.set_number_of_leading_zeros(static_cast<int>(zeros));
+    }
+    const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+    if (!util.IsValidNumberForRegion(number, default_region_)) return std::nullopt;
+    if (line_type) type = ToLineType(util.GetNumberType(number));
   }
-  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  if (!util.IsValidNumberForRegion(number, default_region_)) return std::nullopt;
   Subject s;
   s.kind = SubjectKind::kPhone;
   s.value.reserve(d.size() + ccv.size() + 1);
@@ -111,7 +204,7 @@ std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
   s.country_code = default_country_code_;
   s.region = default_region_;
   s.national.assign(d);
-  if (line_type) s.line_type = ToLineType(util.GetNumberType(number));
+  if (line_type) s.line_type = type;
   return s;
 }
 

@@ -13,6 +13,9 @@
 #include "tacet/core/status.h"
 
 namespace tacet {
+namespace internal {
+class RegionMatcher;
+}  // namespace internal
 
 enum class SubjectKind : uint8_t { kPhone = 1, kEmail = 2 };
 enum class LineType : uint8_t { kNone = 0, kFixed = 1, kMobile = 2, kOther = 3 };
@@ -56,6 +59,7 @@ class SubjectParser {
   std::string default_region_;
   int default_country_code_ = 0;
   bool plain_path_ = false;  // default region has no national prefix to strip
+  std::shared_ptr<const internal::RegionMatcher> matcher_;  // null: libphonenumber decides
 };
 
 }  // namespace tacet
