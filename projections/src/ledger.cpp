@@ -621,7 +621,6 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
 }
 
 std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone) {
-  (void)e;
   if (auto* s = std::get_if<ExportSessionOpened>(&p))
     return "export session " + std::to_string(s->session_id) + " opened for " + s->registry + ": " +
            s->file_name + " (" + std::to_string(s->number_count) + " numbers, sha256 " +
