@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 
 #include "tacet/core/event.h"
@@ -15,8 +15,12 @@
 namespace tacet {
 // Printable enums for Boost.Test messages.
 inline std::ostream& operator<<(std::ostream& os, StatusCode c) { return os << StatusCodeName(c); }
-inline std::ostream& operator<<(std::ostream& os, PayloadType t) { return os << PayloadTypeName(t); }
-inline std::ostream& operator<<(std::ostream& os, ReturnLayout l) { return os << static_cast<int>(l); }
+inline std::ostream& operator<<(std::ostream& os, PayloadType t) {
+  return os << PayloadTypeName(t);
+}
+inline std::ostream& operator<<(std::ostream& os, ReturnLayout l) {
+  return os << static_cast<int>(l);
+}
 }  // namespace tacet
 
 namespace tacet::test {

@@ -114,10 +114,14 @@ std::string EncodePayload(const Payload& payload) {
 
 Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes) {
   switch (type) {
-    case PayloadType::kExportSessionOpened: return DecodeAs<ExportSessionOpened>(version, bytes);
-    case PayloadType::kSessionNumber: return DecodeAs<SessionNumber>(version, bytes);
-    case PayloadType::kReturnImported: return DecodeAs<ReturnImported>(version, bytes);
-    case PayloadType::kRegistryResult: return DecodeAs<RegistryResult>(version, bytes);
+    case PayloadType::kExportSessionOpened:
+      return DecodeAs<ExportSessionOpened>(version, bytes);
+    case PayloadType::kSessionNumber:
+      return DecodeAs<SessionNumber>(version, bytes);
+    case PayloadType::kReturnImported:
+      return DecodeAs<ReturnImported>(version, bytes);
+    case PayloadType::kRegistryResult:
+      return DecodeAs<RegistryResult>(version, bytes);
   }
   return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
 }

@@ -4,10 +4,14 @@ namespace tacet {
 
 const char* PayloadTypeName(PayloadType t) {
   switch (t) {
-    case PayloadType::kExportSessionOpened: return "export_session_opened";
-    case PayloadType::kSessionNumber: return "session_number";
-    case PayloadType::kReturnImported: return "return_imported";
-    case PayloadType::kRegistryResult: return "registry_result";
+    case PayloadType::kExportSessionOpened:
+      return "export_session_opened";
+    case PayloadType::kSessionNumber:
+      return "session_number";
+    case PayloadType::kReturnImported:
+      return "return_imported";
+    case PayloadType::kRegistryResult:
+      return "registry_result";
   }
   return "unknown";
 }

@@ -47,7 +47,9 @@ std::string EncodeHead(const Head& h) {
   return out;
 }
 Result<Head> DecodeHead(std::string_view s) {
-  if (s.size() != 48) return Status::Corruption("meta head record has " + std::to_string(s.size()) + " bytes, expected 48");
+  if (s.size() != 48)
+    return Status::Corruption("meta head record has " + std::to_string(s.size()) +
+                              " bytes, expected 48");
   Head h;
   h.seq = GetBe64(s);
   std::copy_n(s.data() + 8, 32, reinterpret_cast<char*>(h.hash.data()));
@@ -100,7 +102,9 @@ struct AppendBatch::Impl {
 };
 
 EventLog::EventLog(std::string dir, EventLogOptions options, const Clock* clock)
-    : dir_(std::move(dir)), options_(std::move(options)), clock_(clock),
+    : dir_(std::move(dir)),
+      options_(std::move(options)),
+      clock_(clock),
       impl_(std::make_unique<Impl>()) {}
 
 EventLog::~EventLog() = default;
@@ -262,9 +266,9 @@ Status EventLog::Commit(AppendBatch&& batch) {
   wb.Put(im.meta, kHeadKey, EncodeHead(next)).PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  Status s = FromRocks(im.db->Write(wo, &wb), "cannot commit events " +
-                                                  std::to_string(batch.first_seq()) + ".." +
-                                                  std::to_string(batch.last_seq()));
+  Status s =
+      FromRocks(im.db->Write(wo, &wb), "cannot commit events " + std::to_string(batch.first_seq()) +
+                                           ".." + std::to_string(batch.last_seq()));
   if (!s.ok()) {
     im.sticky = s.WithContext("ledger refuses writes until reopened");
     return s;
@@ -325,7 +329,8 @@ Result<std::optional<std::string>> EventLog::Get(int family, std::string_view ke
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr) return std::optional<std::string>();
   std::string value;
-  auto s = impl_->db->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  auto s =
+      impl_->db->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   TACET_RETURN_IF_ERROR(FromRocks(s, "projection read"));
   return std::optional<std::string>(std::move(value));
@@ -357,8 +362,9 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
   return Status::Ok();
 }
 
-Status EventLog::ScanFamily(int family, std::string_view prefix,
-                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+Status EventLog::ScanFamily(
+    int family, std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr) return Status::Ok();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), h));
@@ -372,7 +378,8 @@ Status EventLog::ScanFamily(int family, std::string_view prefix,
 VerifyReport EventLog::Verify() const {
   VerifyReport r;
   r.head = head();
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->events));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->events));
   Hash256 prev{};
   uint64_t expect = 1;
   auto fail = [&](uint64_t seq, std::string problem) {
@@ -390,17 +397,23 @@ VerifyReport EventLog::Verify() const {
     if (!e.ok()) return fail(seq, e.status().message());
     auto body = it->value().ToStringView();
     body.remove_suffix(64);
-    if (e->seq != seq) return fail(seq, "stored under key " + std::to_string(seq) + " but says seq " + std::to_string(e->seq));
-    if (ChainHash(e->prev_hash, body) != e->hash) return fail(seq, "hash does not match the event's content");
-    if (e->prev_hash != prev) return fail(seq, "prev_hash does not match the hash of seq " + std::to_string(seq - 1));
+    if (e->seq != seq)
+      return fail(seq, "stored under key " + std::to_string(seq) + " but says seq " +
+                           std::to_string(e->seq));
+    if (ChainHash(e->prev_hash, body) != e->hash)
+      return fail(seq, "hash does not match the event's content");
+    if (e->prev_hash != prev)
+      return fail(seq, "prev_hash does not match the hash of seq " + std::to_string(seq - 1));
     prev = e->hash;
     ++r.events;
     ++expect;
   }
   if (!it->status().ok()) return fail(expect, "read error: " + it->status().ToString());
   if (r.events != r.head.seq)
-    return fail(r.events + 1, "meta head says seq " + std::to_string(r.head.seq) + " but the chain ends at seq " + std::to_string(r.events));
-  if (prev != r.head.hash) return fail(r.head.seq, "the head hash in meta differs from the chain's last hash");
+    return fail(r.events + 1, "meta head says seq " + std::to_string(r.head.seq) +
+                                  " but the chain ends at seq " + std::to_string(r.events));
+  if (prev != r.head.hash)
+    return fail(r.head.seq, "the head hash in meta differs from the chain's last hash");
   return r;
 }
 
@@ -408,7 +421,11 @@ VerifyReport EventLog::Verify() const {
 
 AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at,
                          size_t expected_events)
-    : log_(log), actor_(std::move(actor)), base_(base), head_(base), recorded_at_(recorded_at),
+    : log_(log),
+      actor_(std::move(actor)),
+      base_(base),
+      head_(base),
+      recorded_at_(recorded_at),
       // ~300 bytes per event: the event, its index entry and a projection write.
       impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 300)),
       cache_(log->impl_->projections.size()) {
@@ -422,7 +439,8 @@ const Event& AppendBatch::Add(const Payload& payload) {
   Event& e = last_;
   e.seq = head_.seq + 1;
   e.type = TypeOf(payload);
-  e.version = std::visit([](const auto& p) { return std::decay_t<decltype(p)>::kVersion; }, payload);
+  e.version =
+      std::visit([](const auto& p) { return std::decay_t<decltype(p)>::kVersion; }, payload);
   e.payload = EncodePayload(payload);
   e.prev_hash = head_.hash;
   std::string body = EncodeEventBody(e);
@@ -458,7 +476,8 @@ Status AppendBatch::Prefetch(int family, const std::vector<std::string>& keys) {
 
 void AppendBatch::Put(int family, std::string_view key, std::string_view value) {
   auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
-  impl_->wb.Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
+  impl_->wb
+      .Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
   cache_[static_cast<size_t>(family)].insert_or_assign(std::string(key), std::string(value));
 }

@@ -86,7 +86,8 @@ Result<Hash256> HashFromHex(std::string_view hex) {
     return -1;
   };
   Hash256 h;
-  if (hex.size() != 64) return Status::InvalidArgument("not a SHA-256 hex digest: '" + std::string(hex) + "'");
+  if (hex.size() != 64)
+    return Status::InvalidArgument("not a SHA-256 hex digest: '" + std::string(hex) + "'");
   for (size_t i = 0; i < 32; ++i) {
     int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
     if (hi < 0 || lo < 0)

@@ -50,7 +50,8 @@ class RegionMatcher {
   // Null when the region is unknown or a pattern does not compile in RE2.
   static std::shared_ptr<const RegionMatcher> For(const std::string& region) {
     PhoneMetadataCollection all;
-    if (!all.ParseFromArray(i18n::phonenumbers::metadata_get(), i18n::phonenumbers::metadata_size()))
+    if (!all.ParseFromArray(i18n::phonenumbers::metadata_get(),
+                            i18n::phonenumbers::metadata_size()))
       return nullptr;
     for (const PhoneMetadata& m : all.metadata()) {
       if (m.id() != region) continue;
@@ -58,8 +59,9 @@ class RegionMatcher {
       r->same_mobile_and_fixed_ = m.same_mobile_and_fixed_line_pattern();
       bool ok = r->general_.Init(m.general_desc()) && r->fixed_.Init(m.fixed_line()) &&
                 r->mobile_.Init(m.mobile());
-      for (const PhoneNumberDesc* d : {&m.premium_rate(), &m.toll_free(), &m.shared_cost(), &m.voip(),
-                                       &m.personal_number(), &m.pager(), &m.uan(), &m.voicemail()}) {
+      for (const PhoneNumberDesc* d :
+           {&m.premium_rate(), &m.toll_free(), &m.shared_cost(), &m.voip(), &m.personal_number(),
+            &m.pager(), &m.uan(), &m.voicemail()}) {
         r->others_.emplace_back();
         ok = ok && r->others_.back().Init(*d);
       }
@@ -109,10 +111,14 @@ class RegionMatcher {
 
 const char* LineTypeName(LineType t) {
   switch (t) {
-    case LineType::kNone: return "none";
-    case LineType::kFixed: return "fixed";
-    case LineType::kMobile: return "mobile";
-    case LineType::kOther: return "other";
+    case LineType::kNone:
+      return "none";
+    case LineType::kFixed:
+      return "fixed";
+    case LineType::kMobile:
+      return "mobile";
+    case LineType::kOther:
+      return "other";
   }
   return "other";
 }
@@ -131,9 +137,12 @@ namespace {
 
 LineType ToLineType(PhoneNumberUtil::PhoneNumberType t) {
   switch (t) {
-    case PhoneNumberUtil::FIXED_LINE: return LineType::kFixed;
-    case PhoneNumberUtil::MOBILE: return LineType::kMobile;
-    default: return LineType::kOther;
+    case PhoneNumberUtil::FIXED_LINE:
+      return LineType::kFixed;
+    case PhoneNumberUtil::MOBILE:
+      return LineType::kMobile;
+    default:
+      return LineType::kOther;
   }
 }
 
@@ -178,7 +187,9 @@ std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
     using T = internal::RegionMatcher::Type;
     T t = matcher_->TypeOf(d);
     if (t == T::kUnknown) return std::nullopt;  // invalid here: the full parser says why
-    type = t == T::kFixed ? LineType::kFixed : t == T::kMobile ? LineType::kMobile : LineType::kOther;
+    type = t == T::kFixed    ? LineType::kFixed
+           : t == T::kMobile ? LineType::kMobile
+                             : LineType::kOther;
   } else {
     PhoneNumber number;
     number.set_country_code(default_country_code_);
@@ -217,7 +228,9 @@ Result<Subject> SubjectParser::ParsePhone(std::string_view input, bool line_type
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   if (input.empty()) return Status::InvalidArgument("empty phone number");
   if (auto plain = ParsePlainPhone(input, line_type)) return std::move(*plain);
-  if (input.size() > 64) return Status::InvalidArgument("not a phone number (too long): " + Quote(input.substr(0, 64)) + "...");
+  if (input.size() > 64)
+    return Status::InvalidArgument("not a phone number (too long): " + Quote(input.substr(0, 64)) +
+                                   "...");
   std::string text(input);
   PhoneNumber number;
   if (util.Parse(text, default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR)
@@ -246,11 +259,12 @@ Result<Subject> SubjectParser::ParseEmail(std::string_view input) const {
   std::transform(v.begin(), v.end(), v.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto bad = [&](const char* why) {
-    return Status::InvalidArgument(std::string("not a valid e-mail address (") + why + "): " +
-                                   Quote(input));
+    return Status::InvalidArgument(std::string("not a valid e-mail address (") + why +
+                                   "): " + Quote(input));
   };
   size_t at = v.find('@');
-  if (at == std::string::npos || v.find('@', at + 1) != std::string::npos) return bad("one '@' expected");
+  if (at == std::string::npos || v.find('@', at + 1) != std::string::npos)
+    return bad("one '@' expected");
   std::string_view local(v.data(), at), domain(v.data() + at + 1, v.size() - at - 1);
   if (local.empty() || local.size() > 64) return bad("local part empty or over 64 characters");
   if (domain.size() < 3 || domain.size() > 253) return bad("domain too short or too long");
@@ -258,7 +272,8 @@ Result<Subject> SubjectParser::ParseEmail(std::string_view input) const {
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
     return bad("misplaced '.' in local part");
   for (unsigned char c : local) {
-    if (std::isalnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~.-").find(static_cast<char>(c)) != std::string_view::npos)
+    if (std::isalnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~.-").find(static_cast<char>(c)) !=
+                               std::string_view::npos)
       continue;
     return bad("invalid character in local part");
   }

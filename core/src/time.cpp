@@ -28,8 +28,7 @@ bool ParseInt(std::string_view s, int& out) {
 bool ParseYmd(std::string_view s, date::year_month_day& out) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   int y, m, d;
-  if (!ParseInt(s.substr(0, 4), y) || !ParseInt(s.substr(5, 2), m) ||
-      !ParseInt(s.substr(8, 2), d))
+  if (!ParseInt(s.substr(0, 4), y) || !ParseInt(s.substr(5, 2), m) || !ParseInt(s.substr(8, 2), d))
     return false;
   out = date::year{y} / date::month{static_cast<unsigned>(m)} / date::day{static_cast<unsigned>(d)};
   return out.ok();
@@ -95,8 +94,8 @@ std::string TimeZone::CompactStamp(TimeMs t) const {
 
 Result<TimeMs> TimeZone::Parse(std::string_view text) const {
   auto bad = [&] {
-    return Status::InvalidArgument(
-        "not a time (expected YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM]): '" + std::string(text) + "'");
+    return Status::InvalidArgument("not a time (expected YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM]): '" +
+                                   std::string(text) + "'");
   };
   if (text.size() < 10) return bad();
   date::year_month_day ymd;

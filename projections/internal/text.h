@@ -10,7 +10,7 @@
 namespace tacet::internal {
 
 struct Line {
-  uint64_t number;  // 1-based line number in the file
+  uint64_t number;        // 1-based line number in the file
   std::string_view text;  // without CR/LF; surrounding blanks trimmed
 };
 

@@ -38,7 +38,8 @@ Status Read(const toml::table& t, std::string_view key, T& out, const std::strin
       out = *v;
       return Status::Ok();
     }
-    return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) + "' must be a string");
+    return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) +
+                                   "' must be a string");
   } else {
     auto v = n->value<int64_t>();
     if (!v || *v < 0)
@@ -71,10 +72,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
         return Status::InvalidArgument(Where(source, node) + ": unknown registry '" +
                                        std::string(name.str()) + "' (supported: it-rpo)");
       const toml::table* t = node.as_table();
-      if (t == nullptr) return Status::InvalidArgument(Where(source, node) + ": [registry.it-rpo] must be a table");
+      if (t == nullptr)
+        return Status::InvalidArgument(Where(source, node) + ": [registry.it-rpo] must be a table");
       RegistryConfig& r = c.ledger.rpo;
-      TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"time_zone", "validity_days", "overdue_days", "fresh_days",
-                                             "file_prefix", "max_lines", "regions"},
+      TACET_RETURN_IF_ERROR(UnknownKeys(*t,
+                                        {"time_zone", "validity_days", "overdue_days", "fresh_days",
+                                         "file_prefix", "max_lines", "regions"},
                                         source, "registry.it-rpo."));
       TACET_RETURN_IF_ERROR(Read(*t, "time_zone", r.time_zone, source));
       TACET_RETURN_IF_ERROR(Read(*t, "validity_days", r.validity_days, source));

@@ -5,10 +5,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "tacet/core/codec.h"
 #include "../internal/bytes.h"
 #include "../internal/text.h"
 #include "../internal/zip.h"
+#include "tacet/core/codec.h"
 
 namespace tacet {
 namespace {
@@ -70,10 +70,12 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
   if (sep == 0) sep = ',';
   std::vector<std::string> fields;
   if (!internal::SplitCsv(lines[0].text, sep, &fields))
-    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) + ": unterminated quote in the header");
+    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
+                                   ": unterminated quote in the header");
   int col = -1;
-  static const char* kNames[] = {"phone", "telefono", "numero", "number", "tel", "telephone",
-                                 "mobile", "cellulare", "msisdn", "phone_number", "numero_telefono"};
+  static const char* kNames[] = {"phone",  "telefono",     "numero",         "number",
+                                 "tel",    "telephone",    "mobile",         "cellulare",
+                                 "msisdn", "phone_number", "numero_telefono"};
   for (size_t i = 0; i < fields.size() && col < 0; ++i) {
     std::string h = Lower(fields[i]);
     if (!column.empty()) {
@@ -89,14 +91,17 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
     return Status::InvalidArgument(
         path + ":" + std::to_string(lines[0].number) +
         (column.empty() ? ": no phone column found (name it with --column); columns: "
-                        : ": no column named " + Q(column) + "; columns: ") + heads);
+                        : ": no column named " + Q(column) + "; columns: ") +
+        heads);
   }
   out.reserve(lines.size());
   for (size_t i = 1; i < lines.size(); ++i) {
     if (!internal::SplitCsv(lines[i].text, sep, &fields))
-      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) + ": unterminated quote");
-    out.push_back({lines[i].number,
-                   static_cast<size_t>(col) < fields.size() ? fields[static_cast<size_t>(col)] : ""});
+      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) +
+                                     ": unterminated quote");
+    out.push_back({lines[i].number, static_cast<size_t>(col) < fields.size()
+                                        ? fields[static_cast<size_t>(col)]
+                                        : ""});
   }
   return out;
 }
@@ -119,27 +124,39 @@ bool AllDigits(std::string_view s) {
 
 const char* RegistryStatusName(RegistryStatus s) {
   switch (s) {
-    case RegistryStatus::kUnchecked: return "registry_unchecked";
-    case RegistryStatus::kListed: return "registry_listed";
-    case RegistryStatus::kExpired: return "registry_expired";
-    case RegistryStatus::kCleared: return "registry_cleared";
-    case RegistryStatus::kOutOfScope: return "registry_out_of_scope";
+    case RegistryStatus::kUnchecked:
+      return "registry_unchecked";
+    case RegistryStatus::kListed:
+      return "registry_listed";
+    case RegistryStatus::kExpired:
+      return "registry_expired";
+    case RegistryStatus::kCleared:
+      return "registry_cleared";
+    case RegistryStatus::kOutOfScope:
+      return "registry_out_of_scope";
   }
   return "unknown";
 }
 
 const char* SessionStateName(SessionState s) {
   switch (s) {
-    case SessionState::kOpen: return "open";
-    case SessionState::kAnswered: return "answered";
-    case SessionState::kOverdue: return "overdue";
+    case SessionState::kOpen:
+      return "open";
+    case SessionState::kAnswered:
+      return "answered";
+    case SessionState::kOverdue:
+      return "overdue";
   }
   return "unknown";
 }
 
 Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone)
-    : options_(std::move(options)), clock_(options_.clock), log_(std::move(log)),
-      zone_(std::move(zone)), parser_(options_.default_region), projector_(*log_) {}
+    : options_(std::move(options)),
+      clock_(options_.clock),
+      log_(std::move(log)),
+      zone_(std::move(zone)),
+      parser_(options_.default_region),
+      projector_(*log_) {}
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.clock == nullptr) options.clock = SystemClock::Default();
@@ -165,7 +182,9 @@ bool Ledger::InScope(const Subject& s, const RegistryConfig& reg) const {
 
 Result<SessionRecord> Ledger::LoadSession(uint64_t id) const {
   TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.sessions_family(), SessionKey(id)));
-  if (!bytes) return Status::NotFound("unknown session " + std::to_string(id) + " (list them with 'tacet sessions')");
+  if (!bytes)
+    return Status::NotFound("unknown session " + std::to_string(id) +
+                            " (list them with 'tacet sessions')");
   return DecodeSession(*bytes);
 }
 
@@ -174,12 +193,15 @@ Result<SessionRecord> Ledger::LoadSession(uint64_t id) const {
 
 Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor) {
   const RegistryConfig* reg = FindRegistry(req.registry);
-  if (reg == nullptr) return Status::InvalidArgument("unknown registry " + Q(req.registry) + " (known: " + options_.rpo.name + ")");
+  if (reg == nullptr)
+    return Status::InvalidArgument("unknown registry " + Q(req.registry) +
+                                   " (known: " + options_.rpo.name + ")");
   const uint32_t fresh_days = req.fresh_days.value_or(reg->fresh_days);
   const TimeMs now = clock_->NowMs();
   ExportReport rep;
 
-  TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands, ReadCandidates(req.candidates_path, req.column));
+  TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands,
+                         ReadCandidates(req.candidates_path, req.column));
   rep.lines = cands.size();
   std::vector<Result<Subject>> parsed = ParseAll(parser_, cands);
 
@@ -254,18 +276,22 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   // The selection decided who goes; each file lists its numbers in national
   // order (deterministic, and sequential keys insert fastest into RocksDB).
   for (size_t from = 0; from < picks.size(); from += reg->max_lines) {
-    auto end = picks.begin() + static_cast<std::ptrdiff_t>(std::min(picks.size(), from + reg->max_lines));
-    std::sort(picks.begin() + static_cast<std::ptrdiff_t>(from), end, [&](const Pick& a, const Pick& b) {
-      return numbers[a.index].national < numbers[b.index].national;
-    });
+    auto end =
+        picks.begin() + static_cast<std::ptrdiff_t>(std::min(picks.size(), from + reg->max_lines));
+    std::sort(picks.begin() + static_cast<std::ptrdiff_t>(from), end,
+              [&](const Pick& a, const Pick& b) {
+                return numbers[a.index].national < numbers[b.index].national;
+              });
   }
 
   // Files first (refused if any exists), then one batch; files are removed
   // again if the batch does not commit.
-  std::string out_dir = req.out_dir.empty() ? (fs::path(options_.data_dir) / "exports").string() : req.out_dir;
+  std::string out_dir =
+      req.out_dir.empty() ? (fs::path(options_.data_dir) / "exports").string() : req.out_dir;
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  if (ec) return Status::IOError("cannot create output directory " + Q(out_dir) + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot create output directory " + Q(out_dir) + ": " + ec.message());
 
   TACET_ASSIGN_OR_RETURN(auto next_bytes, log_->Get(projector_.sessions_family(), kNextSessionKey));
   uint64_t next_id = next_bytes ? internal::ByteReader(*next_bytes).U64() : 1;
@@ -356,13 +382,16 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   const TimeMs now = clock_->NowMs();
   TACET_ASSIGN_OR_RETURN(SessionRecord session, LoadSession(req.session_id));
   const RegistryConfig* reg = FindRegistry(session.registry);
-  if (reg == nullptr) return Status::Internal("session " + std::to_string(session.id) + " names unknown registry " + Q(session.registry));
+  if (reg == nullptr)
+    return Status::Internal("session " + std::to_string(session.id) + " names unknown registry " +
+                            Q(session.registry));
 
   auto received = ParseDate(req.received);
   if (!received.ok()) return received.status().WithContext("--received");
   const Day export_day = zone_.DayOf(session.opened_at);
   if (*received < export_day)
-    return Status::InvalidArgument("--received " + req.received + " is before the export of session " +
+    return Status::InvalidArgument("--received " + req.received +
+                                   " is before the export of session " +
                                    std::to_string(session.id) + " on " + FormatDate(export_day));
   if (*received > zone_.DayOf(now))
     return Status::InvalidArgument("--received " + req.received + " is in the future (today is " +
@@ -384,16 +413,17 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rep.file_sha256 = Sha256(content);
   rep.received_day = *received;
 
-  TACET_ASSIGN_OR_RETURN(auto dup, log_->Get(projector_.sessions_family(), ReturnFileKey(rep.file_sha256)));
+  TACET_ASSIGN_OR_RETURN(auto dup,
+                         log_->Get(projector_.sessions_family(), ReturnFileKey(rep.file_sha256)));
   if (dup)
-    return Status::AlreadyExists(shown + ": this file (SHA-256 " + ToHex(rep.file_sha256).substr(0, 16) +
-                                 "...) was already imported as seq " +
-                                 std::to_string(internal::ByteReader(*dup).U64()));
+    return Status::AlreadyExists(
+        shown + ": this file (SHA-256 " + ToHex(rep.file_sha256).substr(0, 16) +
+        "...) was already imported as seq " + std::to_string(internal::ByteReader(*dup).U64()));
   if (!session.returns.empty() && !req.supersede)
-    return Status::FailedPrecondition(
-        "session " + std::to_string(session.id) + " already has a return (" +
-        session.returns.back().file_name + ", seq " + std::to_string(session.returns.back().seq) +
-        "); pass --supersede to replace it with " + Q(file_name));
+    return Status::FailedPrecondition("session " + std::to_string(session.id) +
+                                      " already has a return (" + session.returns.back().file_name +
+                                      ", seq " + std::to_string(session.returns.back().seq) +
+                                      "); pass --supersede to replace it with " + Q(file_name));
 
   // Parse every line before touching the ledger.
   std::vector<Line> lines = internal::SplitLines(content);
@@ -402,7 +432,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   std::vector<std::string> bad;
   uint64_t bad_count = 0;
   auto malformed = [&](const Line& l, const std::string& why) {
-    if (bad_count++ < kMaxSamples) bad.push_back("line " + std::to_string(l.number) + " " + Q(l.text) + " (" + why + ")");
+    if (bad_count++ < kMaxSamples)
+      bad.push_back("line " + std::to_string(l.number) + " " + Q(l.text) + " (" + why + ")");
   };
   struct Row {
     std::string_view number;
@@ -476,7 +507,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   for (const Row& r : rows) {
     auto it = outcome.find(r.number);
     if (it == outcome.end()) {
-      if (foreign++ < kMaxSamples) foreign_samples.push_back("line " + std::to_string(r.line) + " " + Q(r.number));
+      if (foreign++ < kMaxSamples)
+        foreign_samples.push_back("line " + std::to_string(r.line) + " " + Q(r.number));
       continue;
     }
     if (it->second != 0) ++rep.duplicate_lines;
@@ -486,8 +518,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   if (foreign > 0)
     return Status::InvalidArgument(
         shown + ": " + std::to_string(foreign) + " number" + (foreign > 1 ? "s are" : " is") +
-        " not in session " + std::to_string(session.id) + " (" + session.file_name + "): " +
-        JoinSamples(foreign_samples, foreign) +
+        " not in session " + std::to_string(session.id) + " (" + session.file_name +
+        "): " + JoinSamples(foreign_samples, foreign) +
         "; is the right session selected? (see 'tacet sessions'); nothing was imported");
   rep.lines = rows.size();
 
@@ -555,7 +587,8 @@ Result<CheckAnswer> Ledger::Check(std::string_view text, TimeMs at) const {
     a.allow = true;
     return a;
   }
-  TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.registry_family(), RegistryKey(reg.name, a.subject.value)));
+  TACET_ASSIGN_OR_RETURN(
+      auto bytes, log_->Get(projector_.registry_family(), RegistryKey(reg.name, a.subject.value)));
   const RegistryEntry* e = nullptr;
   RegistryState st;
   if (bytes) {
@@ -584,24 +617,24 @@ Result<std::vector<SessionView>> Ledger::Sessions() const {
   std::vector<SessionView> out;
   const TimeMs now = clock_->NowMs();
   Status inner;
-  TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), "s",
-                                         [&](std::string_view, std::string_view v) {
-                                           auto rec = DecodeSession(v);
-                                           if (!rec.ok()) {
-                                             inner = rec.status();
-                                             return false;
-                                           }
-                                           SessionView sv;
-                                           sv.record = std::move(rec).value();
-                                           if (!sv.record.returns.empty()) {
-                                             sv.state = SessionState::kAnswered;
-                                           } else if (now - sv.record.opened_at >
-                                                      static_cast<TimeMs>(options_.rpo.overdue_days) * kMsPerDay) {
-                                             sv.state = SessionState::kOverdue;
-                                           }
-                                           out.push_back(std::move(sv));
-                                           return true;
-                                         }));
+  TACET_RETURN_IF_ERROR(log_->ScanFamily(
+      projector_.sessions_family(), "s", [&](std::string_view, std::string_view v) {
+        auto rec = DecodeSession(v);
+        if (!rec.ok()) {
+          inner = rec.status();
+          return false;
+        }
+        SessionView sv;
+        sv.record = std::move(rec).value();
+        if (!sv.record.returns.empty()) {
+          sv.state = SessionState::kAnswered;
+        } else if (now - sv.record.opened_at >
+                   static_cast<TimeMs>(options_.rpo.overdue_days) * kMsPerDay) {
+          sv.state = SessionState::kOverdue;
+        }
+        out.push_back(std::move(sv));
+        return true;
+      }));
   TACET_RETURN_IF_ERROR(inner);
   return out;
 }
@@ -626,11 +659,13 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
            s->file_name + " (" + std::to_string(s->number_count) + " numbers, sha256 " +
            ToHex(s->file_sha256).substr(0, 16) + ")";
   if (auto* n = std::get_if<SessionNumber>(&p))
-    return "sent to " + n->registry + " in export session " + std::to_string(n->session_id) + " as " + n->national;
+    return "sent to " + n->registry + " in export session " + std::to_string(n->session_id) +
+           " as " + n->national;
   if (auto* r = std::get_if<ReturnImported>(&p))
     return "return for session " + std::to_string(r->session_id) + " imported: " + r->file_name +
-           " received " + FormatDate(r->received_day) + ", " + std::to_string(r->cleared) + " cleared, " +
-           std::to_string(r->listed) + " listed" + (r->supersedes ? " (supersedes earlier return)" : "");
+           " received " + FormatDate(r->received_day) + ", " + std::to_string(r->cleared) +
+           " cleared, " + std::to_string(r->listed) + " listed" +
+           (r->supersedes ? " (supersedes earlier return)" : "");
   if (auto* r = std::get_if<RegistryResult>(&p)) {
     if (r->outcome == RegistryOutcome::kCleared)
       return r->registry + " cleared (session " + std::to_string(r->session_id) + ", received " +

@@ -31,8 +31,12 @@ std::string EncodeRegistryState(const RegistryState& s) {
   ByteWriter w(out);
   w.U8(1).U32(static_cast<uint32_t>(s.entries.size()));
   for (const auto& e : s.entries)
-    w.U8(static_cast<uint8_t>(e.outcome)).I32(e.received_day).I64(e.effective_from)
-        .I64(e.valid_until).U64(e.seq).U64(e.session_id);
+    w.U8(static_cast<uint8_t>(e.outcome))
+        .I32(e.received_day)
+        .I64(e.effective_from)
+        .I64(e.valid_until)
+        .U64(e.seq)
+        .U64(e.session_id);
   return out;
 }
 
@@ -82,11 +86,24 @@ std::string ReturnFileKey(const Hash256& sha) {
 std::string EncodeSession(const SessionRecord& s) {
   std::string out;
   ByteWriter w(out);
-  w.U8(1).U64(s.id).Str(s.registry).Str(s.file_name).Raw(AsBytes(s.file_sha256)).Str(s.zip_name)
-      .U64(s.number_count).U64(s.opened_seq).I64(s.opened_at).U32(static_cast<uint32_t>(s.returns.size()));
+  w.U8(1)
+      .U64(s.id)
+      .Str(s.registry)
+      .Str(s.file_name)
+      .Raw(AsBytes(s.file_sha256))
+      .Str(s.zip_name)
+      .U64(s.number_count)
+      .U64(s.opened_seq)
+      .I64(s.opened_at)
+      .U32(static_cast<uint32_t>(s.returns.size()));
   for (const auto& r : s.returns)
-    w.U64(r.seq).I64(r.imported_at).I32(r.received_day).Str(r.file_name)
-        .Raw(AsBytes(r.file_sha256)).U64(r.cleared).U64(r.listed);
+    w.U64(r.seq)
+        .I64(r.imported_at)
+        .I32(r.received_day)
+        .Str(r.file_name)
+        .Raw(AsBytes(r.file_sha256))
+        .U64(r.cleared)
+        .U64(r.listed);
   return out;
 }
 
@@ -177,8 +194,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     if (bytes) {
       TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
     }
-    RegistryEntry entry{rr->outcome, rr->received_day, rr->effective_from, rr->valid_until, e.seq,
-                        rr->session_id};
+    RegistryEntry entry{rr->outcome, rr->received_day, rr->effective_from, rr->valid_until,
+                        e.seq,       rr->session_id};
     auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
                                 [](const RegistryEntry& a, const RegistryEntry& b) {
                                   return a.effective_from != b.effective_from

@@ -24,7 +24,9 @@ bool EndsWithTxt(std::string name) {
 
 }  // namespace
 
-bool LooksLikeZip(std::string_view bytes) { return bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4); }
+bool LooksLikeZip(std::string_view bytes) {
+  return bytes.substr(0, 4) == std::string_view("PK\x03\x04", 4);
+}
 
 Status WriteZip(const std::string& zip_path, const std::string& entry_name,
                 std::string_view content) {
@@ -49,7 +51,9 @@ Status WriteZip(const std::string& zip_path, const std::string& entry_name,
 Result<std::string> ReadTextFromZip(const std::string& zip_path, std::string* entry_name) {
   int err = 0;
   zip_t* z = zip_open(zip_path.c_str(), ZIP_RDONLY, &err);
-  if (z == nullptr) return Status::InvalidArgument("'" + zip_path + "' is not a readable zip archive: " + ZipError(err));
+  if (z == nullptr)
+    return Status::InvalidArgument("'" + zip_path +
+                                   "' is not a readable zip archive: " + ZipError(err));
   zip_int64_t n = zip_get_num_entries(z, 0);
   std::vector<zip_uint64_t> candidates;
   for (zip_int64_t i = 0; i < n; ++i) {

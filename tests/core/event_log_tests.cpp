@@ -13,7 +13,8 @@ using namespace tacet;
 namespace {
 
 Payload Number(uint64_t i) {
-  return SessionNumber{1, "it-rpo", "+3906" + std::to_string(10000000 + i), "06" + std::to_string(10000000 + i)};
+  return SessionNumber{1, "it-rpo", "+3906" + std::to_string(10000000 + i),
+                       "06" + std::to_string(10000000 + i)};
 }
 
 std::unique_ptr<EventLog> OpenLog(const std::string& dir, const Clock* clock) {
@@ -148,7 +149,8 @@ BOOST_AUTO_TEST_CASE(a_missing_ledger_is_not_created_unless_asked) {
 }
 
 BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
-  RegistryResult r{7, "it-rpo", "+390612345678", RegistryOutcome::kCleared, 20696, 1788127200000, 1789423200000};
+  RegistryResult r{7,     "it-rpo",      "+390612345678", RegistryOutcome::kCleared,
+                   20696, 1788127200000, 1789423200000};
   std::string bytes = EncodePayload(r);
   auto back = DecodePayload(PayloadType::kRegistryResult, 1, bytes);
   BOOST_TEST_REQUIRE(back.ok());

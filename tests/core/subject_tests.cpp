@@ -43,8 +43,9 @@ BOOST_AUTO_TEST_CASE(invalid_numbers_are_refused_quoting_the_input) {
   for (const char* in : {"12", "abc", "06 12", "+39 999 999 99999999", "", "+1"}) {
     auto s = p.Parse(in);
     BOOST_TEST(!s.ok(), in);
-    if (!s.ok() && *in) BOOST_TEST(s.status().message().find(std::string("'") + in + "'") != std::string::npos,
-                                   s.status().message());
+    if (!s.ok() && *in)
+      BOOST_TEST(s.status().message().find(std::string("'") + in + "'") != std::string::npos,
+                 s.status().message());
   }
 }
 
@@ -56,10 +57,11 @@ BOOST_AUTO_TEST_CASE(fast_path_agrees_with_full_parser) {
     uint64_t x = i * 2654435761u % 10'000'000'000ull;
     char digits[16];
     std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(x));
-    for (std::string d : {std::string(digits), std::string(digits + 1), std::string("3") + (digits + 1),
-                          std::string("0") + (digits + 2), std::string("00") + (digits + 2)}) {
-      auto fast = p.ParsePhone(d);                    // plain shape: fast path
-      auto full = p.ParsePhone("(" + d + ")");       // parentheses force the full parser
+    for (std::string d :
+         {std::string(digits), std::string(digits + 1), std::string("3") + (digits + 1),
+          std::string("0") + (digits + 2), std::string("00") + (digits + 2)}) {
+      auto fast = p.ParsePhone(d);              // plain shape: fast path
+      auto full = p.ParsePhone("(" + d + ")");  // parentheses force the full parser
       auto intl = p.ParsePhone("+39 " + d);
       auto intl_full = p.ParsePhone("+39 (" + d + ")");
       BOOST_TEST(fast.ok() == full.ok(), d);
@@ -83,7 +85,8 @@ BOOST_AUTO_TEST_CASE(emails_are_lowercased_and_validated) {
   BOOST_TEST_REQUIRE(e.ok());
   BOOST_TEST(e->value == "mario.rossi@example.it");
   BOOST_TEST(static_cast<int>(e->kind) == static_cast<int>(SubjectKind::kEmail));
-  for (const char* bad : {"a@b", "@example.it", "a@@example.it", "a b@example.it", "a@-x.it", "a..b@x.it", "a@x..it"}) {
+  for (const char* bad : {"a@b", "@example.it", "a@@example.it", "a b@example.it", "a@-x.it",
+                          "a..b@x.it", "a@x..it"}) {
     auto r = p.Parse(bad);
     BOOST_TEST(!r.ok(), bad);
     if (!r.ok()) BOOST_TEST(r.status().message().find(bad) != std::string::npos);

@@ -44,16 +44,17 @@ struct Fixture {
     BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
     return std::move(r).value();
   }
-  Result<ImportReport> Import(uint64_t session, const std::string& received, const std::string& content,
-                              bool supersede = false, const std::string& name = "") {
+  Result<ImportReport> Import(uint64_t session, const std::string& received,
+                              const std::string& content, bool supersede = false,
+                              const std::string& name = "") {
     std::string path = dir / (name.empty() ? "return-" + std::to_string(clock.NowMs()) + "-" +
                                                  std::to_string(++imports_) + ".txt"
                                            : name);
     test::WriteText(path, content);
     return ImportFile(session, received, path, supersede);
   }
-  Result<ImportReport> ImportFile(uint64_t session, const std::string& received, const std::string& path,
-                                  bool supersede = false) {
+  Result<ImportReport> ImportFile(uint64_t session, const std::string& received,
+                                  const std::string& path, bool supersede = false) {
     ImportRequest req{session, received, path, supersede};
     return ledger->ImportReturn(req, kOfficer);
   }
@@ -105,7 +106,8 @@ BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
   BOOST_TEST(std::filesystem::path(e.files[0].txt_path).filename() == "crm20260831100000.txt");
   BOOST_TEST(std::filesystem::exists(e.files[0].zip_path));
   // National format, no prefix or separators, CRLF, each number once, sorted.
-  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0287654321", "0612345678", "3471234567"}));
+  BOOST_TEST(FileLines(e.files[0].txt_path) ==
+             std::vector<std::string>({"0287654321", "0612345678", "3471234567"}));
 
   // The return of 31 August lists A and B: C was filtered out (listed).
   SetNow("2026-08-31 15:00");
@@ -126,7 +128,8 @@ BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
   CheckAnswer c = Check(kC, "2026-09-01 10:00");
   BOOST_TEST(!c.allow);
   BOOST_TEST(RegistryStatusName(c.status) == std::string("registry_listed"));
-  BOOST_TEST(RegistryStatusName(Check("06 5555 1234", "2026-09-01 10:00").status) == std::string("registry_unchecked"));
+  BOOST_TEST(RegistryStatusName(Check("06 5555 1234", "2026-09-01 10:00").status) ==
+             std::string("registry_unchecked"));
   // The answer names the event that decided it.
   auto ev = ledger->log().Read(a.decided_by[0]);
   BOOST_TEST_REQUIRE(ev.ok());
@@ -138,7 +141,8 @@ BOOST_FIXTURE_TEST_CASE(seed_example_clears_for_fifteen_days_in_rome, Fixture) {
   BOOST_TEST(e2.known_listed == 1u);  // C is left out: it costs credit and is listed
   BOOST_TEST(e2.exported == 3u);
   BOOST_TEST_REQUIRE(e2.files.size() == 1u);
-  BOOST_TEST(FileLines(e2.files[0].txt_path) == std::vector<std::string>({"0612345678", "0644441111", "3471234567"}));
+  BOOST_TEST(FileLines(e2.files[0].txt_path) ==
+             std::vector<std::string>({"0612345678", "0644441111", "3471234567"}));
   SetNow("2026-09-14 18:00");
   auto r2 = Import(2, "2026-09-14", "0612345678\n3471234567\n0644441111\n");
   BOOST_TEST_REQUIRE(r2.ok(), r2.status().ToString());
@@ -167,9 +171,10 @@ BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expir
   BOOST_TEST_REQUIRE(Import(2, "2026-09-03", "0611110004\n").ok());
   // On 13 September: 0001-0003 expire 16 Sep (< 3 days away), 0004 expires 19 Sep (fresh).
   SetNow("2026-09-13 09:00");
-  ExportReport e = Export("06 2222 0001\nnot a number\n+44 20 7946 0958\n06 1111 0004\n06 1111 0003\n"
-                          "06 1111 0001\n06 2222 0001\n",
-                          2);
+  ExportReport e = Export(
+      "06 2222 0001\nnot a number\n+44 20 7946 0958\n06 1111 0004\n06 1111 0003\n"
+      "06 1111 0001\n06 2222 0001\n",
+      2);
   BOOST_TEST(e.lines == 7u);
   BOOST_TEST(e.invalid == 1u);
   BOOST_TEST_REQUIRE(e.invalid_samples.size() == 1u);
@@ -180,7 +185,8 @@ BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expir
   BOOST_TEST(e.over_limit == 1u);
   BOOST_TEST(e.exported == 2u);
   // The expiring ones (0003 and 0001) are taken; the never-checked one is cut.
-  BOOST_TEST(FileLines(e.files[0].txt_path) == std::vector<std::string>({"0611110001", "0611110003"}));
+  BOOST_TEST(FileLines(e.files[0].txt_path) ==
+             std::vector<std::string>({"0611110001", "0611110003"}));
   // With --fresh-days 10, the fresh one is eligible again.
   ExportRequest req;
   test::WriteText(dir / "c2.txt", "06 1111 0004\n");
@@ -202,11 +208,13 @@ BOOST_FIXTURE_TEST_CASE(export_counts_every_reason_and_limit_takes_soonest_expir
   // 0004 (expiring) first, then never-checked ones in input order: 3333 0001, not 1111 0005.
   ExportReport two = Export("06 3333 0001\n06 1111 0004\n06 1111 0005\n", 2);
   BOOST_TEST(two.over_limit == 1u);
-  BOOST_TEST(FileLines(two.files[0].txt_path) == std::vector<std::string>({"0611110004", "0633330001"}));
+  BOOST_TEST(FileLines(two.files[0].txt_path) ==
+             std::vector<std::string>({"0611110004", "0633330001"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(csv_candidates_use_the_named_column, Fixture) {
-  ExportReport e = Export("id;nome;telefono\n1;Mario;06 1234 5678\n2;\"Rossi; Anna\";347 123 4567\n");
+  ExportReport e =
+      Export("id;nome;telefono\n1;Mario;06 1234 5678\n2;\"Rossi; Anna\";347 123 4567\n");
   BOOST_TEST(e.exported == 2u);
   ExportRequest req;
   test::WriteText(dir / "c.csv", "id,name,email\n1,a,a@b.it\n");
@@ -235,12 +243,15 @@ BOOST_FIXTURE_TEST_CASE(status_layout_and_zipped_returns_are_understood, Fixture
   Export(std::string(kA) + "\n" + kB + "\n" + kC + "\n");
   SetNow("2026-09-01 09:00");
   // BOM, CRLF and blank lines are tolerated.
-  auto r = Import(1, "2026-09-01", "\xEF\xBB\xBF" "0612345678,0,2026-09-01\r\n\r\n3471234567,1\r\n0287654321,0\r\n");
+  auto r = Import(1, "2026-09-01",
+                  "\xEF\xBB\xBF"
+                  "0612345678,0,2026-09-01\r\n\r\n3471234567,1\r\n0287654321,0\r\n");
   BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
   BOOST_TEST(r->layout == ReturnLayout::kStatus);
   BOOST_TEST(r->cleared == 2u);
   BOOST_TEST(r->listed == 1u);
-  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-02 10:00").status) == std::string("registry_listed"));
+  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-02 10:00").status) ==
+             std::string("registry_listed"));
   BOOST_TEST(Check(kC, "2026-09-02 10:00").allow);
 
   // A second session answered by a .zip holding the .txt.
@@ -302,11 +313,13 @@ BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unc
     HeadGuard g(*ledger);
     auto r = Import(1, "2026-08-30", "0612345678\n");
     BOOST_TEST(!r.ok());
-    BOOST_TEST(r.status().message().find("before the export of session 1 on 2026-08-31") != std::string::npos,
+    BOOST_TEST(r.status().message().find("before the export of session 1 on 2026-08-31") !=
+                   std::string::npos,
                r.status().message());
     r = Import(1, "2026-09-02", "0612345678\n");
     BOOST_TEST(!r.ok());
-    BOOST_TEST(r.status().message().find("in the future") != std::string::npos, r.status().message());
+    BOOST_TEST(r.status().message().find("in the future") != std::string::npos,
+               r.status().message());
     r = Import(1, "2026-9-1", "0612345678\n");
     BOOST_TEST(r.status().message().find("'2026-9-1'") != std::string::npos, r.status().message());
     g.Check();
@@ -325,7 +338,8 @@ BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unc
     HeadGuard g(*ledger);
     auto r = Import(1, "2026-09-01", "0612345678\n3471234567\n", true, "ret1-copy.txt");
     BOOST_TEST(r.status().code() == StatusCode::kAlreadyExists);
-    BOOST_TEST(r.status().message().find("already imported as seq " + std::to_string(ok->first_seq)) != std::string::npos,
+    BOOST_TEST(r.status().message().find("already imported as seq " +
+                                         std::to_string(ok->first_seq)) != std::string::npos,
                r.status().message());
     g.Check();
   }
@@ -339,7 +353,8 @@ BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unc
   // With --supersede it replaces the earlier return: B becomes listed.
   auto sup = Import(1, "2026-09-01", "0612345678\n", true);
   BOOST_TEST_REQUIRE(sup.ok(), sup.status().ToString());
-  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-01 12:00").status) == std::string("registry_listed"));
+  BOOST_TEST(RegistryStatusName(Check(kB, "2026-09-01 12:00").status) ==
+             std::string("registry_listed"));
   BOOST_TEST(ledger->Verify().ok);
 }
 
@@ -370,7 +385,8 @@ BOOST_FIXTURE_TEST_CASE(history_lists_every_event_about_the_number, Fixture) {
   BOOST_TEST((*h)[1].event.type == PayloadType::kRegistryResult);
   BOOST_TEST((*h)[0].event.seq < (*h)[1].event.seq);
   BOOST_TEST((*h)[1].event.actor.os_user == "officer");
-  BOOST_TEST(DescribeEvent((*h)[1].event, (*h)[1].payload, rome).find("cleared") != std::string::npos);
+  BOOST_TEST(DescribeEvent((*h)[1].event, (*h)[1].payload, rome).find("cleared") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

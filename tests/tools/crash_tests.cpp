@@ -66,8 +66,9 @@ BOOST_AUTO_TEST_CASE(sigkill_during_a_million_line_import_leaves_none_or_all) {
       int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, 1);
       dup2(devnull, 2);
-      execl(TACET_BIN, TACET_BIN, "--data-dir", dir.path().c_str(), "import-return", "--session", "1",
-            "--received", today.c_str(), (dir / "return.txt").c_str(), static_cast<char*>(nullptr));
+      execl(TACET_BIN, TACET_BIN, "--data-dir", dir.path().c_str(), "import-return", "--session",
+            "1", "--received", today.c_str(), (dir / "return.txt").c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     auto start = std::chrono::steady_clock::now();
@@ -84,12 +85,14 @@ BOOST_AUTO_TEST_CASE(sigkill_during_a_million_line_import_leaves_none_or_all) {
       ++killed_mid_import;
     } else {
       BOOST_TEST_REQUIRE(WIFEXITED(status));
-      BOOST_TEST_REQUIRE(WEXITSTATUS(status) == 0, "tacet import-return exited " << WEXITSTATUS(status));
+      BOOST_TEST_REQUIRE(WEXITSTATUS(status) == 0,
+                         "tacet import-return exited " << WEXITSTATUS(status));
     }
 
     auto ledger = Open(dir.path(), false);
     Head h = ledger->log().head();
-    BOOST_TEST_MESSAGE("delay " << delay_ms << " ms: " << (WIFSIGNALED(status) ? "killed" : "finished")
+    BOOST_TEST_MESSAGE("delay " << delay_ms
+                                << " ms: " << (WIFSIGNALED(status) ? "killed" : "finished")
                                 << ", head " << h.seq);
     BOOST_TEST((h.seq == before || h.seq == before + 1 + kNumbers), "head " << h.seq);
     VerifyReport v = ledger->Verify();

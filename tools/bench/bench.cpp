@@ -98,11 +98,13 @@ int main(int argc, char** argv) {
       allowed += a->allow;
     }
     check_us.push_back(Seconds(t0) * 1e6 / static_cast<double>(checks));
-    std::printf("run %d: export %llu in %.2f s, import %llu lines (%llu cleared, %llu listed) in %.2f s, check %.2f us (%llu allowed)\n",
-                run, static_cast<unsigned long long>(er->exported), exp_s.back(),
-                static_cast<unsigned long long>(ir->lines), static_cast<unsigned long long>(ir->cleared),
-                static_cast<unsigned long long>(ir->listed), imp_s.back(), check_us.back(),
-                static_cast<unsigned long long>(allowed));
+    std::printf(
+        "run %d: export %llu in %.2f s, import %llu lines (%llu cleared, %llu listed) in %.2f s, "
+        "check %.2f us (%llu allowed)\n",
+        run, static_cast<unsigned long long>(er->exported), exp_s.back(),
+        static_cast<unsigned long long>(ir->lines), static_cast<unsigned long long>(ir->cleared),
+        static_cast<unsigned long long>(ir->listed), imp_s.back(), check_us.back(),
+        static_cast<unsigned long long>(allowed));
     std::fflush(stdout);
     ledger->reset();
     std::filesystem::remove_all(dir);

@@ -61,8 +61,8 @@ struct ExportSessionOpened {
 
   template <class A>
   void serialize(A& a) {
-    a(session_id, registry, file_name, file_sha256, zip_name, zip_sha256, number_count,
-      fresh_days, limit, part, parts);
+    a(session_id, registry, file_name, file_sha256, zip_name, zip_sha256, number_count, fresh_days,
+      limit, part, parts);
   }
 };
 

@@ -49,10 +49,10 @@ struct Head {
 
 struct VerifyReport {
   bool ok = true;
-  uint64_t events = 0;       // events checked
-  Head head;                 // as stored in meta
+  uint64_t events = 0;         // events checked
+  Head head;                   // as stored in meta
   uint64_t first_bad_seq = 0;  // when !ok; 0 if the fault is in meta
-  std::string problem;       // when !ok
+  std::string problem;         // when !ok
 };
 
 class EventLog;

@@ -33,7 +33,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -62,7 +64,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -87,9 +89,9 @@ class [[nodiscard]] Result {
 }  // namespace tacet
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define TACET_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    ::tacet::Status tacet_status_ = (expr);    \
+#define TACET_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::tacet::Status tacet_status_ = (expr);        \
     if (!tacet_status_.ok()) return tacet_status_; \
   } while (0)
 

@@ -44,10 +44,10 @@ struct LedgerOptions {
 struct ExportRequest {
   std::string registry = "it-rpo";
   std::string candidates_path;
-  std::string column;                     // CSV column; empty: detect by name
-  uint64_t limit = 0;                     // 0: no limit
-  std::optional<uint32_t> fresh_days;     // default: the registry's fresh_days
-  std::string out_dir;                    // empty: <data_dir>/exports
+  std::string column;                  // CSV column; empty: detect by name
+  uint64_t limit = 0;                  // 0: no limit
+  std::optional<uint32_t> fresh_days;  // default: the registry's fresh_days
+  std::string out_dir;                 // empty: <data_dir>/exports
 };
 
 struct ExportedFile {
@@ -60,15 +60,15 @@ struct ExportedFile {
 };
 
 struct ExportReport {
-  uint64_t lines = 0;          // candidate values read
-  uint64_t duplicates = 0;     // repeated numbers, counted once
+  uint64_t lines = 0;       // candidate values read
+  uint64_t duplicates = 0;  // repeated numbers, counted once
   uint64_t invalid = 0;
   std::vector<std::string> invalid_samples;  // "line N: reason"
-  uint64_t out_of_scope = 0;   // not a number of the registry's regions
-  uint64_t blocked = 0;        // on the internal do-not-call list
-  uint64_t known_listed = 0;   // the registry last said listed
-  uint64_t fresh = 0;          // cleared and valid for more than fresh_days
-  uint64_t over_limit = 0;     // eligible but cut by --limit
+  uint64_t out_of_scope = 0;                 // not a number of the registry's regions
+  uint64_t blocked = 0;                      // on the internal do-not-call list
+  uint64_t known_listed = 0;                 // the registry last said listed
+  uint64_t fresh = 0;                        // cleared and valid for more than fresh_days
+  uint64_t over_limit = 0;                   // eligible but cut by --limit
   uint64_t exported = 0;
   std::vector<ExportedFile> files;
 };
@@ -105,7 +105,7 @@ struct CheckAnswer {
   TimeMs at = 0;
   bool allow = false;
   RegistryStatus status = RegistryStatus::kUnchecked;
-  TimeMs valid_until = 0;           // cleared: end of the clearance (exclusive)
+  TimeMs valid_until = 0;            // cleared: end of the clearance (exclusive)
   std::vector<uint64_t> decided_by;  // seqs of the events that decided it
   uint64_t session_id = 0;
   Day received_day = 0;
