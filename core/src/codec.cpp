@@ -77,21 +77,12 @@ Status DecodeFrom(std::string_view bytes, T& value, const char* what) {
   return Status::Ok();
 }
 
-// The envelope fields in canonical order.
-struct Body {
-  uint8_t format = kEventFormatVersion;
-  uint64_t seq = 0;
-  int64_t recorded_at = 0;
-  Actor actor;
-  uint16_t type = 0;
-  uint16_t version = 0;
-  std::string payload;
-
-  template <class A>
-  void serialize(A& a) {
-    a(format, seq, recorded_at, actor, type, version, payload);
-  }
-};
+// The envelope's fields in canonical order (core/FORMAT.md): the one place
+// that order is written, for encoding (const Event) and decoding alike.
+template <class Archive, class E>
+void BodyFields(Archive& ar, uint8_t& format, uint16_t& type, E& e) {
+  ar(format, e.seq, e.recorded_at, e.actor, type, e.version, e.payload);
+}
 
 template <class T>
 Result<Payload> DecodeAs(uint16_t version, std::string_view bytes) {
@@ -127,13 +118,13 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
 }
 
 std::string EncodeEventBody(const Event& e) {
-  // The fields of Body, in its order, without copying them into one.
   std::string out;
   out.reserve(e.payload.size() + e.actor.os_user.size() + e.actor.operator_id.size() +
               e.actor.tool.size() + 64);
   cereal::PortableBinaryOutputArchive ar(StreamInto(out));
-  ar(kEventFormatVersion, e.seq, e.recorded_at, e.actor, static_cast<uint16_t>(e.type), e.version,
-     e.payload);
+  uint8_t format = kEventFormatVersion;
+  uint16_t type = static_cast<uint16_t>(e.type);
+  BodyFields(ar, format, type, e);
   return out;
 }
 
@@ -153,17 +144,25 @@ std::string EncodeStoredEvent(const Event& e, std::string_view body) {
 Result<Event> DecodeStoredEvent(std::string_view stored) {
   if (stored.size() < 64 + 1) return Status::Corruption("stored event is too short");
   std::string_view body = stored.substr(0, stored.size() - 64);
-  Body b;
-  TACET_RETURN_IF_ERROR(DecodeFrom(body, b, "event body"));
-  if (b.format != kEventFormatVersion)
-    return Status::Corruption("unknown event format " + std::to_string(b.format));
   Event e;
-  e.seq = b.seq;
-  e.recorded_at = b.recorded_at;
-  e.actor = std::move(b.actor);
-  e.type = static_cast<PayloadType>(b.type);
-  e.version = b.version;
-  e.payload = std::move(b.payload);
+  uint8_t format = 0;
+  uint16_t type = 0;
+  {
+    ViewSource src(body);
+    std::istream is(&src);
+    try {
+      cereal::PortableBinaryInputArchive ar(is);
+      BodyFields(ar, format, type, e);
+    } catch (const std::exception& ex) {
+      return Status::Corruption(std::string("event body does not decode: ") + ex.what());
+    }
+    if (src.remaining() != 0)
+      return Status::Corruption("event body has " + std::to_string(src.remaining()) +
+                                " trailing bytes");
+  }
+  if (format != kEventFormatVersion)
+    return Status::Corruption("unknown event format " + std::to_string(format));
+  e.type = static_cast<PayloadType>(type);
   std::copy_n(stored.data() + body.size(), 32, reinterpret_cast<char*>(e.prev_hash.data()));
   std::copy_n(stored.data() + body.size() + 32, 32, reinterpret_cast<char*>(e.hash.data()));
   return e;

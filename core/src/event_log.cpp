@@ -314,9 +314,8 @@ Status EventLog::Scan(uint64_t from, uint64_t to,
 Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const {
   std::string prefix = SubjectPrefix(subject);
   std::vector<uint64_t> seqs;
-  rocksdb::ReadOptions ro;
-  ro.prefix_same_as_start = false;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->subjects));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->subjects));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto k = it->key().ToStringView();
     if (k.size() == prefix.size() + 8) seqs.push_back(GetBe64(k.substr(prefix.size())));
