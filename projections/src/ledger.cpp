@@ -527,17 +527,25 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   const Day day = *received;
   const TimeMs effective_from = zone_.StartOfDay(day);
   rep.valid_until = zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
-  std::vector<std::pair<std::string_view, std::string_view>> order;  // national, E.164
+  struct Member {
+    std::string_view national, e164;
+    bool cleared;
+  };
+  std::vector<Member> order;  // by national number: sequential keys insert fastest
   order.reserve(members.size());
-  for (auto& [national, e164] : members) order.emplace_back(national, e164);
-  std::sort(order.begin(), order.end());
-  for (auto& [national, e164] : order) (outcome[national] == 1 ? rep.cleared : rep.listed)++;
+  for (auto& [national, e164] : members) {
+    bool cleared = outcome.at(national) == 1;
+    order.push_back({national, e164, cleared});
+    (cleared ? rep.cleared : rep.listed)++;
+  }
+  std::sort(order.begin(), order.end(),
+            [](const Member& a, const Member& b) { return a.national < b.national; });
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));
   {
     std::vector<std::string> keys;
     keys.reserve(order.size());
-    for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.second));
+    for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.e164));
     TACET_RETURN_IF_ERROR(batch.Prefetch(projector_.registry_family(), keys));
   }
   ReturnImported header;
@@ -559,12 +567,11 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rr.received_day = day;
   rr.effective_from = effective_from;
   Payload p = rr;
-  for (auto& [national, e164] : order) {
+  for (const Member& o : order) {
     auto& r = std::get<RegistryResult>(p);
-    r.subject.assign(e164);
-    bool cleared = outcome[national] == 1;
-    r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
-    r.valid_until = cleared ? rep.valid_until : 0;
+    r.subject.assign(o.e164);
+    r.outcome = o.cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
+    r.valid_until = o.cleared ? rep.valid_until : 0;
     TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
   }
   rep.first_seq = batch.first_seq();
