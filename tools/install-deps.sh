@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-test-dev
   librocksdb-dev libcereal-dev libspdlog-dev libssl-dev
   libphonenumber-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  libzip-dev libhowardhinnant-date-dev libre2-dev libprotobuf-dev
+  libzip-dev libhowardhinnant-date-dev libre2-dev libprotobuf-dev libjemalloc-dev
 )
 
 missing=()

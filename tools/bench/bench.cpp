@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 
+#include "tacet/core/allocator.h"
 #include "tacet/projections/ledger.h"
 
 namespace {
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--tmp", tmp, "Where the temporary ledgers go");
   CLI11_PARSE(app, argc, argv);
 
+  std::printf("allocator: %s\n", AllocatorInfo().c_str());
   std::vector<double> exp_s, imp_s, check_us;
   for (int run = 1; run <= runs; ++run) {
     std::string dir = tmp + "/tacet-bench-" + std::to_string(getpid()) + "-" + std::to_string(run);
