@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "../internal/overlay.h"
 #include "tacet/core/codec.h"
 
 namespace tacet {
@@ -97,9 +98,46 @@ struct EventLog::Impl {
 };
 
 struct AppendBatch::Impl {
-  explicit Impl(size_t reserve) : wb(reserve) {}
+  Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
   rocksdb::WriteBatch wb;
+  std::vector<internal::Overlay> views;  // per projection family: read-your-writes
 };
+
+namespace {
+
+// MultiGet of `keys` in chunks; calls fn(i, value or null when absent).
+// Sorted keys (the bulk paths sort theirs) skip RocksDB's own sort.
+template <class Fn>
+Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h,
+                    const std::vector<std::string>& keys, Fn&& fn) {
+  constexpr size_t kChunk = 4096;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(kChunk);
+  std::vector<rocksdb::PinnableSlice> out(kChunk);
+  std::vector<rocksdb::Status> st(kChunk);
+  for (size_t base = 0; base < keys.size(); base += kChunk) {
+    size_t n = std::min(kChunk, keys.size() - base);
+    slices.clear();
+    for (size_t i = 0; i < n; ++i) slices.emplace_back(keys[base + i]);
+    bool sorted = std::is_sorted(
+        slices.begin(), slices.end(),
+        [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
+    db->MultiGet(rocksdb::ReadOptions(), h, n, slices.data(), out.data(), st.data(), sorted);
+    for (size_t i = 0; i < n; ++i) {
+      if (st[i].ok()) {
+        fn(base + i, &out[i]);
+      } else if (st[i].IsNotFound()) {
+        fn(base + i, nullptr);
+      } else {
+        return FromRocks(st[i], "projection read");
+      }
+      out[i].Reset();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 EventLog::EventLog(std::string dir, EventLogOptions options, const Clock* clock)
     : dir_(std::move(dir)),
@@ -340,25 +378,9 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
   values->assign(keys.size(), std::nullopt);
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr || keys.empty()) return Status::Ok();
-  constexpr size_t kChunk = 4096;
-  std::vector<rocksdb::Slice> slices;
-  std::vector<rocksdb::PinnableSlice> out(kChunk);
-  std::vector<rocksdb::Status> st(kChunk);
-  for (size_t base = 0; base < keys.size(); base += kChunk) {
-    size_t n = std::min(kChunk, keys.size() - base);
-    slices.clear();
-    for (size_t i = 0; i < n; ++i) slices.emplace_back(keys[base + i]);
-    impl_->db->MultiGet(rocksdb::ReadOptions(), h, n, slices.data(), out.data(), st.data());
-    for (size_t i = 0; i < n; ++i) {
-      if (st[i].ok()) {
-        (*values)[base + i] = out[i].ToString();
-      } else if (!st[i].IsNotFound()) {
-        return FromRocks(st[i], "projection read");
-      }
-      out[i].Reset();
-    }
-  }
-  return Status::Ok();
+  return MultiGetEach(impl_->db.get(), h, keys, [&](size_t i, const rocksdb::PinnableSlice* v) {
+    if (v != nullptr) (*values)[i] = v->ToString();
+  });
 }
 
 Status EventLog::ScanFamily(
@@ -426,8 +448,8 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
       head_(base),
       recorded_at_(recorded_at),
       // ~300 bytes per event: the event, its index entry and a projection write.
-      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 300)),
-      cache_(log->impl_->projections.size()) {
+      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 300,
+                                   log->impl_->projections.size())) {
   last_.actor = actor_;
   last_.recorded_at = recorded_at_;
 }
@@ -458,19 +480,23 @@ const Event& AppendBatch::Add(const Payload& payload) {
 }
 
 Result<std::optional<std::string>> AppendBatch::Get(int family, std::string_view key) {
-  auto& c = cache_.at(static_cast<size_t>(family));
-  auto it = c.find(std::string(key));
-  if (it != c.end()) return it->second;
+  std::optional<std::string_view> v;
+  if (impl_->views.at(static_cast<size_t>(family)).Find(key, &v))
+    return v ? std::optional<std::string>(*v) : std::nullopt;
   return log_->Get(family, key);
 }
 
 Status AppendBatch::Prefetch(int family, const std::vector<std::string>& keys) {
-  std::vector<std::optional<std::string>> values;
-  TACET_RETURN_IF_ERROR(log_->MultiGet(family, keys, &values));
-  auto& c = cache_.at(static_cast<size_t>(family));
-  c.reserve(c.size() + keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) c.try_emplace(keys[i], std::move(values[i]));
-  return Status::Ok();
+  auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
+  if (h == nullptr) return Status::Ok();
+  internal::Overlay& view = impl_->views.at(static_cast<size_t>(family));
+  view.Reserve(view.size() + keys.size());
+  std::optional<std::string_view> mine;
+  return MultiGetEach(
+      log_->impl_->db.get(), h, keys, [&](size_t i, const rocksdb::PinnableSlice* v) {
+        if (view.Find(keys[i], &mine)) return;  // the batch's own write wins
+        view.Set(keys[i], v ? std::optional<std::string_view>(v->ToStringView()) : std::nullopt);
+      });
 }
 
 void AppendBatch::Put(int family, std::string_view key, std::string_view value) {
@@ -478,7 +504,7 @@ void AppendBatch::Put(int family, std::string_view key, std::string_view value) 
   impl_->wb
       .Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
-  cache_[static_cast<size_t>(family)].insert_or_assign(std::string(key), std::string(value));
+  impl_->views[static_cast<size_t>(family)].Set(key, value);
 }
 
 }  // namespace tacet

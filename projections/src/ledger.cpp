@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "../internal/bytes.h"
@@ -489,58 +488,78 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
                                    (bad_count > 1 ? "s" : "") + ": " + JoinSamples(bad, bad_count) +
                                    "; nothing was imported");
 
-  // The session's numbers, by the form written in the upload file.
-  std::unordered_map<std::string, std::string> members;  // national -> E.164
-  members.reserve(session.number_count);
-  const std::string prefix = SessionMembersPrefix(session.id);
-  TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
-                                         [&](std::string_view k, std::string_view v) {
-                                           members.emplace(k.substr(prefix.size()), v);
-                                           return true;
-                                         }));
-  // outcome per member: 0 absent, 1 cleared, 2 listed
-  std::unordered_map<std::string_view, uint8_t> outcome;
-  outcome.reserve(members.size());
-  for (auto& [national, e164] : members) outcome.emplace(national, 0);
-  uint64_t foreign = 0;
-  std::vector<std::string> foreign_samples;
-  for (const Row& r : rows) {
-    auto it = outcome.find(r.number);
-    if (it == outcome.end()) {
-      if (foreign++ < kMaxSamples)
-        foreign_samples.push_back("line " + std::to_string(r.line) + " " + Q(r.number));
-      continue;
-    }
-    if (it->second != 0) ++rep.duplicate_lines;
-    // A number reported both ways counts as listed: the conservative reading.
-    it->second = std::max<uint8_t>(it->second, r.listed ? 2 : 1);
+  // The session's numbers, by the form written in the upload file, in key
+  // (national) order; their text lives in one arena.
+  struct Member {
+    std::string_view national, e164;
+    uint8_t outcome;  // 0 absent from the return, 1 cleared, 2 listed
+  };
+  std::vector<Member> members;
+  std::string arena;
+  {
+    struct Span {
+      size_t at, national, e164;
+    };
+    std::vector<Span> spans;
+    spans.reserve(session.number_count);
+    arena.reserve(session.number_count * 24);
+    const std::string prefix = SessionMembersPrefix(session.id);
+    TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
+                                           [&](std::string_view k, std::string_view v) {
+                                             k.remove_prefix(prefix.size());
+                                             spans.push_back({arena.size(), k.size(), v.size()});
+                                             arena.append(k).append(v);
+                                             return true;
+                                           }));
+    members.reserve(spans.size());
+    for (const Span& sp : spans)
+      members.push_back({std::string_view(arena).substr(sp.at, sp.national),
+                         std::string_view(arena).substr(sp.at + sp.national, sp.e164), 0});
   }
-  if (foreign > 0)
+  // Rows in number order (a return usually comes back sorted), then one merge
+  // with the members.
+  auto by_number = [](const Row& a, const Row& b) { return a.number < b.number; };
+  if (!std::is_sorted(rows.begin(), rows.end(), by_number))
+    std::stable_sort(rows.begin(), rows.end(), by_number);
+  std::vector<const Row*> foreign;
+  {
+    size_t j = 0;
+    for (const Row& r : rows) {
+      while (j < members.size() && members[j].national < r.number) ++j;
+      if (j == members.size() || members[j].national != r.number) {
+        foreign.push_back(&r);
+        continue;
+      }
+      uint8_t& outcome = members[j].outcome;
+      if (outcome != 0) ++rep.duplicate_lines;
+      // A number reported both ways counts as listed: the conservative reading.
+      outcome = std::max<uint8_t>(outcome, r.listed ? 2 : 1);
+    }
+  }
+  if (!foreign.empty()) {
+    // The first offending lines of the file.
+    size_t shown_n = std::min(kMaxSamples, foreign.size());
+    std::partial_sort(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(shown_n),
+                      foreign.end(), [](const Row* a, const Row* b) { return a->line < b->line; });
+    std::vector<std::string> samples;
+    for (size_t i = 0; i < shown_n; ++i)
+      samples.push_back("line " + std::to_string(foreign[i]->line) + " " + Q(foreign[i]->number));
+    uint64_t n = foreign.size();
     return Status::InvalidArgument(
-        shown + ": " + std::to_string(foreign) + " number" + (foreign > 1 ? "s are" : " is") +
+        shown + ": " + std::to_string(n) + " number" + (n > 1 ? "s are" : " is") +
         " not in session " + std::to_string(session.id) + " (" + session.file_name +
-        "): " + JoinSamples(foreign_samples, foreign) +
+        "): " + JoinSamples(samples, n) +
         "; is the right session selected? (see 'tacet sessions'); nothing was imported");
+  }
   rep.lines = rows.size();
 
-  // One batch: the header, then a result for every number of the session.
+  // One batch: the header, then a result for every number of the session, in
+  // national order: sequential keys insert fastest.
   const Day day = *received;
   const TimeMs effective_from = zone_.StartOfDay(day);
   rep.valid_until = zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
-  struct Member {
-    std::string_view national, e164;
-    bool cleared;
-  };
-  std::vector<Member> order;  // by national number: sequential keys insert fastest
-  order.reserve(members.size());
-  for (auto& [national, e164] : members) {
-    bool cleared = outcome.at(national) == 1;
-    order.push_back({national, e164, cleared});
-    (cleared ? rep.cleared : rep.listed)++;
-  }
-  std::sort(order.begin(), order.end(),
-            [](const Member& a, const Member& b) { return a.national < b.national; });
-
+  for (const Member& m : members) (m.outcome == 1 ? rep.cleared : rep.listed)++;
+  const auto& order = members;
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));
   {
     std::vector<std::string> keys;
@@ -569,9 +588,10 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   Payload p = rr;
   for (const Member& o : order) {
     auto& r = std::get<RegistryResult>(p);
+    const bool cleared = o.outcome == 1;
     r.subject.assign(o.e164);
-    r.outcome = o.cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
-    r.valid_until = o.cleared ? rep.valid_until : 0;
+    r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
+    r.valid_until = cleared ? rep.valid_until : 0;
     TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
   }
   rep.first_seq = batch.first_seq();

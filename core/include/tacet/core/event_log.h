@@ -22,7 +22,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "tacet/core/clock.h"
@@ -68,9 +67,11 @@ class AppendBatch {
   const Event& Add(const Payload& payload);
   // Reads a projection value: this batch's own writes first, then the store.
   Result<std::optional<std::string>> Get(int family, std::string_view key);
-  // Loads `keys` from the store into the read cache with one MultiGet, so the
-  // following Get calls cost no lookups.
+  // Loads `keys` from the store into the batch's view with batched MultiGets,
+  // so the following Get calls cost no lookups. Keys the batch already wrote
+  // keep the batch's value.
   Status Prefetch(int family, const std::vector<std::string>& keys);
+  // Writes a projection value; later Gets in this batch see it.
   void Put(int family, std::string_view key, std::string_view value);
 
   uint64_t first_seq() const { return base_.seq + 1; }
@@ -89,8 +90,7 @@ class AppendBatch {
   Head head_;
   TimeMs recorded_at_;
   Event last_;
-  std::unique_ptr<Impl> impl_;
-  std::vector<std::unordered_map<std::string, std::optional<std::string>>> cache_;
+  std::unique_ptr<Impl> impl_;  // the WriteBatch and the per-family views
 };
 
 class EventLog {
