@@ -105,16 +105,6 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
   return out;
 }
 
-// Parses candidates in order. Sequential on purpose: libphonenumber's regex
-// cache takes a lock per match, and two threads measured slower than one.
-std::vector<Result<Subject>> ParseAll(const SubjectParser& parser,
-                                      const std::vector<Candidate>& in) {
-  std::vector<Result<Subject>> out;
-  out.reserve(in.size());
-  for (const Candidate& c : in) out.push_back(parser.ParsePhone(c.value, false));
-  return out;
-}
-
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -202,38 +192,46 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands,
                          ReadCandidates(req.candidates_path, req.column));
   rep.lines = cands.size();
-  std::vector<Result<Subject>> parsed = ParseAll(parser_, cands);
 
-  // Unique, valid, in-scope numbers in input order.
-  std::vector<Subject> numbers;
-  numbers.reserve(parsed.size());
+  // Unique, valid, in-scope numbers in input order. Parsed one by one and kept
+  // as their two strings: a million Subjects held at once cost more in fresh
+  // memory than the parse itself. (Sequential on purpose: libphonenumber's
+  // regex cache takes a lock per match, and two threads measured slower.)
+  struct Number {
+    std::string e164, national;
+  };
+  std::vector<Number> numbers;
+  numbers.reserve(cands.size());  // never reallocates: `seen` points into it
   {
-    std::unordered_set<std::string> seen;
-    seen.reserve(parsed.size());
-    for (size_t i = 0; i < parsed.size(); ++i) {
-      if (!parsed[i].ok()) {
+    std::unordered_set<std::string_view> seen;  // in scope, into `numbers`
+    seen.reserve(cands.size());
+    std::unordered_set<std::string> foreign;
+    for (const Candidate& c : cands) {
+      Result<Subject> parsed = parser_.ParsePhone(c.value, false);
+      if (!parsed.ok()) {
         if (rep.invalid++ < kMaxSamples)
-          rep.invalid_samples.push_back("line " + std::to_string(cands[i].line) + ": " +
-                                        parsed[i].status().message());
+          rep.invalid_samples.push_back("line " + std::to_string(c.line) + ": " +
+                                        parsed.status().message());
         continue;
       }
-      Subject& s = parsed[i].value();
-      if (!seen.insert(s.value).second) {
+      Subject& s = parsed.value();
+      if (!InScope(s, *reg)) {
+        (foreign.insert(std::move(s.value)).second ? rep.out_of_scope : rep.duplicates)++;
+        continue;
+      }
+      if (seen.count(s.value) != 0) {
         ++rep.duplicates;
         continue;
       }
-      if (!InScope(s, *reg)) {
-        ++rep.out_of_scope;
-        continue;
-      }
-      numbers.push_back(std::move(s));
+      numbers.push_back({std::move(s.value), std::move(s.national)});
+      seen.insert(numbers.back().e164);
     }
   }
 
   // What the ledger knows of each: one MultiGet.
   std::vector<std::string> keys;
   keys.reserve(numbers.size());
-  for (auto& s : numbers) keys.push_back(RegistryKey(reg->name, s.value));
+  for (auto& n : numbers) keys.push_back(RegistryKey(reg->name, n.e164));
   std::vector<std::optional<std::string>> states;
   TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys, &states));
   keys.clear();
@@ -356,8 +354,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     Payload p = std::move(opened);
     Status as = projector_.Apply(batch.Add(p), p, batch);
     for (size_t i = from; i < to && as.ok(); ++i) {
-      const Subject& s = numbers[picks[i].index];
-      Payload np = SessionNumber{f.session_id, reg->name, s.value, s.national};
+      const Number& n = numbers[picks[i].index];
+      Payload np = SessionNumber{f.session_id, reg->name, n.e164, n.national};
       as = projector_.Apply(batch.Add(np), np, batch);
     }
     if (!as.ok()) {
