@@ -1,6 +1,11 @@
 // The one file that includes cereal. Format: core/FORMAT.md.
 #include "tacet/core/codec.h"
 
+// String lengths are u32 (cereal's default is u64): every event carries
+// seven or more strings, and a million-event batch is written three times
+// over (write batch, WAL, memtable). No field comes near 4 GiB.
+#define CEREAL_SIZE_TYPE uint32_t
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/common.hpp>
