@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 
 #include "tacet/core/codec.h"
+#include "tacet/core/hash.h"
 #include "test_util.h"
 
 using namespace tacet;
@@ -212,6 +213,30 @@ BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
   BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes + "x").ok());
   BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 2, bytes).ok());
   BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes.substr(0, 10)).ok());
+}
+
+BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
+  // core/FORMAT.md: an endianness byte 0x01, then the fields in order,
+  // integers little-endian, strings as u32 length and bytes.
+  std::string want;
+  auto le = [&](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) want.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+  };
+  auto str = [&](std::string_view s) {
+    le(s.size(), 4);
+    want.append(s);
+  };
+  le(1, 1);
+  le(7, 8);
+  str("it-rpo");
+  str("+390612345678");
+  le(1, 1);  // cleared
+  le(20696, 4);
+  le(1788127200000, 8);
+  le(1789423200000, 8);
+  RegistryResult r{7,     "it-rpo",      "+390612345678", RegistryOutcome::kCleared,
+                   20696, 1788127200000, 1789423200000};
+  BOOST_TEST(ToHex(EncodePayload(r)) == ToHex(want));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
