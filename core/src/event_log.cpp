@@ -23,6 +23,9 @@ constexpr const char* kMetaFamily = "meta";
 constexpr const char* kHeadKey = "head";
 constexpr const char* kFormatKey = "format";
 constexpr const char* kFormatValue = "tacet-ledger-1";
+// Closing a log that committed at least this much since it opened flushes
+// the memtables (see ~EventLog).
+constexpr uint64_t kFlushOnCloseBytes = 32 << 20;
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -89,6 +92,7 @@ struct EventLog::Impl {
   Head head;
   Status sticky;  // first failed commit; every later write returns it
   bool batch_open = false;
+  uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
 
   ~Impl() {
     if (db) {
@@ -146,7 +150,18 @@ EventLog::EventLog(std::string dir, EventLogOptions options, const Clock* clock)
       clock_(clock),
       impl_(std::make_unique<Impl>()) {}
 
-EventLog::~EventLog() = default;
+EventLog::~EventLog() {
+  // A process that wrote a large batch flushes its memtables before it goes:
+  // otherwise every later open, read-only ones included, replays the whole
+  // WAL (seconds for a million events) before its first lookup.
+  Impl& im = *impl_;
+  if (im.db && im.unflushed_bytes >= kFlushOnCloseBytes && im.sticky.ok()) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    std::vector<rocksdb::ColumnFamilyHandle*> all(im.handles.begin(), im.handles.end());
+    im.db->Flush(fo, all).PermitUncheckedError();  // best effort: the WAL still has it all
+  }
+}
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLogOptions options,
                                                  const Clock* clock) {
@@ -317,6 +332,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
     return s;
   }
   im.head = next;
+  im.unflushed_bytes += wb.GetDataSize();
   return Status::Ok();
 }
 

@@ -70,15 +70,18 @@ int main(int argc, char** argv) {
     if (!er.ok()) Die(er.status());
     exp_s.push_back(Seconds(t0));
 
-    // The return: everything except every tenth number comes back cleared.
+    // The return: one line per exported number (N lines), in the status
+    // layout; every tenth number is registered (status 1), the rest callable.
     std::string ret_path = dir + "/return.txt";
     {
       std::ifstream in(er->files[0].txt_path, std::ios::binary);
       std::ofstream out(ret_path, std::ios::binary);
       std::string line;
       uint64_t i = 0;
-      while (std::getline(in, line))
-        if (i++ % 10 != 0) out << line << "\n";
+      while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        out << line << (i++ % 10 == 0 ? ",1\r\n" : ",0\r\n");
+      }
     }
     ImportRequest im;
     im.session_id = er->files[0].session_id;
