@@ -133,6 +133,22 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
       return DecodeAs<ReturnImported>(version, bytes);
     case PayloadType::kRegistryResult:
       return DecodeAs<RegistryResult>(version, bytes);
+    case PayloadType::kConsentTypeDefined:
+      return DecodeAs<ConsentTypeDefined>(version, bytes);
+    case PayloadType::kReasonDefined:
+      return DecodeAs<ReasonDefined>(version, bytes);
+    case PayloadType::kChannelPolicySet:
+      return DecodeAs<ChannelPolicySet>(version, bytes);
+    case PayloadType::kConsentGranted:
+      return DecodeAs<ConsentGranted>(version, bytes);
+    case PayloadType::kConsentRevoked:
+      return DecodeAs<ConsentRevoked>(version, bytes);
+    case PayloadType::kBlocked:
+      return DecodeAs<Blocked>(version, bytes);
+    case PayloadType::kUnblocked:
+      return DecodeAs<Unblocked>(version, bytes);
+    case PayloadType::kJustified:
+      return DecodeAs<Justified>(version, bytes);
   }
   return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
 }

@@ -12,8 +12,51 @@ const char* PayloadTypeName(PayloadType t) {
       return "return_imported";
     case PayloadType::kRegistryResult:
       return "registry_result";
+    case PayloadType::kConsentTypeDefined:
+      return "consent_type_defined";
+    case PayloadType::kReasonDefined:
+      return "reason_defined";
+    case PayloadType::kChannelPolicySet:
+      return "channel_policy_set";
+    case PayloadType::kConsentGranted:
+      return "consent_granted";
+    case PayloadType::kConsentRevoked:
+      return "consent_revoked";
+    case PayloadType::kBlocked:
+      return "blocked";
+    case PayloadType::kUnblocked:
+      return "unblocked";
+    case PayloadType::kJustified:
+      return "justified";
   }
   return "unknown";
+}
+
+const char* ChannelName(Channel c) {
+  switch (c) {
+    case Channel::kVoice:
+      return "voice";
+    case Channel::kSms:
+      return "sms";
+    case Channel::kEmail:
+      return "email";
+    case Channel::kNewsletter:
+      return "newsletter";
+  }
+  return "unknown";
+}
+
+ConsentUse UseOf(Channel c) {
+  switch (c) {
+    case Channel::kVoice:
+    case Channel::kSms:
+      return kUsePhone;
+    case Channel::kEmail:
+      return kUseEmail;
+    case Channel::kNewsletter:
+      return kUseNewsletter;
+  }
+  return kUsePhone;
 }
 
 PayloadType TypeOf(const Payload& p) {
@@ -21,9 +64,15 @@ PayloadType TypeOf(const Payload& p) {
 }
 
 std::string_view SubjectOf(const Payload& p) {
-  if (auto* n = std::get_if<SessionNumber>(&p)) return n->subject;
-  if (auto* r = std::get_if<RegistryResult>(&p)) return r->subject;
-  return {};
+  return std::visit(
+      [](const auto& v) -> std::string_view {
+        if constexpr (requires { v.subject; }) {
+          return v.subject;
+        } else {
+          return {};
+        }
+      },
+      p);
 }
 
 }  // namespace tacet

@@ -16,6 +16,7 @@ class ByteWriter {
     out_.push_back(static_cast<char>(v));
     return *this;
   }
+  ByteWriter& U16(uint16_t v) { return Be(v, 2); }
   ByteWriter& U32(uint32_t v) { return Be(v, 4); }
   ByteWriter& U64(uint64_t v) { return Be(v, 8); }
   ByteWriter& I32(int32_t v) { return Be(static_cast<uint32_t>(v), 4); }
@@ -42,6 +43,7 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view in) : in_(in) {}
   uint8_t U8() { return static_cast<uint8_t>(Be(1)); }
+  uint16_t U16() { return static_cast<uint16_t>(Be(2)); }
   uint32_t U32() { return static_cast<uint32_t>(Be(4)); }
   uint64_t U64() { return Be(8); }
   int32_t I32() { return static_cast<int32_t>(static_cast<uint32_t>(Be(4))); }

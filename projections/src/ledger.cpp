@@ -157,7 +157,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   lo.projection_families = ProjectionFamilies();
   TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
                                                   lo, options.clock));
-  return std::unique_ptr<Ledger>(new Ledger(std::move(options), std::move(log), std::move(zone)));
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log), std::move(zone)));
+  TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
+  return ledger;
 }
 
 const RegistryConfig* Ledger::FindRegistry(std::string_view name) const {

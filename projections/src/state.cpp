@@ -3,17 +3,23 @@
 #include <algorithm>
 
 #include "../internal/bytes.h"
+#include "tacet/projections/subject_state.h"
 
 namespace tacet {
 
 using internal::ByteReader;
 using internal::ByteWriter;
 
-const RegistryEntry* RegistryState::At(TimeMs at) const {
-  // entries are ordered by (effective_from, seq): the last one effective at `at` decides.
+const RegistryEntry* RegistryState::At(TimeMs at, TimeMs known_at) const {
+  // entries are ordered by (effective_from, seq): the last one effective at
+  // `at` and recorded by `known_at` decides.
   auto it = std::upper_bound(entries.begin(), entries.end(), at,
                              [](TimeMs t, const RegistryEntry& e) { return t < e.effective_from; });
-  return it == entries.begin() ? nullptr : &*(it - 1);
+  while (it != entries.begin()) {
+    --it;
+    if (it->recorded_at <= known_at) return &*it;
+  }
+  return nullptr;
 }
 
 std::string RegistryKey(std::string_view registry, std::string_view subject) {
@@ -27,23 +33,26 @@ std::string RegistryKey(std::string_view registry, std::string_view subject) {
 
 std::string EncodeRegistryState(const RegistryState& s) {
   std::string out;
-  out.reserve(1 + 4 + s.entries.size() * 37);
+  out.reserve(1 + 4 + s.entries.size() * 45);
   ByteWriter w(out);
-  w.U8(1).U32(static_cast<uint32_t>(s.entries.size()));
+  w.U8(2).U32(static_cast<uint32_t>(s.entries.size()));
   for (const auto& e : s.entries)
     w.U8(static_cast<uint8_t>(e.outcome))
         .I32(e.received_day)
         .I64(e.effective_from)
         .I64(e.valid_until)
         .U64(e.seq)
-        .U64(e.session_id);
+        .U64(e.session_id)
+        .I64(e.recorded_at);
   return out;
 }
 
 Result<RegistryState> DecodeRegistryState(std::string_view bytes) {
   ByteReader r(bytes);
   RegistryState s;
-  if (r.U8() != 1) return Status::Corruption("registry projection: unknown record version");
+  const uint8_t version = r.U8();
+  if (version != 1 && version != 2)
+    return Status::Corruption("registry projection: unknown record version");
   uint32_t n = r.U32();
   if (n > bytes.size() / 37 + 1) return Status::Corruption("registry projection: bad entry count");
   s.entries.resize(n);
@@ -54,6 +63,7 @@ Result<RegistryState> DecodeRegistryState(std::string_view bytes) {
     e.valid_until = r.I64();
     e.seq = r.U64();
     e.session_id = r.U64();
+    if (version >= 2) e.recorded_at = r.I64();
   }
   if (r.failed() || !r.done()) return Status::Corruption("registry projection: truncated record");
   return s;
@@ -139,10 +149,15 @@ Result<SessionRecord> DecodeSession(std::string_view bytes) {
   return s;
 }
 
-std::vector<std::string> ProjectionFamilies() { return {kRegistryFamily, kSessionsFamily}; }
+std::vector<std::string> ProjectionFamilies() {
+  return {kRegistryFamily, kSessionsFamily, kSubjectFamily, kPolicyFamily};
+}
 
 Projector::Projector(const EventLog& log)
-    : registry_(log.FamilyIndex(kRegistryFamily)), sessions_(log.FamilyIndex(kSessionsFamily)) {}
+    : registry_(log.FamilyIndex(kRegistryFamily)),
+      sessions_(log.FamilyIndex(kSessionsFamily)),
+      subject_(log.FamilyIndex(kSubjectFamily)),
+      policy_(log.FamilyIndex(kPolicyFamily)) {}
 
 namespace {
 
@@ -155,7 +170,8 @@ Result<SessionRecord> LoadSession(AppendBatch& batch, int family, uint64_t id) {
 }  // namespace
 
 Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
-  if (registry_ < 0 || sessions_ < 0) return Status::Internal("projection families are not open");
+  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0)
+    return Status::Internal("projection families are not open");
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
     SessionRecord rec;
     rec.id = s->session_id;
@@ -195,7 +211,7 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
       TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
     }
     RegistryEntry entry{rr->outcome, rr->received_day, rr->effective_from, rr->valid_until,
-                        e.seq,       rr->session_id};
+                        e.seq,       rr->session_id,   e.recorded_at};
     auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
                                 [](const RegistryEntry& a, const RegistryEntry& b) {
                                   return a.effective_from != b.effective_from
@@ -204,6 +220,36 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
                                 });
     st.entries.insert(pos, entry);
     batch.Put(registry_, key, EncodeRegistryState(st));
+  } else if (std::holds_alternative<ConsentTypeDefined>(p) ||
+             std::holds_alternative<ReasonDefined>(p) ||
+             std::holds_alternative<ChannelPolicySet>(p)) {
+    std::string key = kPolicyChannelKey;
+    if (auto* t = std::get_if<ConsentTypeDefined>(&p)) key = PolicyTypeKey(t->code);
+    if (auto* r = std::get_if<ReasonDefined>(&p)) key = PolicyReasonKey(r->code);
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
+    batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
+  } else if (std::string_view subject = SubjectOf(p); !subject.empty()) {
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, subject));
+    SubjectState st;
+    if (bytes) {
+      TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
+    }
+    if (auto* g = std::get_if<ConsentGranted>(&p)) {
+      st.consents.push_back(
+          {g->type_code, g->given_day, g->effective_from, g->expires_at, e.seq, e.recorded_at});
+    } else if (auto* v = std::get_if<ConsentRevoked>(&p)) {
+      st.revocations.push_back({v->type_code, e.seq, e.recorded_at});
+    } else if (auto* b = std::get_if<Blocked>(&p)) {
+      st.blocks.push_back({b->channels, b->source, e.seq, e.recorded_at});
+    } else if (auto* u = std::get_if<Unblocked>(&p)) {
+      st.unblocks.push_back({u->channels, e.seq, e.recorded_at});
+    } else if (auto* j = std::get_if<Justified>(&p)) {
+      st.justifications.push_back(
+          {j->channel, j->reason_code, e.seq, e.recorded_at, j->valid_until});
+    } else {
+      return Status::Ok();  // session numbers: kept by p_sessions
+    }
+    batch.Put(subject_, subject, EncodeSubjectState(st));
   }
   return Status::Ok();
 }

@@ -5,90 +5,13 @@
 
 #include <filesystem>
 
+#include "projections/ledger_fixture.h"
 #include "test_util.h"
 
 using namespace tacet;
+using namespace tacet::test;
 
 namespace {
-
-const Actor kOfficer{"officer", "", "rpo_cycle_tests"};
-
-// A ledger in a temporary directory on a clock the test moves (Europe/Rome).
-struct Fixture {
-  test::TempDir dir;
-  ManualClock clock{0};
-  std::unique_ptr<Ledger> ledger;
-  TimeZone rome = TimeZone::Load("Europe/Rome").value();
-
-  Fixture() {
-    SetNow("2026-08-31 10:00");
-    LedgerOptions o;
-    o.data_dir = dir.path();
-    o.create_if_missing = true;
-    o.clock = &clock;
-    auto l = Ledger::Open(o);
-    BOOST_TEST_REQUIRE(l.ok(), l.status().ToString());
-    ledger = std::move(l).value();
-  }
-  void SetNow(const std::string& local) { clock.Set(rome.Parse(local).value()); }
-  TimeMs At(const std::string& local) { return rome.Parse(local).value(); }
-
-  ExportReport Export(const std::string& candidates, uint64_t limit = 0) {
-    std::string path = dir / ("candidates-" + std::to_string(clock.NowMs()) + ".txt");
-    test::WriteText(path, candidates);
-    ExportRequest req;
-    req.candidates_path = path;
-    req.limit = limit;
-    req.out_dir = dir / "out";
-    auto r = ledger->Export(req, kOfficer);
-    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
-    return std::move(r).value();
-  }
-  Result<ImportReport> Import(uint64_t session, const std::string& received,
-                              const std::string& content, bool supersede = false,
-                              const std::string& name = "") {
-    std::string path = dir / (name.empty() ? "return-" + std::to_string(clock.NowMs()) + "-" +
-                                                 std::to_string(++imports_) + ".txt"
-                                           : name);
-    test::WriteText(path, content);
-    return ImportFile(session, received, path, supersede);
-  }
-  Result<ImportReport> ImportFile(uint64_t session, const std::string& received,
-                                  const std::string& path, bool supersede = false) {
-    ImportRequest req{session, received, path, supersede};
-    return ledger->ImportReturn(req, kOfficer);
-  }
-  CheckAnswer Check(const std::string& subject, const std::string& at) {
-    auto a = ledger->Check(subject, At(at));
-    BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
-    return std::move(a).value();
-  }
-  std::vector<std::string> FileLines(const std::string& path) {
-    std::vector<std::string> lines;
-    std::string content = test::ReadText(path);
-    size_t pos = 0;
-    while (pos < content.size()) {
-      size_t e = content.find("\r\n", pos);
-      BOOST_TEST_REQUIRE(e != std::string::npos, "every line ends with CRLF");
-      lines.push_back(content.substr(pos, e - pos));
-      pos = e + 2;
-    }
-    return lines;
-  }
-  int imports_ = 0;
-};
-
-// Head seq and hash must not move across a refused operation.
-struct HeadGuard {
-  explicit HeadGuard(Ledger& l) : ledger(l), before(l.log().head()) {}
-  void Check() const {
-    Head after = ledger.log().head();
-    BOOST_TEST(after.seq == before.seq);
-    BOOST_TEST(after.hash == before.hash);
-  }
-  Ledger& ledger;
-  Head before;
-};
 
 const char* kA = "06 1234 5678";
 const char* kB = "+39 347 123 4567";

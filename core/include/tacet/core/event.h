@@ -38,7 +38,37 @@ enum class PayloadType : uint16_t {
   kSessionNumber = 2,
   kReturnImported = 3,
   kRegistryResult = 4,
+  kConsentTypeDefined = 5,
+  kReasonDefined = 6,
+  kChannelPolicySet = 7,
+  kConsentGranted = 8,
+  kConsentRevoked = 9,
+  kBlocked = 10,
+  kUnblocked = 11,
+  kJustified = 12,
 };
+
+// Contact channels. Stored; never renumber.
+enum class Channel : uint8_t { kVoice = 1, kSms = 2, kEmail = 3, kNewsletter = 4 };
+inline constexpr Channel kAllChannels[] = {Channel::kVoice, Channel::kSms, Channel::kEmail,
+                                           Channel::kNewsletter};
+// A set of channels: bit (1 << channel).
+using ChannelMask = uint8_t;
+inline constexpr ChannelMask MaskOf(Channel c) {
+  return static_cast<ChannelMask>(1u << static_cast<unsigned>(c));
+}
+inline constexpr ChannelMask kEveryChannel = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms) |
+                                             MaskOf(Channel::kEmail) | MaskOf(Channel::kNewsletter);
+const char* ChannelName(Channel c);  // "voice", "sms", "email", "newsletter"
+
+// The uses a consent type permits (seed 001). Stored; never renumber.
+enum ConsentUse : uint8_t {
+  kUseNewsletter = 1,  // "invio massivo"
+  kUseEmail = 2,       // "invio singolo"
+  kUsePhone = 4,       // "contatto": calls (and SMS) through telephone systems
+};
+// The use a channel needs from a consent.
+ConsentUse UseOf(Channel c);
 
 const char* PayloadTypeName(PayloadType t);
 
@@ -127,7 +157,138 @@ struct RegistryResult {
   }
 };
 
-using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult>;
+// Policy events: a consent type defined or changed (same code, a later event
+// replaces it from its recorded time on); `retired` withdraws it.
+struct ConsentTypeDefined {
+  static constexpr PayloadType kType = PayloadType::kConsentTypeDefined;
+  static constexpr uint16_t kVersion = 1;
+  std::string code;
+  std::string title;
+  std::string description;
+  uint32_t validity_days = 0;  // 0: never expires
+  uint8_t uses = 0;            // ConsentUse bits
+  bool retired = false;
+
+  template <class A>
+  void serialize(A& a) {
+    a(code, title, description, validity_days, uses, retired);
+  }
+};
+
+// A reason for contacting without consent ("motivazione") defined, changed or
+// retired.
+struct ReasonDefined {
+  static constexpr PayloadType kType = PayloadType::kReasonDefined;
+  static constexpr uint16_t kVersion = 1;
+  std::string code;
+  std::string title;
+  bool retired = false;
+
+  template <class A>
+  void serialize(A& a) {
+    a(code, title, retired);
+  }
+};
+
+// Which channels require a consent, and how long a justification lasts.
+struct ChannelPolicySet {
+  static constexpr PayloadType kType = PayloadType::kChannelPolicySet;
+  static constexpr uint16_t kVersion = 1;
+  ChannelMask consent_required = 0;  // the newsletter requires one whatever this says
+  uint32_t justification_minutes = 0;
+
+  template <class A>
+  void serialize(A& a) {
+    a(consent_required, justification_minutes);
+  }
+};
+
+// A person gave a consent of a type on a day. The type's validity in force
+// when it was recorded travels with it: the consent expires at the end of
+// given_day + validity_days (in the ledger's zone), never if 0.
+struct ConsentGranted {
+  static constexpr PayloadType kType = PayloadType::kConsentGranted;
+  static constexpr uint16_t kVersion = 1;
+  std::string subject;
+  std::string type_code;
+  Day given_day = 0;
+  uint32_t validity_days = 0;
+  TimeMs effective_from = 0;  // start of given_day
+  TimeMs expires_at = 0;      // exclusive; 0: never
+  std::string evidence;       // capture channel, form or script version, recording id
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, type_code, given_day, validity_days, effective_from, expires_at, evidence);
+  }
+};
+
+// Every consent of a type the subject gave is withdrawn from the recorded
+// time on.
+struct ConsentRevoked {
+  static constexpr PayloadType kType = PayloadType::kConsentRevoked;
+  static constexpr uint16_t kVersion = 1;
+  std::string subject;
+  std::string type_code;
+  std::string reason;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, type_code, reason);
+  }
+};
+
+// The subject is on the internal do-not-call list for these channels from
+// the recorded time on, until an explicit Unblocked.
+struct Blocked {
+  static constexpr PayloadType kType = PayloadType::kBlocked;
+  static constexpr uint16_t kVersion = 1;
+  std::string subject;
+  ChannelMask channels = kEveryChannel;
+  std::string source;  // request, call_outcome, robinson, crm_classifier, objection
+  std::string reason;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channels, source, reason);
+  }
+};
+
+// An officer lifted the subject's blocks on these channels.
+struct Unblocked {
+  static constexpr PayloadType kType = PayloadType::kUnblocked;
+  static constexpr uint16_t kVersion = 1;
+  std::string subject;
+  ChannelMask channels = kEveryChannel;
+  std::string reason;
+  std::string officer;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channels, reason, officer);
+  }
+};
+
+// An operator recorded why they contact the subject without consent; good
+// for one contact on the channel until valid_until.
+struct Justified {
+  static constexpr PayloadType kType = PayloadType::kJustified;
+  static constexpr uint16_t kVersion = 1;
+  std::string subject;
+  Channel channel = Channel::kVoice;
+  std::string reason_code;
+  std::string operator_id;
+  TimeMs valid_until = 0;  // exclusive
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channel, reason_code, operator_id, valid_until);
+  }
+};
+
+using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
+                             ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
+                             ConsentRevoked, Blocked, Unblocked, Justified>;
 
 PayloadType TypeOf(const Payload& p);
 // The subject an event is about, or empty: feeds the per-subject index.

@@ -15,7 +15,9 @@
 #include "tacet/core/event_log.h"
 #include "tacet/core/subject.h"
 #include "tacet/core/time.h"
+#include "tacet/projections/decision.h"
 #include "tacet/projections/state.h"
+#include "tacet/projections/subject_state.h"
 
 namespace tacet {
 
@@ -31,10 +33,33 @@ struct RegistryConfig {
   uint64_t max_lines = 1'000'000;             // lines per upload file
 };
 
+// Policy declared in the configuration; the ledger is reconciled to it by
+// appending only the differences (Ledger::ReconcilePolicy).
+struct ConsentTypeConfig {
+  std::string code;
+  std::string title;
+  std::string description;
+  uint32_t validity_days = 0;  // 0: never expires
+  uint8_t uses = 0;            // ConsentUse bits
+};
+struct ReasonConfig {
+  std::string code;
+  std::string title;
+};
+struct PolicyConfig {
+  // When a list is declared, items of the ledger missing from it are retired.
+  bool consent_types_declared = false;
+  std::vector<ConsentTypeConfig> consent_types;
+  bool reasons_declared = false;
+  std::vector<ReasonConfig> reasons;
+  std::optional<ChannelPolicySet> channels;
+};
+
 struct LedgerOptions {
   std::string data_dir = "./var";
   std::string default_region = "IT";  // for numbers written without +CC
   RegistryConfig rpo;
+  PolicyConfig policy;
   bool create_if_missing = false;
   bool read_only = false;
   bool sync = true;
@@ -111,6 +136,60 @@ struct CheckAnswer {
   Day received_day = 0;
 };
 
+struct ConsentRequest {
+  std::string subject;
+  std::string type_code;
+  std::string given;     // YYYY-MM-DD, not in the future
+  std::string evidence;  // capture channel, form or script version, recording id
+};
+
+struct BlockRequest {
+  std::string subject;
+  ChannelMask channels = kEveryChannel;
+  std::string reason;
+  std::string source = "request";  // see kBlockSources
+};
+// request, call_outcome, robinson, crm_classifier, objection
+extern const std::vector<std::string> kBlockSources;
+
+struct UnblockRequest {
+  std::string subject;
+  ChannelMask channels = kEveryChannel;
+  std::string reason;
+  std::string officer;  // required: only an officer lifts a block
+};
+
+struct JustifyRequest {
+  std::string subject;
+  Channel channel = Channel::kVoice;
+  std::string reason_code;
+  std::string operator_id;
+};
+
+struct Recorded {
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+  TimeMs valid_until = 0;  // consents and justifications; 0: never
+  std::string subject;     // canonical
+};
+
+struct PolicyReconcileReport {
+  uint64_t appended = 0;  // policy events written
+  std::vector<std::string> changes;
+};
+
+// A decision with what it was asked.
+struct DecisionAnswer {
+  Subject subject;
+  Channel channel = Channel::kVoice;
+  TimeMs at = 0;
+  TimeMs known_at = kKnownNow;
+  Decision decision;
+};
+
+// "voice", "sms", "email", "newsletter"; InvalidArgument otherwise.
+Result<Channel> ParseChannel(std::string_view name);
+
 enum class SessionState { kOpen, kAnswered, kOverdue };
 const char* SessionStateName(SessionState s);
 
@@ -133,6 +212,24 @@ class Ledger {
   // Voice-channel registry answer for `subject` at `at`: one point lookup.
   Result<CheckAnswer> Check(std::string_view subject, TimeMs at) const;
   Result<std::vector<SessionView>> Sessions() const;
+
+  // Consent, the internal do-not-call list and justifications. Each records
+  // one event, or refuses with nothing recorded.
+  Result<Recorded> GrantConsent(const ConsentRequest& req, const Actor& actor);
+  Result<Recorded> RevokeConsent(std::string_view subject, std::string_view type_code,
+                                 std::string_view reason, const Actor& actor);
+  Result<Recorded> Block(const BlockRequest& req, const Actor& actor);
+  Result<Recorded> Unblock(const UnblockRequest& req, const Actor& actor);
+  Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
+  // Appends the policy events that make the ledger's policy equal `config`.
+  Result<PolicyReconcileReport> ReconcilePolicy(const PolicyConfig& config, const Actor& actor);
+  // The policy in force at `cut` (recorded at or before it).
+  PolicyView Policy(TimeMs cut) const { return PolicyAt(policy_, cut); }
+
+  // The answer on `channel` at `at`, from the events recorded up to
+  // `known_at`: two point lookups (the subject's record, its registry record).
+  Result<DecisionAnswer> Decide(std::string_view subject, Channel channel, TimeMs at,
+                                TimeMs known_at = kKnownNow) const;
   Result<std::vector<HistoryItem>> History(std::string_view subject) const;
   VerifyReport Verify() const { return log_->Verify(); }
 
@@ -147,6 +244,9 @@ class Ledger {
   const RegistryConfig* FindRegistry(std::string_view name) const;
   bool InScope(const Subject& s, const RegistryConfig& reg) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
+  Status LoadPolicy();
+  // Appends one event about a subject (with its projection update).
+  Result<Recorded> AppendOne(const Payload& p, const Actor& actor);
 
   LedgerOptions options_;
   const Clock* clock_;
@@ -154,6 +254,7 @@ class Ledger {
   TimeZone zone_;
   SubjectParser parser_;
   Projector projector_;
+  PolicyHistory policy_;  // the p_policy family, in memory
 };
 
 // One line describing an event, for history and logs.

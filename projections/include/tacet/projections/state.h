@@ -25,6 +25,7 @@ struct RegistryEntry {
   TimeMs valid_until = 0;  // kCleared only
   uint64_t seq = 0;        // the RegistryResult event
   uint64_t session_id = 0;
+  TimeMs recorded_at = 0;  // when the event was recorded (0 in version-1 records)
 };
 
 // Every registry result about one number for one registry, ordered by
@@ -32,8 +33,9 @@ struct RegistryEntry {
 // effective at T, found in memory after one point lookup.
 struct RegistryState {
   std::vector<RegistryEntry> entries;
-  // The entry in force at `at`, or null when the number was never checked by then.
-  const RegistryEntry* At(TimeMs at) const;
+  // The entry in force at `at` among those recorded by `known_at`, or null
+  // when the number was never checked by then.
+  const RegistryEntry* At(TimeMs at, TimeMs known_at = INT64_MAX) const;
 };
 
 struct ReturnInfo {
@@ -82,10 +84,14 @@ class Projector {
   Status Apply(const Event& e, const Payload& p, AppendBatch& batch) const;
   int registry_family() const { return registry_; }
   int sessions_family() const { return sessions_; }
+  int subject_family() const { return subject_; }
+  int policy_family() const { return policy_; }
 
  private:
   int registry_;
   int sessions_;
+  int subject_;
+  int policy_;
 };
 
 }  // namespace tacet

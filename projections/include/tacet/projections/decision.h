@@ -1,0 +1,55 @@
+// The decision on one channel for one subject at one moment: a pure function
+// of the subject's records, its registry record and the policy in force. No
+// I/O: the Ledger loads the two records (two point lookups) and calls it.
+//
+// Order (issue 3): an internal block denies; then the registry rules (voice
+// and SMS, numbers in the registry's scope), where for a listed number only a
+// consent given after the listing's received day lets the call through; then
+// consent, where the channel requires one; without it voice, SMS and e-mail
+// need a justification, the newsletter is denied.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tacet/projections/state.h"
+#include "tacet/projections/subject_state.h"
+
+namespace tacet {
+
+enum class Verdict { kAllow, kDeny, kNeedsJustification };
+const char* VerdictName(Verdict v);  // "allow", "deny", "needs_justification"
+
+struct DecisionReason {
+  std::string code;            // "blocked", "registry_listed", "consent_valid", ...
+  std::string detail;          // one human sentence
+  std::vector<uint64_t> seqs;  // the events behind it
+};
+
+inline constexpr TimeMs kKnownNow = std::numeric_limits<TimeMs>::max();
+
+struct DecisionInput {
+  Channel channel = Channel::kVoice;
+  TimeMs at = 0;
+  TimeMs known_at = kKnownNow;                    // only events recorded up to this count
+  bool registry_applies = false;                  // voice or SMS, number in the registry's scope
+  std::string registry;                           // its name, for the reasons
+  const RegistryState* registry_state = nullptr;  // null: never checked
+  const SubjectState* subject_state = nullptr;    // null: nothing recorded
+  const PolicyView* policy = nullptr;             // required
+};
+
+struct Decision {
+  Verdict verdict = Verdict::kDeny;
+  std::vector<DecisionReason> reasons;
+  std::vector<uint64_t> evidence;  // every seq used, ascending
+  // When the answer next changes by the passing of time alone; 0: never.
+  TimeMs valid_until = 0;
+  std::vector<std::string> allowed_reasons;  // needs_justification: the reason codes
+};
+
+Decision Evaluate(const DecisionInput& in);
+
+}  // namespace tacet

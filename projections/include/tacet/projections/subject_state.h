@@ -1,0 +1,111 @@
+// Per-subject state (family p_subject) and the policy history (family
+// p_policy): the folds behind a decision on any channel. Layouts:
+// projections/FORMAT.md.
+//
+// Every entry keeps the seq and recorded time of the event behind it, so one
+// record answers both "at T" (what was in force at T) and "as known at K"
+// (only what had been recorded by K).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tacet/core/event.h"
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+inline constexpr const char* kSubjectFamily = "p_subject";
+inline constexpr const char* kPolicyFamily = "p_policy";
+
+struct ConsentEntry {
+  std::string type_code;
+  Day given_day = 0;
+  TimeMs effective_from = 0;
+  TimeMs expires_at = 0;  // exclusive; 0: never
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+};
+
+struct RevocationEntry {
+  std::string type_code;
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+};
+
+struct BlockEntry {
+  ChannelMask channels = 0;
+  std::string source;
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+};
+
+struct UnblockEntry {
+  ChannelMask channels = 0;
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+};
+
+struct JustificationEntry {
+  Channel channel = Channel::kVoice;
+  std::string reason_code;
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+  TimeMs valid_until = 0;  // exclusive
+};
+
+// Everything recorded about one subject outside the registries, in seq order.
+struct SubjectState {
+  std::vector<ConsentEntry> consents;
+  std::vector<RevocationEntry> revocations;
+  std::vector<BlockEntry> blocks;
+  std::vector<UnblockEntry> unblocks;
+  std::vector<JustificationEntry> justifications;
+};
+
+std::string EncodeSubjectState(const SubjectState& s);
+Result<SubjectState> DecodeSubjectState(std::string_view bytes);
+
+// One version of a policy item, as recorded.
+template <class T>
+struct Versioned {
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+  T value;
+};
+
+// The whole policy history, small enough to keep in memory.
+struct PolicyHistory {
+  std::map<std::string, std::vector<Versioned<ConsentTypeDefined>>> consent_types;
+  std::map<std::string, std::vector<Versioned<ReasonDefined>>> reasons;
+  std::vector<Versioned<ChannelPolicySet>> channel_policy;
+};
+
+// The policy in force at a cut-off time: for each item its last version
+// recorded at or before `cut`; retired items are left out.
+struct PolicyView {
+  std::map<std::string, Versioned<ConsentTypeDefined>> consent_types;
+  std::map<std::string, Versioned<ReasonDefined>> reasons;
+  Versioned<ChannelPolicySet> channel_policy;  // seq 0: the built-in default
+};
+
+// Before any channel policy is recorded: SMS, e-mail and newsletter need a
+// consent (opt-in), voice does not (Italy's opt-out regime, the RPO), and a
+// justification covers one contact within 30 minutes.
+ChannelPolicySet DefaultChannelPolicy();
+PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut);
+
+// p_policy keys: "t" + code, "r" + code, "c"; values: versions, each
+// seq ‖ recorded_at ‖ payload type ‖ version ‖ canonical payload bytes.
+std::string PolicyTypeKey(std::string_view code);
+std::string PolicyReasonKey(std::string_view code);
+inline constexpr const char* kPolicyChannelKey = "c";
+std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
+                                const Payload& p);
+// Adds one p_policy record (key, value) to `h`.
+Status LoadPolicyRecord(std::string_view key, std::string_view value, PolicyHistory* h);
+
+}  // namespace tacet

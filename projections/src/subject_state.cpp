@@ -1,0 +1,178 @@
+#include "tacet/projections/subject_state.h"
+
+#include "../internal/bytes.h"
+#include "tacet/core/codec.h"
+
+namespace tacet {
+
+using internal::ByteReader;
+using internal::ByteWriter;
+
+namespace {
+
+constexpr uint8_t kSubjectStateVersion = 1;
+
+}  // namespace
+
+std::string EncodeSubjectState(const SubjectState& s) {
+  std::string out;
+  ByteWriter w(out);
+  w.U8(kSubjectStateVersion);
+  w.U32(static_cast<uint32_t>(s.consents.size()));
+  for (const auto& c : s.consents)
+    w.Str(c.type_code)
+        .I32(c.given_day)
+        .I64(c.effective_from)
+        .I64(c.expires_at)
+        .U64(c.seq)
+        .I64(c.recorded_at);
+  w.U32(static_cast<uint32_t>(s.revocations.size()));
+  for (const auto& r : s.revocations) w.Str(r.type_code).U64(r.seq).I64(r.recorded_at);
+  w.U32(static_cast<uint32_t>(s.blocks.size()));
+  for (const auto& b : s.blocks) w.U8(b.channels).Str(b.source).U64(b.seq).I64(b.recorded_at);
+  w.U32(static_cast<uint32_t>(s.unblocks.size()));
+  for (const auto& u : s.unblocks) w.U8(u.channels).U64(u.seq).I64(u.recorded_at);
+  w.U32(static_cast<uint32_t>(s.justifications.size()));
+  for (const auto& j : s.justifications)
+    w.U8(static_cast<uint8_t>(j.channel))
+        .Str(j.reason_code)
+        .U64(j.seq)
+        .I64(j.recorded_at)
+        .I64(j.valid_until);
+  return out;
+}
+
+Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
+  ByteReader r(bytes);
+  SubjectState s;
+  if (r.U8() != kSubjectStateVersion)
+    return Status::Corruption("subject projection: unknown record version");
+  // Each count is bounded by the bytes left, so a damaged count cannot
+  // allocate without limit.
+  auto count = [&](size_t min_entry) -> size_t {
+    uint32_t n = r.U32();
+    return n <= bytes.size() / min_entry ? n : 0;
+  };
+  for (size_t n = count(32); n > 0 && !r.failed(); --n) {
+    ConsentEntry c;
+    c.type_code = r.Str();
+    c.given_day = r.I32();
+    c.effective_from = r.I64();
+    c.expires_at = r.I64();
+    c.seq = r.U64();
+    c.recorded_at = r.I64();
+    s.consents.push_back(std::move(c));
+  }
+  for (size_t n = count(20); n > 0 && !r.failed(); --n) {
+    RevocationEntry v;
+    v.type_code = r.Str();
+    v.seq = r.U64();
+    v.recorded_at = r.I64();
+    s.revocations.push_back(std::move(v));
+  }
+  for (size_t n = count(21); n > 0 && !r.failed(); --n) {
+    BlockEntry b;
+    b.channels = r.U8();
+    b.source = r.Str();
+    b.seq = r.U64();
+    b.recorded_at = r.I64();
+    s.blocks.push_back(std::move(b));
+  }
+  for (size_t n = count(17); n > 0 && !r.failed(); --n) {
+    UnblockEntry u;
+    u.channels = r.U8();
+    u.seq = r.U64();
+    u.recorded_at = r.I64();
+    s.unblocks.push_back(u);
+  }
+  for (size_t n = count(29); n > 0 && !r.failed(); --n) {
+    JustificationEntry j;
+    j.channel = static_cast<Channel>(r.U8());
+    j.reason_code = r.Str();
+    j.seq = r.U64();
+    j.recorded_at = r.I64();
+    j.valid_until = r.I64();
+    s.justifications.push_back(std::move(j));
+  }
+  if (r.failed() || !r.done()) return Status::Corruption("subject projection: truncated record");
+  return s;
+}
+
+ChannelPolicySet DefaultChannelPolicy() {
+  ChannelPolicySet p;
+  p.consent_required =
+      MaskOf(Channel::kSms) | MaskOf(Channel::kEmail) | MaskOf(Channel::kNewsletter);
+  p.justification_minutes = 30;
+  return p;
+}
+
+PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) {
+  PolicyView v;
+  auto last = [cut](const auto& versions) -> decltype(&versions.front()) {
+    decltype(&versions.front()) found = nullptr;
+    for (const auto& x : versions)
+      if (x.recorded_at <= cut) found = &x;
+    return found;
+  };
+  for (const auto& [code, versions] : h.consent_types)
+    if (auto* x = last(versions); x && !x->value.retired) v.consent_types.emplace(code, *x);
+  for (const auto& [code, versions] : h.reasons)
+    if (auto* x = last(versions); x && !x->value.retired) v.reasons.emplace(code, *x);
+  v.channel_policy.value = DefaultChannelPolicy();
+  if (auto* x = last(h.channel_policy)) v.channel_policy = *x;
+  return v;
+}
+
+namespace {
+std::string Prefixed(char prefix, std::string_view code) {
+  std::string k(1, prefix);
+  k.append(code);
+  return k;
+}
+}  // namespace
+
+std::string PolicyTypeKey(std::string_view code) { return Prefixed('t', code); }
+std::string PolicyReasonKey(std::string_view code) { return Prefixed('r', code); }
+
+std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
+                                const Payload& p) {
+  std::string out(existing);
+  std::string bytes = EncodePayload(p);
+  uint16_t version =
+      std::visit([](const auto& v) { return std::decay_t<decltype(v)>::kVersion; }, p);
+  ByteWriter(out)
+      .U64(seq)
+      .I64(recorded_at)
+      .U16(static_cast<uint16_t>(TypeOf(p)))
+      .U16(version)
+      .Str(bytes);
+  return out;
+}
+
+Status LoadPolicyRecord(std::string_view key, std::string_view value, PolicyHistory* h) {
+  ByteReader r(value);
+  while (!r.done() && !r.failed()) {
+    uint64_t seq = r.U64();
+    TimeMs at = r.I64();
+    auto type = static_cast<PayloadType>(r.U16());
+    uint16_t version = r.U16();
+    std::string bytes = r.Str();
+    if (r.failed()) break;
+    TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(type, version, bytes));
+    if (auto* t = std::get_if<ConsentTypeDefined>(&p)) {
+      h->consent_types[t->code].push_back({seq, at, std::move(*t)});
+    } else if (auto* rd = std::get_if<ReasonDefined>(&p)) {
+      h->reasons[rd->code].push_back({seq, at, std::move(*rd)});
+    } else if (auto* c = std::get_if<ChannelPolicySet>(&p)) {
+      h->channel_policy.push_back({seq, at, *c});
+    } else {
+      return Status::Corruption("policy projection: unexpected payload under key " +
+                                std::string(key));
+    }
+  }
+  if (r.failed())
+    return Status::Corruption("policy projection: truncated record " + std::string(key));
+  return Status::Ok();
+}
+
+}  // namespace tacet

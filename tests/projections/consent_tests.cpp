@@ -1,0 +1,246 @@
+#include "tacet/projections/decision.h"
+
+#define BOOST_TEST_MODULE consent_tests
+#include <boost/test/unit_test.hpp>
+
+#include "projections/ledger_fixture.h"
+#include "tacet/projections/ledger.h"
+#include "test_util.h"
+
+using namespace tacet;
+using namespace tacet::test;
+
+namespace {
+
+// Seed 001's settings: a 30-day marketing consent for e-mail and newsletter,
+// a phone consent without expiry, and two reasons for contacting without one.
+struct PolicyFixture : Fixture {
+  PolicyFixture() {
+    PolicyConfig p;
+    p.consent_types_declared = true;
+    p.consent_types = {{"MKT30", "Marketing e-mail", "", 30, kUseEmail | kUseNewsletter},
+                       {"TEL", "Contatto telefonico", "", 0, kUsePhone}};
+    p.reasons_declared = true;
+    p.reasons = {{"CUST_REQ", "The customer asked to be contacted"},
+                 {"CONTRACT", "Service about an active contract"}};
+    auto r = ledger->ReconcilePolicy(p, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    BOOST_TEST_REQUIRE(r->appended == 4u);
+  }
+  Recorded Grant(const std::string& subject, const std::string& type, const std::string& given) {
+    auto r = ledger->GrantConsent({subject, type, given, "web form v3"}, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    return *r;
+  }
+  Decision Decide(const std::string& subject, Channel c, const std::string& at,
+                  TimeMs known = kKnownNow) {
+    auto a = ledger->Decide(subject, c, At(at), known);
+    BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
+    return a->decision;
+  }
+};
+
+std::string Codes(const Decision& d) {
+  std::string s = VerdictName(d.verdict);
+  for (const auto& r : d.reasons) s += " " + r.code;
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(consent_tests)
+
+BOOST_FIXTURE_TEST_CASE(seed001_a_30_day_consent_allows_email_through_day_30, PolicyFixture) {
+  SetNow("2026-09-01 11:00");
+  Recorded g = Grant("Mario.Rossi@Example.it", "MKT30", "2026-09-01");
+  BOOST_TEST(g.subject == "mario.rossi@example.it");
+  BOOST_TEST(g.valid_until == At("2026-10-02 00:00"));
+
+  Decision d = Decide("mario.rossi@example.it", Channel::kEmail, "2026-10-01 23:59");
+  BOOST_TEST(Codes(d) == "allow consent_valid");
+  BOOST_TEST(d.evidence == std::vector<uint64_t>{g.seq});
+  BOOST_TEST(d.valid_until == At("2026-10-02 00:00"));
+
+  d = Decide("mario.rossi@example.it", Channel::kEmail, "2026-10-02 00:00");
+  BOOST_TEST(Codes(d) == "needs_justification consent_missing");
+  BOOST_TEST(d.allowed_reasons == std::vector<std::string>({"CONTRACT", "CUST_REQ"}));
+  // The newsletter is never justified.
+  BOOST_TEST(Codes(Decide("mario.rossi@example.it", Channel::kNewsletter, "2026-10-02 00:00")) ==
+             "deny consent_missing");
+}
+
+BOOST_FIXTURE_TEST_CASE(newsletter_goes_only_to_valid_consents_without_block, PolicyFixture) {
+  SetNow("2026-09-10 09:00");
+  auto addr = [](int i) { return "user" + std::to_string(i) + "@example.it"; };
+  size_t expected = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 3 == 0) Grant(addr(i), "MKT30", "2026-09-01");  // newsletter allowed
+    if (i % 3 == 1) Grant(addr(i), "MKT30", "2026-07-01");  // expired on 2026-08-01
+    if (i % 30 == 0) {
+      auto b =
+          ledger->Block({addr(i), kEveryChannel, "objection by e-mail", "objection"}, kOfficer);
+      BOOST_TEST_REQUIRE(b.ok(), b.status().ToString());
+    }
+    if (i % 3 == 0 && i % 30 != 0) ++expected;
+  }
+  size_t allowed = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Decision d = Decide(addr(i), Channel::kNewsletter, "2026-09-10 12:00");
+    bool should = i % 3 == 0 && i % 30 != 0;
+    BOOST_TEST((d.verdict == Verdict::kAllow) == should, addr(i) << ": " << Codes(d));
+    allowed += d.verdict == Verdict::kAllow;
+  }
+  BOOST_TEST(allowed == expected);
+  BOOST_TEST(expected == 300u);
+}
+
+BOOST_FIXTURE_TEST_CASE(seed003_blocked_refusers_stay_denied_whatever_the_crm_sends,
+                        PolicyFixture) {
+  std::vector<std::string> numbers;
+  std::string candidates;
+  for (int i = 0; i < 100; ++i) {
+    numbers.push_back("+39 347 555 " + std::to_string(1000 + i));
+    candidates += numbers.back() + "\n";
+  }
+  // All 100 cleared by the registry first.
+  ExportReport e = Export(candidates);
+  BOOST_TEST_REQUIRE(e.exported == 100u);
+  SetNow("2026-08-31 15:00");
+  std::string ret;
+  for (auto& l : FileLines(e.files[0].txt_path)) ret += l + "\r\n";
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", ret).ok());
+
+  // Day 1: every call ends with "do not call".
+  SetNow("2026-09-01 10:00");
+  std::vector<uint64_t> block_seq;
+  for (auto& n : numbers) {
+    auto b = ledger->Block({n, kEveryChannel, "nie dzwonić", "call_outcome"}, kOfficer);
+    BOOST_TEST_REQUIRE(b.ok(), b.status().ToString());
+    block_seq.push_back(b->seq);
+  }
+  // Day 2: the CRM re-sends them with fresh consents and no block flag.
+  SetNow("2026-09-02 10:00");
+  for (auto& n : numbers) Grant(n, "TEL", "2026-09-02");
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    Decision d = Decide(numbers[i], Channel::kVoice, "2026-09-02 11:00");
+    BOOST_TEST(Codes(d) == "deny blocked");
+    BOOST_TEST(d.evidence == std::vector<uint64_t>{block_seq[i]});
+  }
+  // Only an explicit unblock by an officer lifts it.
+  HeadGuard guard(*ledger);
+  auto refused = ledger->Unblock({numbers[0], kEveryChannel, "CRM says ok", ""}, kOfficer);
+  BOOST_TEST(!refused.ok());
+  BOOST_TEST(refused.status().message().find("officer") != std::string::npos);
+  guard.Check();
+  BOOST_TEST_REQUIRE(
+      ledger->Unblock({numbers[0], kEveryChannel, "asked to be called again", "Anna"}, kOfficer)
+          .ok());
+  BOOST_TEST(Codes(Decide(numbers[0], Channel::kVoice, "2026-09-02 11:00")) ==
+             "allow registry_cleared consent_valid");
+  BOOST_TEST(Codes(Decide(numbers[1], Channel::kVoice, "2026-09-02 11:00")) == "deny blocked");
+}
+
+BOOST_FIXTURE_TEST_CASE(italy_a_consent_before_the_listing_does_not_count, PolicyFixture) {
+  ExportReport e = Export("06 1234 5678\n06 1234 5679\n");
+  BOOST_TEST_REQUIRE(e.exported == 2u);
+  SetNow("2026-08-31 15:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "").ok());  // both listed
+  SetNow("2026-09-03 10:00");
+  Grant("06 1234 5678", "TEL", "2026-08-20");  // before the listing
+  Grant("06 1234 5679", "TEL", "2026-09-02");  // after it
+  Decision before = Decide("06 1234 5678", Channel::kVoice, "2026-09-03 12:00");
+  BOOST_TEST(Codes(before) == "deny registry_listed");
+  BOOST_TEST(before.reasons[0].detail.find("predates the listing") != std::string::npos);
+  Decision after = Decide("06 1234 5679", Channel::kVoice, "2026-09-03 12:00");
+  BOOST_TEST(Codes(after) == "allow registry_listed_consent_after_listing");
+  BOOST_TEST(after.evidence.size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_justification_allows_one_contact_window, PolicyFixture) {
+  SetNow("2026-09-05 10:00");
+  const std::string who = "lucia@example.it";
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-05 10:00")) ==
+             "needs_justification consent_missing");
+  auto j = ledger->Justify({who, Channel::kEmail, "CUST_REQ", "op7"}, kOfficer);
+  BOOST_TEST_REQUIRE(j.ok(), j.status().ToString());
+  BOOST_TEST(j->valid_until == At("2026-09-05 10:30"));
+  Decision d = Decide(who, Channel::kEmail, "2026-09-05 10:10");
+  BOOST_TEST(Codes(d) == "allow justified");
+  BOOST_TEST(d.valid_until == At("2026-09-05 10:30"));
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-05 10:30")) ==
+             "needs_justification consent_missing");
+}
+
+BOOST_FIXTURE_TEST_CASE(as_known_at_answers_with_what_was_recorded_then, PolicyFixture) {
+  const std::string who = "gianni@example.it";
+  SetNow("2026-09-05 10:00");
+  Grant(who, "MKT30", "2026-09-01");
+  SetNow("2026-09-06 10:00");
+  BOOST_TEST_REQUIRE(
+      ledger->Block({who, kEveryChannel, "asked to stop", "request"}, kOfficer).ok());
+  // What Tacet answered on 5 September, and what it knows now about then.
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-05 12:00", At("2026-09-05 12:00"))) ==
+             "allow consent_valid");
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-07 12:00")) == "deny blocked");
+  // On 7 September, as known on the 5th: the block was not recorded yet.
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-07 12:00", At("2026-09-05 12:00"))) ==
+             "allow consent_valid");
+  // Consent given on 1 September but recorded on the 5th: unknown on the 3rd.
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-03 12:00", At("2026-09-03 12:00"))) ==
+             "needs_justification consent_missing");
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-03 12:00")) == "allow consent_valid");
+}
+
+BOOST_FIXTURE_TEST_CASE(refusals_leave_the_head_unchanged, PolicyFixture) {
+  SetNow("2026-09-05 10:00");
+  HeadGuard guard(*ledger);
+  auto unknown_type = ledger->GrantConsent({"a@example.it", "NOPE", "2026-09-01", ""}, kOfficer);
+  BOOST_TEST(!unknown_type.ok());
+  BOOST_TEST(unknown_type.status().message().find("unknown consent type 'NOPE'") !=
+             std::string::npos);
+  auto future = ledger->GrantConsent({"a@example.it", "MKT30", "2026-09-06", ""}, kOfficer);
+  BOOST_TEST(!future.ok());
+  BOOST_TEST(future.status().message().find("in the future") != std::string::npos);
+  auto no_officer = ledger->Unblock({"a@example.it", kEveryChannel, "why not", ""}, kOfficer);
+  BOOST_TEST(!no_officer.ok());
+  auto unknown_reason = ledger->Justify({"a@example.it", Channel::kEmail, "BORED", ""}, kOfficer);
+  BOOST_TEST(!unknown_reason.ok());
+  BOOST_TEST(unknown_reason.status().message().find("unknown reason 'BORED'") != std::string::npos);
+  auto bad_subject = ledger->Block({"not a number", kEveryChannel, "x", "request"}, kOfficer);
+  BOOST_TEST(!bad_subject.ok());
+  BOOST_TEST(bad_subject.status().message().find("not a number") != std::string::npos);
+  guard.Check();
+}
+
+BOOST_FIXTURE_TEST_CASE(policy_is_reconciled_by_differences_and_replayed_by_time, PolicyFixture) {
+  // Same config again: nothing appended.
+  PolicyConfig same;
+  same.consent_types_declared = true;
+  same.consent_types = {{"MKT30", "Marketing e-mail", "", 30, kUseEmail | kUseNewsletter},
+                        {"TEL", "Contatto telefonico", "", 0, kUsePhone}};
+  same.reasons_declared = true;
+  same.reasons = {{"CUST_REQ", "The customer asked to be contacted"},
+                  {"CONTRACT", "Service about an active contract"}};
+  auto r = ledger->ReconcilePolicy(same, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok());
+  BOOST_TEST(r->appended == 0u);
+  // Voice starts requiring consent on 10 September.
+  SetNow("2026-09-10 00:00");
+  PolicyConfig stricter = same;
+  ChannelPolicySet ch = DefaultChannelPolicy();
+  ch.consent_required |= MaskOf(Channel::kVoice);
+  stricter.channels = ch;
+  stricter.reasons = {{"CUST_REQ", "The customer asked to be contacted"}};
+  r = ledger->ReconcilePolicy(stricter, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok());
+  BOOST_TEST(r->appended == 2u);  // channel policy, CONTRACT retired
+  BOOST_TEST(ledger->Policy(At("2026-09-09 12:00")).reasons.size() == 2u);
+  BOOST_TEST(ledger->Policy(At("2026-09-10 12:00")).reasons.size() == 1u);
+  // A foreign number (out of the RPO's scope) on voice, before and after.
+  BOOST_TEST(Codes(Decide("+44 20 7946 0000", Channel::kVoice, "2026-09-09 12:00")) ==
+             "allow consent_not_required");
+  BOOST_TEST(Codes(Decide("+44 20 7946 0000", Channel::kVoice, "2026-09-10 12:00")) ==
+             "needs_justification consent_missing");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
