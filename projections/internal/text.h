@@ -28,4 +28,7 @@ Status WriteFileExclusive(const std::string& path, std::string_view content);
 
 std::string Trim(std::string_view s);
 
+// `s` in single quotes for an error message, cut after 80 characters.
+std::string Quote(std::string_view s);
+
 }  // namespace tacet::internal

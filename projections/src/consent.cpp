@@ -3,19 +3,13 @@
 // justifications, and the decision on every channel.
 #include <algorithm>
 
+#include "../internal/text.h"
 #include "tacet/projections/ledger.h"
 
 namespace tacet {
 namespace {
 
-std::string Q(std::string_view s) {
-  std::string q;
-  q.reserve(s.size() + 2);
-  q.push_back('\'');
-  q.append(s);
-  q.push_back('\'');
-  return q;
-}
+const auto& Q = internal::Quote;
 
 }  // namespace
 

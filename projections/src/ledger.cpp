@@ -14,19 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using internal::Line;
+const auto& Q = internal::Quote;
 
 constexpr size_t kMaxSamples = 5;
 constexpr size_t kMaxReturnNumberDigits = 15;
-
-std::string Q(std::string_view s) {
-  std::string q;
-  q.reserve(s.size() + 2);
-  q.push_back('\'');
-  q.append(s.substr(0, 80));
-  if (s.size() > 80) q.append("...");
-  q.push_back('\'');
-  return q;
-}
 
 std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total) {
   std::string out;

@@ -118,4 +118,14 @@ Status WriteFileExclusive(const std::string& path, std::string_view content) {
   return Status::Ok();
 }
 
+std::string Quote(std::string_view s) {
+  std::string q;
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s.substr(0, 80));
+  if (s.size() > 80) q.append("...");
+  q.push_back('\'');
+  return q;
+}
+
 }  // namespace tacet::internal
