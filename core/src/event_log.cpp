@@ -88,10 +88,10 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> projections;  // by FamilyIndex; null if absent
   std::vector<std::string> projection_names;
+  rocksdb::ColumnFamilyOptions cf_opts;  // of every family, for recreating one
   mutable std::mutex mu;
   Head head;
   Status sticky;  // first failed commit; every later write returns it
-  bool batch_open = false;
   uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
 
   ~Impl() {
@@ -209,6 +209,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     for (auto& n : options.projection_families)
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
 
+  im.cf_opts = cf_opts;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (auto& n : names) descs.emplace_back(n, cf_opts);
   rocksdb::DB* raw = nullptr;
@@ -308,11 +309,31 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
   return AppendBatch(this, actor, impl_->head, now, expected_events);
 }
 
+Result<AppendBatch> EventLog::NewProjectionBatch() {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->sticky.ok()) return impl_->sticky;
+  AppendBatch b(this, Actor{}, impl_->head, impl_->head.recorded_at, 0);
+  b.projection_only_ = true;
+  return b;
+}
+
 Status EventLog::Commit(AppendBatch&& batch) {
   if (batch.log_ != this) return Status::Internal("batch belongs to another log");
   Impl& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mu);
   if (!im.sticky.ok()) return im.sticky;
+  if (batch.projection_only_) {
+    rocksdb::WriteBatch& wb = batch.impl_->wb;
+    if (wb.Count() == 0) return Status::Ok();
+    Status s = FromRocks(im.db->Write(rocksdb::WriteOptions(), &wb), "cannot write projections");
+    if (!s.ok()) {
+      im.sticky = s.WithContext("ledger refuses writes until reopened");
+      return s;
+    }
+    im.unflushed_bytes += wb.GetDataSize();
+    return Status::Ok();
+  }
   if (batch.size() == 0) return Status::Ok();
   if (batch.base_.seq != im.head.seq || batch.base_.hash != im.head.hash)
     return Status::FailedPrecondition("the ledger moved on while the batch was prepared (head " +
@@ -334,6 +355,75 @@ Status EventLog::Commit(AppendBatch&& batch) {
   im.head = next;
   im.unflushed_bytes += wb.GetDataSize();
   return Status::Ok();
+}
+
+Status EventLog::SyncWal() { return FromRocks(impl_->db->SyncWAL(), "cannot sync the WAL"); }
+
+Status EventLog::ResetProjections() {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
+  Impl& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.mu);
+  for (size_t i = 0; i < im.projections.size(); ++i) {
+    rocksdb::ColumnFamilyHandle* old = im.projections[i];
+    auto pos = std::find(im.handles.begin(), im.handles.end(), old);
+    if (old != nullptr) {
+      TACET_RETURN_IF_ERROR(
+          FromRocks(im.db->DropColumnFamily(old), "cannot drop " + im.projection_names[i]));
+      TACET_RETURN_IF_ERROR(
+          FromRocks(im.db->DestroyColumnFamilyHandle(old), "cannot drop " + im.projection_names[i]));
+    }
+    rocksdb::ColumnFamilyHandle* fresh = nullptr;
+    TACET_RETURN_IF_ERROR(
+        FromRocks(im.db->CreateColumnFamily(im.cf_opts, im.projection_names[i], &fresh),
+                  "cannot recreate " + im.projection_names[i]));
+    im.projections[i] = fresh;
+    if (pos != im.handles.end()) {
+      *pos = fresh;
+    } else {
+      im.handles.push_back(fresh);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<EventLog::FamilyDigest> EventLog::Digest(int family) const {
+  FamilyDigest d;
+  Sha256Stream sha;
+  auto put_len = [&](size_t n) {
+    char b[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                 static_cast<char>(n)};
+    sha.Update(std::string_view(b, 4));
+  };
+  TACET_RETURN_IF_ERROR(ScanFamily(family, "", [&](std::string_view k, std::string_view v) {
+    put_len(k.size());
+    sha.Update(k);
+    put_len(v.size());
+    sha.Update(v);
+    ++d.entries;
+    return true;
+  }));
+  d.sha256 = sha.Finish();
+  return d;
+}
+
+Result<std::optional<std::string>> EventLog::GetMeta(std::string_view key) const {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta,
+                          rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read meta " + std::string(key)));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status EventLog::PutMeta(std::string_view key, const std::optional<std::string>& value) {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
+  if (key == kHeadKey || key == kFormatKey)
+    return Status::InvalidArgument("meta key '" + std::string(key) + "' is reserved");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Slice k(key.data(), key.size());
+  auto s = value ? impl_->db->Put(wo, impl_->meta, k, *value) : impl_->db->Delete(wo, impl_->meta, k);
+  return FromRocks(s, "cannot write meta " + std::string(key));
 }
 
 Result<Event> EventLog::Read(uint64_t seq) const {
@@ -476,6 +566,29 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
 }
 AppendBatch::~AppendBatch() = default;
 AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
+
+Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
+  if (projection_only_) return Status::Internal("events added to a projection batch");
+  if (e.seq != head_.seq + 1 || e.prev_hash != head_.hash)
+    return Status::Corruption("seq " + std::to_string(e.seq) + " does not extend the chain at seq " +
+                              std::to_string(head_.seq));
+  std::string body = EncodeEventBody(e);
+  if (ChainHash(e.prev_hash, body) != e.hash)
+    return Status::Corruption("seq " + std::to_string(e.seq) +
+                              ": hash does not match the event's content");
+  auto* im = log_->impl_.get();
+  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
+  std::string_view subject = SubjectOf(payload);
+  if (!subject.empty()) {
+    std::string k = SubjectPrefix(subject);
+    PutBe64(k, e.seq);
+    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
+  }
+  head_.seq = e.seq;
+  head_.hash = e.hash;
+  recorded_at_ = e.recorded_at;  // times never decrease along a chain
+  return Status::Ok();
+}
 
 const Event& AppendBatch::Add(const Payload& payload) {
   Event& e = last_;

@@ -28,6 +28,16 @@ Status WriteFileExclusive(const std::string& path, std::string_view content);
 
 std::string Trim(std::string_view s);
 
+// The candidate values of a file: one per line, or one column of a CSV
+// (`column` names it; empty: detect a phone column by its name, or an
+// e-mail or contact column too when `emails`).
+struct Candidate {
+  uint64_t line;
+  std::string value;
+};
+Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
+                                              bool emails);
+
 // `s` in single quotes for an error message, cut after 80 characters.
 std::string Quote(std::string_view s);
 

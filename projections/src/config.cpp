@@ -1,6 +1,7 @@
 // The one file that includes toml++.
 #include "tacet/projections/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,116 @@ Status Read(const toml::table& t, std::string_view key, T& out, const std::strin
   }
 }
 
+Result<std::vector<std::string>> Strings(const toml::node& n, std::string_view key,
+                                         const std::string& source) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr)
+    return Status::InvalidArgument(Where(source, n) + ": '" + std::string(key) +
+                                   "' must be an array of strings");
+  std::vector<std::string> out;
+  for (auto&& e : *a) {
+    auto v = e.value<std::string>();
+    if (!v)
+      return Status::InvalidArgument(Where(source, e) + ": '" + std::string(key) +
+                                     "' must be an array of strings");
+    out.push_back(*v);
+  }
+  return out;
+}
+
+bool ValidCode(std::string_view code) {
+  return !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// [channels], [consent_types.CODE], [reasons.CODE].
+Status ParsePolicy(const toml::table& root, const std::string& source, PolicyConfig& policy) {
+  if (const toml::node* n = root.get("channels")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return Status::InvalidArgument(Where(source, *n) + ": [channels] must be a table");
+    TACET_RETURN_IF_ERROR(
+        UnknownKeys(*t, {"consent_required", "justification_minutes"}, source, "channels."));
+    ChannelPolicySet c = DefaultChannelPolicy();
+    if (const toml::node* req = t->get("consent_required")) {
+      TACET_ASSIGN_OR_RETURN(auto names, Strings(*req, "consent_required", source));
+      c.consent_required = MaskOf(Channel::kNewsletter);  // always
+      for (const auto& name : names) {
+        auto ch = ParseChannel(name);
+        if (!ch.ok()) return Status::InvalidArgument(Where(source, *req) + ": " + ch.status().message());
+        c.consent_required |= MaskOf(*ch);
+      }
+    }
+    TACET_RETURN_IF_ERROR(Read(*t, "justification_minutes", c.justification_minutes, source));
+    if (c.justification_minutes == 0 || c.justification_minutes > 24 * 60)
+      return Status::InvalidArgument(Where(source, *t) +
+                                     ": channels.justification_minutes must be 1..1440");
+    policy.channels = c;
+  }
+  if (const toml::node* n = root.get("consent_types")) {
+    const toml::table* types = n->as_table();
+    if (types == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [consent_types] must be a table");
+    policy.consent_types_declared = true;
+    for (auto&& [code, node] : *types) {
+      const std::string section = "consent_types." + std::string(code.str()) + ".";
+      const toml::table* t = node.as_table();
+      if (t == nullptr || !ValidCode(code.str()))
+        return Status::InvalidArgument(
+            Where(source, node) + ": [consent_types." + std::string(code.str()) +
+            "] must be a table whose code uses a-z, 0-9, '-', '_', '.' (at most 64)");
+      TACET_RETURN_IF_ERROR(
+          UnknownKeys(*t, {"title", "description", "validity_days", "uses"}, source, section));
+      ConsentTypeConfig ct;
+      ct.code = std::string(code.str());
+      TACET_RETURN_IF_ERROR(Read(*t, "title", ct.title, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "description", ct.description, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "validity_days", ct.validity_days, source));
+      const toml::node* uses = t->get("uses");
+      if (uses == nullptr)
+        return Status::InvalidArgument(Where(source, node) + ": '" + section +
+                                       "uses' is required (newsletter, email, phone)");
+      TACET_ASSIGN_OR_RETURN(auto names, Strings(*uses, "uses", source));
+      for (const auto& u : names) {
+        if (u == "newsletter") {
+          ct.uses |= kUseNewsletter;
+        } else if (u == "email") {
+          ct.uses |= kUseEmail;
+        } else if (u == "phone") {
+          ct.uses |= kUsePhone;
+        } else {
+          return Status::InvalidArgument(Where(source, *uses) + ": unknown use '" + u +
+                                         "' in " + section + "uses (known: newsletter, email, phone)");
+        }
+      }
+      if (ct.uses == 0)
+        return Status::InvalidArgument(Where(source, *uses) + ": " + section +
+                                       "uses permits nothing");
+      policy.consent_types.push_back(std::move(ct));
+    }
+  }
+  if (const toml::node* n = root.get("reasons")) {
+    const toml::table* reasons = n->as_table();
+    if (reasons == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [reasons] must be a table");
+    policy.reasons_declared = true;
+    for (auto&& [code, node] : *reasons) {
+      const std::string section = "reasons." + std::string(code.str()) + ".";
+      const toml::table* t = node.as_table();
+      if (t == nullptr || !ValidCode(code.str()))
+        return Status::InvalidArgument(
+            Where(source, node) + ": [reasons." + std::string(code.str()) +
+            "] must be a table whose code uses a-z, 0-9, '-', '_', '.' (at most 64)");
+      TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"title"}, source, section));
+      ReasonConfig r;
+      r.code = std::string(code.str());
+      TACET_RETURN_IF_ERROR(Read(*t, "title", r.title, source));
+      policy.reasons.push_back(std::move(r));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, const std::string& source) {
@@ -63,7 +174,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     os << source << ":" << err.source().begin.line << ": " << err.description();
     return Status::InvalidArgument(os.str());
   }
-  TACET_RETURN_IF_ERROR(UnknownKeys(root, {"data_dir", "default_region", "registry"}, source, ""));
+  TACET_RETURN_IF_ERROR(UnknownKeys(
+      root, {"data_dir", "default_region", "registry", "channels", "consent_types", "reasons"},
+      source, ""));
+  TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));
   TACET_RETURN_IF_ERROR(Read(root, "default_region", c.ledger.default_region, source));
   if (const toml::table* regs = root["registry"].as_table()) {

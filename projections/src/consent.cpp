@@ -2,14 +2,31 @@
 // rules) as events, consents, the internal do-not-call list,
 // justifications, and the decision on every channel.
 #include <algorithm>
+#include <set>
+#include <unordered_set>
 
 #include "../internal/text.h"
+#include "tacet/core/codec.h"
 #include "tacet/projections/ledger.h"
 
 namespace tacet {
 namespace {
 
 const auto& Q = internal::Quote;
+
+Status CheckBlock(const BlockRequest& req) {
+  if (req.reason.empty())
+    return Status::InvalidArgument("a block needs a reason (--reason); nothing was recorded");
+  if (std::find(kBlockSources.begin(), kBlockSources.end(), req.source) == kBlockSources.end())
+    return Status::InvalidArgument("unknown block source " + Q(req.source) +
+                                   " (known: request, call_outcome, robinson, crm_classifier, "
+                                   "objection); nothing was recorded");
+  if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
+    return Status::InvalidArgument(
+        "a block needs at least one known channel; nothing was recorded");
+  return Status::Ok();
+}
+
 
 }  // namespace
 
@@ -93,16 +110,69 @@ Result<Recorded> Ledger::RevokeConsent(std::string_view subject_text, std::strin
 
 Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
-  if (req.reason.empty())
-    return Status::InvalidArgument("a block needs a reason (--reason); nothing was recorded");
-  if (std::find(kBlockSources.begin(), kBlockSources.end(), req.source) == kBlockSources.end())
-    return Status::InvalidArgument("unknown block source " + Q(req.source) +
-                                   " (known: request, call_outcome, robinson, crm_classifier, "
-                                   "objection); nothing was recorded");
-  if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
-    return Status::InvalidArgument(
-        "a block needs at least one known channel; nothing was recorded");
+  TACET_RETURN_IF_ERROR(CheckBlock(req));
   return AppendOne(Blocked{subject.value, req.channels, req.source, req.reason}, actor);
+}
+
+
+Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRequest& req,
+                                          const Actor& actor) {
+  TACET_RETURN_IF_ERROR(CheckBlock(req));
+  TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
+                         internal::ReadCandidates(path, "", true));
+  BlockFileReport rep;
+  rep.lines = cands.size();
+  std::vector<std::string> subjects;
+  std::unordered_set<std::string> seen;
+  for (const auto& c : cands) {
+    Result<Subject> s = parser_.Parse(c.value);
+    if (!s.ok()) {
+      if (rep.invalid++ < 100)
+        rep.invalid_lines.push_back("line " + std::to_string(c.line) + " " + Q(c.value) + ": " +
+                                    s.status().message());
+      continue;
+    }
+    if (!seen.insert(s->value).second) {
+      ++rep.duplicates;
+      continue;
+    }
+    subjects.push_back(std::move(s->value));
+  }
+  std::sort(subjects.begin(), subjects.end());
+  std::vector<std::optional<std::string>> records;
+  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), subjects, &records));
+  const TimeMs now = clock_->NowMs();
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    bool covered = false;
+    if (records[i]) {
+      TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*records[i]));
+      covered = true;
+      for (Channel c : kAllChannels)
+        if ((req.channels & MaskOf(c)) != 0 && ActiveBlocks(st, c, now).empty()) covered = false;
+    }
+    if (covered) {
+      ++rep.already;
+    } else {
+      fresh.push_back(i);
+    }
+  }
+  if (fresh.empty()) return rep;
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, fresh.size()));
+  std::vector<Event> events;
+  std::vector<Payload> payloads;
+  events.reserve(fresh.size());
+  payloads.reserve(fresh.size());
+  for (size_t i : fresh) {
+    payloads.push_back(Blocked{subjects[i], req.channels, req.source, req.reason});
+    events.push_back(batch.Add(payloads.back()));
+  }
+  TACET_RETURN_IF_ERROR(projector_.ApplyRun(events, payloads, batch));
+  rep.first_seq = batch.first_seq();
+  rep.last_seq = batch.last_seq();
+  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
+  rep.newly = fresh.size();
+  return rep;
 }
 
 Result<Recorded> Ledger::Unblock(const UnblockRequest& req, const Actor& actor) {
@@ -211,51 +281,181 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
   return rep;
 }
 
-Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, TimeMs at,
-                                      TimeMs known_at) const {
-  DecisionAnswer a;
-  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
-  a.channel = channel;
-  a.at = at;
-  a.known_at = known_at;
-  if (a.subject.kind == SubjectKind::kEmail &&
-      (channel == Channel::kVoice || channel == Channel::kSms))
-    return Status::InvalidArgument(a.subject.value + " is an e-mail address: it has no " +
+Status Ledger::ChannelFits(const Subject& s, Channel channel) const {
+  const bool phone_channel = channel == Channel::kVoice || channel == Channel::kSms;
+  if (s.kind == SubjectKind::kEmail && phone_channel)
+    return Status::InvalidArgument(s.value + " is an e-mail address: it has no " +
                                    ChannelName(channel) + " channel");
-  if (a.subject.kind == SubjectKind::kPhone &&
-      (channel == Channel::kEmail || channel == Channel::kNewsletter))
-    return Status::InvalidArgument(a.subject.value + " is a phone number: it has no " +
+  if (s.kind == SubjectKind::kPhone && !phone_channel)
+    return Status::InvalidArgument(s.value + " is a phone number: it has no " +
                                    ChannelName(channel) + " channel");
-  const RegistryConfig& reg = options_.rpo;
+  return Status::Ok();
+}
+
+bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
+  return (channel == Channel::kVoice || channel == Channel::kSms) && InScope(s, options_.rpo);
+}
+
+Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
+                                    const std::optional<std::string>& subject_record,
+                                    const std::optional<std::string>& registry_record,
+                                    bool registry_applies) const {
   DecisionInput in;
   in.channel = channel;
   in.at = at;
   in.known_at = known_at;
-  in.registry = reg.name;
-  in.registry_applies =
-      (channel == Channel::kVoice || channel == Channel::kSms) && InScope(a.subject, reg);
-  // Point lookup 1: the subject's own records.
-  TACET_ASSIGN_OR_RETURN(auto subject_bytes,
-                         log_->Get(projector_.subject_family(), a.subject.value));
+  in.registry = options_.rpo.name;
+  in.registry_applies = registry_applies;
   SubjectState subject_state;
-  if (subject_bytes) {
-    TACET_ASSIGN_OR_RETURN(subject_state, DecodeSubjectState(*subject_bytes));
+  if (subject_record) {
+    TACET_ASSIGN_OR_RETURN(subject_state, DecodeSubjectState(*subject_record));
     in.subject_state = &subject_state;
   }
-  // Point lookup 2: its registry record, when the registry applies.
   RegistryState registry_state;
-  if (in.registry_applies) {
-    TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.registry_family(),
-                                                 RegistryKey(reg.name, a.subject.value)));
-    if (bytes) {
-      TACET_ASSIGN_OR_RETURN(registry_state, DecodeRegistryState(*bytes));
-      in.registry_state = &registry_state;
-    }
+  if (registry_applies && registry_record) {
+    TACET_ASSIGN_OR_RETURN(registry_state, DecodeRegistryState(*registry_record));
+    in.registry_state = &registry_state;
   }
   PolicyView policy = Policy(std::min(at, known_at));
   in.policy = &policy;
-  a.decision = Evaluate(in);
+  return Evaluate(in);
+}
+
+Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, TimeMs at,
+                                      TimeMs known_at) const {
+  DecisionAnswer a;
+  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
+  TACET_RETURN_IF_ERROR(ChannelFits(a.subject, channel));
+  a.channel = channel;
+  a.at = at;
+  a.known_at = known_at;
+  const bool applies = RegistryApplies(a.subject, channel);
+  // Point lookup 1: the subject's own records; 2: its registry record.
+  TACET_ASSIGN_OR_RETURN(auto subject_record,
+                         log_->Get(projector_.subject_family(), a.subject.value));
+  std::optional<std::string> registry_record;
+  if (applies) {
+    TACET_ASSIGN_OR_RETURN(registry_record,
+                           log_->Get(projector_.registry_family(),
+                                     RegistryKey(options_.rpo.name, a.subject.value)));
+  }
+  TACET_ASSIGN_OR_RETURN(a.decision,
+                         DecideWith(channel, at, known_at, subject_record, registry_record, applies));
   return a;
+}
+
+Result<FilterReport> Ledger::Filter(const FilterRequest& req,
+                                    const std::function<void(const FilterItem&)>& fn) const {
+  TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
+                         internal::ReadCandidates(req.path, req.column, true));
+  FilterReport rep;
+  rep.lines = cands.size();
+  std::unordered_set<std::string> seen;
+  constexpr size_t kChunk = 4096;
+  struct Pending {
+    const internal::Candidate* cand = nullptr;
+    DecisionAnswer answer;
+    bool applies = false;
+  };
+  std::vector<Pending> pending;
+  std::vector<std::string> subject_keys, registry_keys;
+  std::vector<std::optional<std::string>> subject_records, registry_records;
+  auto flush = [&]() -> Status {
+    subject_keys.clear();
+    registry_keys.clear();
+    for (const Pending& p : pending) {
+      subject_keys.push_back(p.answer.subject.value);
+      if (p.applies) registry_keys.push_back(RegistryKey(options_.rpo.name, p.answer.subject.value));
+    }
+    TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
+    TACET_RETURN_IF_ERROR(
+        log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
+    static const std::optional<std::string> kNone;
+    size_t r = 0;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      Pending& p = pending[i];
+      const auto& reg = p.applies ? registry_records[r++] : kNone;
+      TACET_ASSIGN_OR_RETURN(p.answer.decision, DecideWith(req.channel, req.at, req.known_at,
+                                                           subject_records[i], reg, p.applies));
+      switch (p.answer.decision.verdict) {
+        case Verdict::kAllow:
+          ++rep.allowed;
+          break;
+        case Verdict::kDeny:
+          ++rep.denied;
+          break;
+        case Verdict::kNeedsJustification:
+          ++rep.needs_justification;
+          break;
+      }
+      fn(FilterItem{p.cand->line, p.cand->value, "", &p.answer});
+    }
+    pending.clear();
+    return Status::Ok();
+  };
+  for (const internal::Candidate& c : cands) {
+    Result<Subject> s = parser_.Parse(c.value);
+    Status st = s.ok() ? ChannelFits(*s, req.channel) : s.status();
+    if (!st.ok()) {
+      ++rep.invalid;
+      TACET_RETURN_IF_ERROR(flush());  // keep file order
+      fn(FilterItem{c.line, c.value, st.message(), nullptr});
+      continue;
+    }
+    if (!seen.insert(s->value).second) {
+      ++rep.duplicates;
+      continue;
+    }
+    Pending& p = pending.emplace_back();
+    p.cand = &c;
+    p.applies = RegistryApplies(*s, req.channel);
+    p.answer.subject = std::move(s).value();
+    p.answer.channel = req.channel;
+    p.answer.at = req.at;
+    p.answer.known_at = req.known_at;
+    if (pending.size() == kChunk) TACET_RETURN_IF_ERROR(flush());
+  }
+  TACET_RETURN_IF_ERROR(flush());
+  return rep;
+}
+
+Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
+  TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(s.value));
+  // The policy that bears on its answers: the channel policy, and the
+  // consent types and reasons its records name.
+  std::vector<uint64_t> policy;
+  TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), s.value));
+  if (!seqs.empty())
+    for (const auto& v : policy_.channel_policy) policy.push_back(v.seq);
+  if (record) {
+    TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*record));
+    std::set<std::string> types, reasons;
+    for (const auto& c : st.consents) types.insert(c.type_code);
+    for (const auto& r : st.revocations) types.insert(r.type_code);
+    for (const auto& j : st.justifications) reasons.insert(j.reason_code);
+    for (const auto& code : types)
+      if (auto it = policy_.consent_types.find(code); it != policy_.consent_types.end())
+        for (const auto& v : it->second) policy.push_back(v.seq);
+    for (const auto& code : reasons)
+      if (auto it = policy_.reasons.find(code); it != policy_.reasons.end())
+        for (const auto& v : it->second) policy.push_back(v.seq);
+  }
+  std::sort(policy.begin(), policy.end());
+  std::vector<uint64_t> all = seqs;
+  all.insert(all.end(), policy.begin(), policy.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::vector<HistoryItem> out;
+  out.reserve(all.size());
+  for (uint64_t seq : all) {
+    TACET_ASSIGN_OR_RETURN(Event e, log_->Read(seq));
+    auto p = DecodePayload(e.type, e.version, e.payload);
+    if (!p.ok()) return p.status().WithContext("seq " + std::to_string(seq));
+    bool is_policy = std::binary_search(policy.begin(), policy.end(), seq);
+    out.push_back({std::move(e), std::move(p).value(), is_policy});
+  }
+  return out;
 }
 
 }  // namespace tacet

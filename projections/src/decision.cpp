@@ -20,14 +20,7 @@ Decision EvaluateAt(const DecisionInput& in) {
   };
 
   // 1. The internal do-not-call list: only an explicit unblock lifts a block.
-  std::vector<uint64_t> blocks;
-  for (const BlockEntry& b : s.blocks) {
-    if (b.recorded_at > cut || (b.channels & ch) == 0) continue;
-    bool lifted = std::any_of(s.unblocks.begin(), s.unblocks.end(), [&](const UnblockEntry& u) {
-      return u.seq > b.seq && u.recorded_at <= cut && (u.channels & ch) != 0;
-    });
-    if (!lifted) blocks.push_back(b.seq);
-  }
+  std::vector<uint64_t> blocks = ActiveBlocks(s, in.channel, cut);
   if (!blocks.empty()) {
     d.verdict = Verdict::kDeny;
     reason("blocked", "on the internal do-not-call list", blocks);
@@ -80,11 +73,20 @@ Decision EvaluateAt(const DecisionInput& in) {
       }
     } else if (at >= e->valid_until) {
       d.verdict = Verdict::kDeny;
-      reason("registry_expired", "the " + in.registry + " clearance ended", {e->seq});
+      reason("registry_expired",
+             "the " + in.registry + " clearance of the return received " +
+                 FormatDate(e->received_day) + " (session " + std::to_string(e->session_id) +
+                 ") has ended",
+             {e->seq});
       return d;
     } else {
-      reason("registry_cleared", "cleared by " + in.registry, {e->seq});
+      reason("registry_cleared",
+             "cleared by " + in.registry + " (return received " + FormatDate(e->received_day) +
+                 ", session " + std::to_string(e->session_id) + ")",
+             {e->seq});
     }
+  } else if (in.channel == Channel::kVoice || in.channel == Channel::kSms) {
+    reason("registry_out_of_scope", "not a number of " + in.registry + "'s regions", {});
   }
 
   // 3. Consent.
@@ -123,15 +125,20 @@ Decision EvaluateAt(const DecisionInput& in) {
   return d;
 }
 
-bool SameAnswer(const Decision& a, const Decision& b) {
-  if (a.verdict != b.verdict || a.reasons.size() != b.reasons.size()) return false;
-  for (size_t i = 0; i < a.reasons.size(); ++i)
-    if (a.reasons[i].code != b.reasons[i].code || a.reasons[i].seqs != b.reasons[i].seqs)
-      return false;
-  return true;
-}
-
 }  // namespace
+
+std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeMs cut) {
+  const ChannelMask ch = MaskOf(channel);
+  std::vector<uint64_t> blocks;
+  for (const BlockEntry& b : s.blocks) {
+    if (b.recorded_at > cut || (b.channels & ch) == 0) continue;
+    bool lifted = std::any_of(s.unblocks.begin(), s.unblocks.end(), [&](const UnblockEntry& u) {
+      return u.seq > b.seq && u.recorded_at <= cut && (u.channels & ch) != 0;
+    });
+    if (!lifted) blocks.push_back(b.seq);
+  }
+  return blocks;
+}
 
 const char* VerdictName(Verdict v) {
   switch (v) {
@@ -151,7 +158,7 @@ Decision Evaluate(const DecisionInput& in) {
   std::sort(d.evidence.begin(), d.evidence.end());
   d.evidence.erase(std::unique(d.evidence.begin(), d.evidence.end()), d.evidence.end());
 
-  // valid_until: the first moment after `at` at which the answer differs,
+  // valid_until: the first moment after `at` at which the verdict differs,
   // among the moments where any record starts or stops being in force.
   std::vector<TimeMs> moments;
   auto add = [&](TimeMs t) {
@@ -182,7 +189,7 @@ Decision Evaluate(const DecisionInput& in) {
   DecisionInput later = in;
   for (TimeMs t : moments) {
     later.at = t;
-    if (!SameAnswer(EvaluateAt(later), d)) {
+    if (EvaluateAt(later).verdict != d.verdict) {
       d.valid_until = t;
       break;
     }

@@ -13,6 +13,7 @@ namespace tacet {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::Candidate;
 using internal::Line;
 const auto& Q = internal::Quote;
 
@@ -29,94 +30,11 @@ std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total)
   return out;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// The candidate values of a file: one per line, or one column of a CSV.
-struct Candidate {
-  uint64_t line;
-  std::string value;
-};
-
-Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column) {
-  TACET_ASSIGN_OR_RETURN(std::string content, internal::ReadFile(path));
-  std::vector<Line> lines = internal::SplitLines(content);
-  std::vector<Candidate> out;
-  if (lines.empty()) return out;
-  char sep = 0;
-  for (char c : {';', ',', '\t'})
-    if (lines[0].text.find(c) != std::string_view::npos) {
-      sep = c;
-      break;
-    }
-  if (sep == 0 && column.empty()) {
-    out.reserve(lines.size());
-    for (auto& l : lines) out.push_back({l.number, std::string(l.text)});
-    return out;
-  }
-  if (sep == 0) sep = ',';
-  std::vector<std::string> fields;
-  if (!internal::SplitCsv(lines[0].text, sep, &fields))
-    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
-                                   ": unterminated quote in the header");
-  int col = -1;
-  static const char* kNames[] = {"phone",  "telefono",     "numero",         "number",
-                                 "tel",    "telephone",    "mobile",         "cellulare",
-                                 "msisdn", "phone_number", "numero_telefono"};
-  for (size_t i = 0; i < fields.size() && col < 0; ++i) {
-    std::string h = Lower(fields[i]);
-    if (!column.empty()) {
-      if (h == Lower(column)) col = static_cast<int>(i);
-    } else {
-      for (const char* n : kNames)
-        if (h == n) col = static_cast<int>(i);
-    }
-  }
-  if (col < 0) {
-    std::string heads;
-    for (auto& f : fields) heads += (heads.empty() ? "" : ", ") + Q(f);
-    return Status::InvalidArgument(
-        path + ":" + std::to_string(lines[0].number) +
-        (column.empty() ? ": no phone column found (name it with --column); columns: "
-                        : ": no column named " + Q(column) + "; columns: ") +
-        heads);
-  }
-  out.reserve(lines.size());
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (!internal::SplitCsv(lines[i].text, sep, &fields))
-      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) +
-                                     ": unterminated quote");
-    out.push_back({lines[i].number, static_cast<size_t>(col) < fields.size()
-                                        ? fields[static_cast<size_t>(col)]
-                                        : ""});
-  }
-  return out;
-}
-
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
-
-const char* RegistryStatusName(RegistryStatus s) {
-  switch (s) {
-    case RegistryStatus::kUnchecked:
-      return "registry_unchecked";
-    case RegistryStatus::kListed:
-      return "registry_listed";
-    case RegistryStatus::kExpired:
-      return "registry_expired";
-    case RegistryStatus::kCleared:
-      return "registry_cleared";
-    case RegistryStatus::kOutOfScope:
-      return "registry_out_of_scope";
-  }
-  return "unknown";
-}
 
 const char* SessionStateName(SessionState s) {
   switch (s) {
@@ -148,8 +66,30 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   lo.projection_families = ProjectionFamilies();
   TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
                                                   lo, options.clock));
+  TACET_ASSIGN_OR_RETURN(auto rebuilding, log->GetMeta(kRebuildMetaKey));
+  if (rebuilding && !options.repair)
+    return Status::FailedPrecondition("the projections of '" + options.data_dir +
+                                      "' are incomplete: a rebuild was interrupted (" + *rebuilding +
+                                      "); run 'tacet rebuild' to finish it");
+  TACET_ASSIGN_OR_RETURN(auto replayed, log->GetMeta(kReplayMetaKey));
+  std::optional<TimeMs> replayed_at;
+  if (replayed) {
+    internal::ByteReader r(*replayed);
+    replayed_at = r.I64();
+    if (r.failed() || !r.done()) return Status::Corruption("meta replay record is malformed");
+    if (!options.read_only)
+      return Status::FailedPrecondition("'" + options.data_dir +
+                                        "' is a replayed copy as known at " + FormatUtc(*replayed_at) +
+                                        ": it is read-only");
+  }
   std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log), std::move(zone)));
+  ledger->replayed_as_known_at_ = replayed_at;
   TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
+  if (!ledger->options_.read_only && !ledger->options_.repair) {
+    auto rep = ledger->ReconcilePolicy(ledger->options_.policy, ledger->options_.policy_actor);
+    if (!rep.ok()) return rep.status().WithContext("reconciling the policy with the config");
+    ledger->reconciled_ = std::move(rep).value();
+  }
   return ledger;
 }
 
@@ -183,7 +123,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   ExportReport rep;
 
   TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands,
-                         ReadCandidates(req.candidates_path, req.column));
+                         internal::ReadCandidates(req.candidates_path, req.column, false));
   rep.lines = cands.size();
 
   // Unique, valid, in-scope numbers in input order. Parsed one by one and kept
@@ -227,6 +167,12 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   for (auto& n : numbers) keys.push_back(RegistryKey(reg->name, n.e164));
   std::vector<std::optional<std::string>> states;
   TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys, &states));
+  // And of the internal do-not-call list: a number blocked for every
+  // channel the registry governs (voice and SMS) is not worth checking.
+  keys.clear();
+  for (auto& n : numbers) keys.push_back(n.e164);
+  std::vector<std::optional<std::string>> subjects;
+  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), keys, &subjects));
   keys.clear();
   keys.shrink_to_fit();
 
@@ -238,6 +184,14 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   picks.reserve(numbers.size());
   const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
   for (size_t i = 0; i < numbers.size(); ++i) {
+    if (subjects[i]) {
+      TACET_ASSIGN_OR_RETURN(SubjectState ss, DecodeSubjectState(*subjects[i]));
+      if (!ActiveBlocks(ss, Channel::kVoice, now).empty() &&
+          !ActiveBlocks(ss, Channel::kSms, now).empty()) {
+        ++rep.blocked;
+        continue;
+      }
+    }
     TimeMs expires = INT64_MAX;
     if (states[i]) {
       TACET_ASSIGN_OR_RETURN(RegistryState st, DecodeRegistryState(*states[i]));
@@ -594,43 +548,6 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
 // ---------------------------------------------------------------------------
 // Queries
 
-Result<CheckAnswer> Ledger::Check(std::string_view text, TimeMs at) const {
-  CheckAnswer a;
-  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
-  a.at = at;
-  const RegistryConfig& reg = options_.rpo;
-  a.registry = reg.name;
-  if (!InScope(a.subject, reg)) {
-    a.status = RegistryStatus::kOutOfScope;
-    a.allow = true;
-    return a;
-  }
-  TACET_ASSIGN_OR_RETURN(
-      auto bytes, log_->Get(projector_.registry_family(), RegistryKey(reg.name, a.subject.value)));
-  const RegistryEntry* e = nullptr;
-  RegistryState st;
-  if (bytes) {
-    TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
-    e = st.At(at);
-  }
-  if (e == nullptr) {
-    a.status = RegistryStatus::kUnchecked;
-    a.allow = false;
-    return a;
-  }
-  a.decided_by.push_back(e->seq);
-  a.session_id = e->session_id;
-  a.received_day = e->received_day;
-  if (e->outcome == RegistryOutcome::kListed) {
-    a.status = RegistryStatus::kListed;
-  } else {
-    a.valid_until = e->valid_until;
-    a.status = at < e->valid_until ? RegistryStatus::kCleared : RegistryStatus::kExpired;
-  }
-  a.allow = a.status == RegistryStatus::kCleared;
-  return a;
-}
-
 Result<std::vector<SessionView>> Ledger::Sessions() const {
   std::vector<SessionView> out;
   const TimeMs now = clock_->NowMs();
@@ -657,20 +574,6 @@ Result<std::vector<SessionView>> Ledger::Sessions() const {
   return out;
 }
 
-Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
-  TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
-  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(s.value));
-  std::vector<HistoryItem> out;
-  out.reserve(seqs.size());
-  for (uint64_t seq : seqs) {
-    TACET_ASSIGN_OR_RETURN(Event e, log_->Read(seq));
-    auto p = DecodePayload(e.type, e.version, e.payload);
-    if (!p.ok()) return p.status().WithContext("seq " + std::to_string(seq));
-    out.push_back({std::move(e), std::move(p).value()});
-  }
-  return out;
-}
-
 std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone) {
   if (auto* s = std::get_if<ExportSessionOpened>(&p))
     return "export session " + std::to_string(s->session_id) + " opened for " + s->registry + ": " +
@@ -691,6 +594,46 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
     return r->registry + " listed (session " + std::to_string(r->session_id) + ", received " +
            FormatDate(r->received_day) + ")";
   }
+  auto channels = [](ChannelMask m) {
+    if (m == kEveryChannel) return std::string("every channel");
+    std::string out;
+    for (Channel c : kAllChannels)
+      if (m & MaskOf(c)) out += (out.empty() ? "" : ", ") + std::string(ChannelName(c));
+    return out;
+  };
+  auto uses = [](uint8_t u) {
+    std::string out;
+    if (u & kUseNewsletter) out += "newsletter";
+    if (u & kUseEmail) out += std::string(out.empty() ? "" : ", ") + "email";
+    if (u & kUsePhone) out += std::string(out.empty() ? "" : ", ") + "phone";
+    return out;
+  };
+  auto validity = [](uint32_t days) {
+    return days == 0 ? std::string("no expiry") : std::to_string(days) + " days";
+  };
+  if (auto* t = std::get_if<ConsentTypeDefined>(&p))
+    return "policy: consent type " + t->code + (t->retired ? " retired" : " defined") + " (" +
+           t->title + "; " + validity(t->validity_days) + "; uses " + uses(t->uses) + ")";
+  if (auto* r = std::get_if<ReasonDefined>(&p))
+    return "policy: reason " + r->code + (r->retired ? " retired" : " defined") + " (" + r->title +
+           ")";
+  if (auto* c = std::get_if<ChannelPolicySet>(&p))
+    return "policy: consent required for " + channels(c->consent_required) +
+           "; a justification lasts " + std::to_string(c->justification_minutes) + " minutes";
+  if (auto* g = std::get_if<ConsentGranted>(&p))
+    return "consent " + g->type_code + " given " + FormatDate(g->given_day) + ", " +
+           (g->expires_at == 0 ? "no expiry" : "valid until " + zone.Format(g->expires_at)) +
+           (g->evidence.empty() ? "" : "; evidence: " + g->evidence);
+  if (auto* v = std::get_if<ConsentRevoked>(&p))
+    return "consent " + v->type_code + " revoked" + (v->reason.empty() ? "" : ": " + v->reason);
+  if (auto* b = std::get_if<Blocked>(&p))
+    return "blocked on " + channels(b->channels) + " (source " + b->source + "): " + b->reason;
+  if (auto* u = std::get_if<Unblocked>(&p))
+    return "unblocked on " + channels(u->channels) + " by officer " + u->officer + ": " + u->reason;
+  if (auto* j = std::get_if<Justified>(&p))
+    return std::string("contact by ") + ChannelName(j->channel) + " justified: " + j->reason_code +
+           (j->operator_id.empty() ? "" : " (operator " + j->operator_id + ")") + ", until " +
+           zone.Format(j->valid_until);
   return PayloadTypeName(e.type);
 }
 

@@ -204,7 +204,7 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     ByteWriter(seq).U64(e.seq);
     batch.Put(sessions_, ReturnFileKey(r->file_sha256), seq);
   } else if (auto* rr = std::get_if<RegistryResult>(&p)) {
-    std::string key = RegistryKey(rr->registry, rr->subject);
+    std::string key = KeyRead(p).key;
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, key));
     RegistryState st;
     if (bytes) {
@@ -223,9 +223,7 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
   } else if (std::holds_alternative<ConsentTypeDefined>(p) ||
              std::holds_alternative<ReasonDefined>(p) ||
              std::holds_alternative<ChannelPolicySet>(p)) {
-    std::string key = kPolicyChannelKey;
-    if (auto* t = std::get_if<ConsentTypeDefined>(&p)) key = PolicyTypeKey(t->code);
-    if (auto* r = std::get_if<ReasonDefined>(&p)) key = PolicyReasonKey(r->code);
+    std::string key = KeyRead(p).key;
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
     batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
   } else if (std::string_view subject = SubjectOf(p); !subject.empty()) {
@@ -251,6 +249,38 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     }
     batch.Put(subject_, subject, EncodeSubjectState(st));
   }
+  return Status::Ok();
+}
+
+Projector::ReadKey Projector::KeyRead(const Payload& p) const {
+  if (auto* s = std::get_if<ReturnImported>(&p)) return {sessions_, SessionKey(s->session_id)};
+  if (auto* rr = std::get_if<RegistryResult>(&p))
+    return {registry_, RegistryKey(rr->registry, rr->subject)};
+  if (auto* t = std::get_if<ConsentTypeDefined>(&p)) return {policy_, PolicyTypeKey(t->code)};
+  if (auto* r = std::get_if<ReasonDefined>(&p)) return {policy_, PolicyReasonKey(r->code)};
+  if (std::holds_alternative<ChannelPolicySet>(p)) return {policy_, kPolicyChannelKey};
+  if (std::holds_alternative<ConsentGranted>(p) || std::holds_alternative<ConsentRevoked>(p) ||
+      std::holds_alternative<Blocked>(p) || std::holds_alternative<Unblocked>(p) ||
+      std::holds_alternative<Justified>(p))
+    return {subject_, std::string(SubjectOf(p))};
+  return {};
+}
+
+Status Projector::ApplyRun(const std::vector<Event>& events, const std::vector<Payload>& payloads,
+                           AppendBatch& batch) const {
+  const int families[] = {registry_, sessions_, subject_, policy_};
+  std::vector<std::vector<std::string>> keys(std::size(families));
+  for (const Payload& p : payloads) {
+    ReadKey k = KeyRead(p);
+    for (size_t i = 0; i < std::size(families); ++i)
+      if (k.family >= 0 && k.family == families[i]) keys[i].push_back(std::move(k.key));
+  }
+  for (size_t i = 0; i < std::size(families); ++i) {
+    std::sort(keys[i].begin(), keys[i].end());
+    keys[i].erase(std::unique(keys[i].begin(), keys[i].end()), keys[i].end());
+    TACET_RETURN_IF_ERROR(batch.Prefetch(families[i], keys[i]));
+  }
+  for (size_t i = 0; i < events.size(); ++i) TACET_RETURN_IF_ERROR(Apply(events[i], payloads[i], batch));
   return Status::Ok();
 }
 

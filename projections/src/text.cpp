@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,13 @@
 namespace tacet::internal {
 
 namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 std::string Errno(int e) { return std::strerror(e); }
 }  // namespace
@@ -126,6 +134,69 @@ std::string Quote(std::string_view s) {
   if (s.size() > 80) q.append("...");
   q.push_back('\'');
   return q;
+}
+
+Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
+                                              bool emails) {
+  TACET_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+  std::vector<Line> lines = SplitLines(content);
+  std::vector<Candidate> out;
+  if (lines.empty()) return out;
+  char sep = 0;
+  for (char c : {';', ',', '\t'})
+    if (lines[0].text.find(c) != std::string_view::npos) {
+      sep = c;
+      break;
+    }
+  if (sep == 0 && column.empty()) {
+    out.reserve(lines.size());
+    for (auto& l : lines) out.push_back({l.number, std::string(l.text)});
+    return out;
+  }
+  if (sep == 0) sep = ',';
+  std::vector<std::string> fields;
+  if (!SplitCsv(lines[0].text, sep, &fields))
+    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
+                                   ": unterminated quote in the header");
+  int col = -1;
+  static const char* kPhones[] = {"phone",        "telefono",       "numero",   "number",
+                                  "tel",          "telephone",      "mobile",   "cellulare",
+                                  "msisdn",       "phone_number",   "numero_telefono"};
+  static const char* kOthers[] = {"email", "e-mail", "mail", "subject", "soggetto", "contact",
+                                  "contatto"};
+  for (size_t i = 0; i < fields.size() && col < 0; ++i) {
+    std::string h = Lower(fields[i]);
+    if (!column.empty()) {
+      if (h == Lower(column)) col = static_cast<int>(i);
+      continue;
+    }
+    for (const char* n : kPhones)
+      if (h == n) col = static_cast<int>(i);
+    if (emails)
+      for (const char* n : kOthers)
+        if (h == n) col = static_cast<int>(i);
+  }
+  if (col < 0) {
+    std::string heads;
+    for (auto& f : fields) heads += (heads.empty() ? "" : ", ") + Quote(f);
+    return Status::InvalidArgument(
+        path + ":" + std::to_string(lines[0].number) +
+        (column.empty() ? std::string(emails ? ": no phone or e-mail column found"
+                                             : ": no phone column found") +
+                              " (name it with --column); columns: "
+                        : ": no column named " + Quote(column) + "; columns: ") +
+        heads);
+  }
+  out.reserve(lines.size());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (!SplitCsv(lines[i].text, sep, &fields))
+      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) +
+                                     ": unterminated quote");
+    out.push_back({lines[i].number, static_cast<size_t>(col) < fields.size()
+                                        ? fields[static_cast<size_t>(col)]
+                                        : ""});
+  }
+  return out;
 }
 
 }  // namespace tacet::internal

@@ -238,9 +238,9 @@ BOOST_FIXTURE_TEST_CASE(policy_is_reconciled_by_differences_and_replayed_by_time
   BOOST_TEST(ledger->Policy(At("2026-09-10 12:00")).reasons.size() == 1u);
   // A foreign number (out of the RPO's scope) on voice, before and after.
   BOOST_TEST(Codes(Decide("+44 20 7946 0000", Channel::kVoice, "2026-09-09 12:00")) ==
-             "allow consent_not_required");
+             "allow registry_out_of_scope consent_not_required");
   BOOST_TEST(Codes(Decide("+44 20 7946 0000", Channel::kVoice, "2026-09-10 12:00")) ==
-             "needs_justification consent_missing");
+             "needs_justification registry_out_of_scope consent_missing");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

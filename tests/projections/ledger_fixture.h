@@ -15,6 +15,19 @@ namespace tacet::test {
 
 const Actor kOfficer{"officer", "", "projections_tests"};
 
+struct VoiceAnswer {
+  bool allow = false;
+  std::string status;  // the registry reason: "registry_cleared", ...
+  TimeMs valid_until = 0;
+  std::vector<uint64_t> decided_by;
+};
+inline VoiceAnswer Summarise(const Decision& d) {
+  VoiceAnswer v{d.verdict == Verdict::kAllow, "", d.valid_until, d.evidence};
+  for (const auto& r : d.reasons)
+    if (r.code.rfind("registry_", 0) == 0 && v.status.empty()) v.status = r.code;
+  return v;
+}
+
 // A ledger in a temporary directory on a clock the test moves (Europe/Rome).
 struct Fixture {
   test::TempDir dir;
@@ -60,10 +73,11 @@ struct Fixture {
     ImportRequest req{session, received, path, supersede};
     return ledger->ImportReturn(req, kOfficer);
   }
-  CheckAnswer Check(const std::string& subject, const std::string& at) {
-    auto a = ledger->Check(subject, At(at));
+  // The voice answer at a local time, summarised.
+  VoiceAnswer Check(const std::string& subject, const std::string& at) {
+    auto a = ledger->Decide(subject, Channel::kVoice, At(at));
     BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
-    return std::move(a).value();
+    return Summarise(a->decision);
   }
   std::vector<std::string> FileLines(const std::string& path) {
     std::vector<std::string> lines;

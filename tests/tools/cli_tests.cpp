@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(json_output_of_the_rpo_commands) {
   json cj = json::parse(c.out);
   BOOST_TEST(cj["subject"] == "+390612345678");
   BOOST_TEST(cj["decision"] == "deny");
-  BOOST_TEST(cj["reason"] == "registry_unchecked");
+  BOOST_TEST(cj["reasons"][0]["code"] == "registry_unchecked");
 
   // A refused import: non-zero, one line naming the problem, nothing recorded.
   test::WriteText(dir / "ret.txt", "0699999999\n");

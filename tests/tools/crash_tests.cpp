@@ -97,19 +97,19 @@ BOOST_AUTO_TEST_CASE(sigkill_during_a_million_line_import_leaves_none_or_all) {
     BOOST_TEST((h.seq == before || h.seq == before + 1 + kNumbers), "head " << h.seq);
     VerifyReport v = ledger->Verify();
     BOOST_TEST_REQUIRE(v.ok, v.problem);
-    auto first = ledger->Check(Number(0), ledger->clock().NowMs());
-    auto last = ledger->Check(Number(kNumbers - 1), ledger->clock().NowMs());
+    auto first = ledger->Decide(Number(0), Channel::kVoice, ledger->clock().NowMs());
+    auto last = ledger->Decide(Number(kNumbers - 1), Channel::kVoice, ledger->clock().NowMs());
     BOOST_TEST_REQUIRE((first.ok() && last.ok()));
     auto sessions = ledger->Sessions();
     BOOST_TEST_REQUIRE(sessions.ok());
     if (h.seq == before) {
-      BOOST_TEST(RegistryStatusName(first->status) == std::string("registry_unchecked"));
-      BOOST_TEST(RegistryStatusName(last->status) == std::string("registry_unchecked"));
+      BOOST_TEST(first->decision.reasons.at(0).code == "registry_unchecked");
+      BOOST_TEST(last->decision.reasons.at(0).code == "registry_unchecked");
       BOOST_TEST((*sessions)[0].record.returns.empty());
     } else {
       all = true;
-      BOOST_TEST(first->allow);
-      BOOST_TEST(last->allow);
+      BOOST_TEST((first->decision.verdict == Verdict::kAllow));
+      BOOST_TEST((last->decision.verdict == Verdict::kAllow));
       BOOST_TEST((*sessions)[0].record.returns.size() == 1u);
       break;
     }

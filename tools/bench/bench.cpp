@@ -98,9 +98,10 @@ int main(int argc, char** argv) {
     t0 = Wall::now();
     for (uint64_t i = 0; i < checks; ++i) {
       uint64_t k = rng() % n;
-      auto a = (*ledger)->Check((k % 2 ? "06 " : "+39 347 ") + std::to_string(1'000'000 + k), now);
+      auto a = (*ledger)->Decide((k % 2 ? "06 " : "+39 347 ") + std::to_string(1'000'000 + k),
+                                 Channel::kVoice, now);
       if (!a.ok()) Die(a.status());
-      allowed += a->allow;
+      allowed += a->decision.verdict == Verdict::kAllow;
     }
     check_us.push_back(Seconds(t0) * 1e6 / static_cast<double>(checks));
     std::printf(

@@ -63,8 +63,13 @@ class AppendBatch {
   AppendBatch& operator=(AppendBatch&&) = delete;
 
   // Appends an event with the next seq; returns it with its hash. The
-  // reference is valid until the next Add.
+  // reference is valid until the next Add. Not in a projection batch.
   const Event& Add(const Payload& payload);
+  // Appends an event recorded by another log, unchanged (a replayed copy):
+  // same seq, time, actor, payload and hash. It must extend this batch's
+  // chain (seq = head + 1, prev_hash = head hash) and its hash must match its
+  // content; Corruption otherwise. The head takes its recorded time.
+  Status AddRecorded(const Event& e, const Payload& payload);
   // Reads a projection value: this batch's own writes first, then the store.
   Result<std::optional<std::string>> Get(int family, std::string_view key);
   // Loads `keys` from the store into the batch's view with batched MultiGets,
@@ -78,6 +83,7 @@ class AppendBatch {
   uint64_t last_seq() const { return head_.seq; }
   size_t size() const { return static_cast<size_t>(head_.seq - base_.seq); }
   TimeMs recorded_at() const { return recorded_at_; }
+  bool projection_only() const { return projection_only_; }
 
  private:
   friend class EventLog;
@@ -89,6 +95,7 @@ class AppendBatch {
   Head base_;
   Head head_;
   TimeMs recorded_at_;
+  bool projection_only_ = false;
   Event last_;
   std::unique_ptr<Impl> impl_;  // the WriteBatch and the per-family views
 };
@@ -108,9 +115,32 @@ class EventLog {
   // backwards, so time never decreases along the chain.
   // `expected_events` sizes the batch's buffer up front (a hint; 0 = unknown).
   Result<AppendBatch> NewBatch(const Actor& actor, size_t expected_events = 0);
+  // A batch of projection writes only, for rebuilding projections from the
+  // log: no events, the head does not move. Committed without waiting for
+  // the disk; SyncWal() makes a run of them durable.
+  Result<AppendBatch> NewProjectionBatch();
   // Commits atomically and durably (per options.sync).
   Status Commit(AppendBatch&& batch);
+  Status SyncWal();
 
+  // Empties every projection family (drops and recreates it). Writer only.
+  Status ResetProjections();
+  // A digest of one projection family: SHA-256 over every entry in key
+  // order, each as u32 BE key length ‖ key ‖ u32 BE value length ‖ value.
+  struct FamilyDigest {
+    Hash256 sha256{};
+    uint64_t entries = 0;
+  };
+  Result<FamilyDigest> Digest(int family) const;
+  const std::vector<std::string>& projection_families() const {
+    return options_.projection_families;
+  }
+
+  // Small records of the ledger's own state in the meta family (markers of a
+  // rebuild in progress, of a replayed copy). "head" and "format" are
+  // reserved. Put with nullopt deletes.
+  Result<std::optional<std::string>> GetMeta(std::string_view key) const;
+  Status PutMeta(std::string_view key, const std::optional<std::string>& value);
   Head head() const;
   int FamilyIndex(std::string_view name) const;  // -1 when unknown
 

@@ -45,11 +45,17 @@ struct Decision {
   Verdict verdict = Verdict::kDeny;
   std::vector<DecisionReason> reasons;
   std::vector<uint64_t> evidence;  // every seq used, ascending
-  // When the answer next changes by the passing of time alone; 0: never.
+  // When the verdict next changes by the passing of time alone (what a
+  // caller may cache it for); 0: never. The evidence may change earlier,
+  // e.g. a new clearance taking over from an old one.
   TimeMs valid_until = 0;
   std::vector<std::string> allowed_reasons;  // needs_justification: the reason codes
 };
 
 Decision Evaluate(const DecisionInput& in);
+
+// The seqs of the blocks in force on `channel` among those recorded by
+// `cut`: blocks not lifted by a later unblock of that channel.
+std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeMs cut);
 
 }  // namespace tacet

@@ -6,6 +6,7 @@
 // commit atomically. Every refusal leaves the ledger exactly as it was.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,10 +60,16 @@ struct LedgerOptions {
   std::string data_dir = "./var";
   std::string default_region = "IT";  // for numbers written without +CC
   RegistryConfig rpo;
+  // A writer's open reconciles the ledger's policy to this, recording the
+  // differences as events by `policy_actor`.
   PolicyConfig policy;
+  Actor policy_actor{"", "", "tacet config"};
   bool create_if_missing = false;
   bool read_only = false;
   bool sync = true;
+  // Open even when an interrupted rebuild left the projections incomplete
+  // (only `tacet rebuild` does, to finish the job).
+  bool repair = false;
   const Clock* clock = nullptr;  // null: the system clock
 };
 
@@ -120,22 +127,6 @@ struct ImportReport {
   uint64_t last_seq = 0;
 };
 
-enum class RegistryStatus { kUnchecked, kListed, kExpired, kCleared, kOutOfScope };
-const char* RegistryStatusName(RegistryStatus s);  // "registry_listed", ...
-
-struct CheckAnswer {
-  Subject subject;
-  std::string channel = "voice";
-  std::string registry;
-  TimeMs at = 0;
-  bool allow = false;
-  RegistryStatus status = RegistryStatus::kUnchecked;
-  TimeMs valid_until = 0;            // cleared: end of the clearance (exclusive)
-  std::vector<uint64_t> decided_by;  // seqs of the events that decided it
-  uint64_t session_id = 0;
-  Day received_day = 0;
-};
-
 struct ConsentRequest {
   std::string subject;
   std::string type_code;
@@ -151,6 +142,18 @@ struct BlockRequest {
 };
 // request, call_outcome, robinson, crm_classifier, objection
 extern const std::vector<std::string> kBlockSources;
+
+// A whole list blocked as one recorded batch.
+struct BlockFileReport {
+  uint64_t lines = 0;
+  uint64_t newly = 0;     // blocked now
+  uint64_t already = 0;   // already blocked on those channels: nothing recorded
+  uint64_t invalid = 0;   // skipped, with their line numbers in `invalid_lines`
+  uint64_t duplicates = 0;
+  std::vector<std::string> invalid_lines;  // "line N 'text': reason", the first 100
+  uint64_t first_seq = 0;  // of the batch; 0 when nothing was recorded
+  uint64_t last_seq = 0;
+};
 
 struct UnblockRequest {
   std::string subject;
@@ -187,8 +190,55 @@ struct DecisionAnswer {
   Decision decision;
 };
 
+// Meta records of the ledger's own state (projections/FORMAT.md).
+inline constexpr const char* kRebuildMetaKey = "rebuild";  // text: since when
+inline constexpr const char* kReplayMetaKey = "replay";    // i64 BE: as known at
+
+struct RebuildReport {
+  struct Family {
+    std::string name;
+    EventLog::FamilyDigest before;  // the incrementally maintained projection
+    EventLog::FamilyDigest after;   // refolded from the log
+  };
+  std::vector<Family> families;
+  uint64_t events = 0;
+  double seconds = 0;  // of the refold
+  bool equal = true;   // every family's digest unchanged
+};
+
+struct ReplayReport {
+  std::string data_dir;
+  TimeMs known_at = 0;
+  uint64_t events = 0;  // copied: every event recorded up to known_at
+  Head head;            // of the copy
+  uint64_t source_head_seq = 0;
+};
+
 // "voice", "sms", "email", "newsletter"; InvalidArgument otherwise.
 Result<Channel> ParseChannel(std::string_view name);
+
+// A list of subjects sorted by their answer on one channel.
+struct FilterRequest {
+  std::string path;    // one subject per line, or a CSV
+  std::string column;  // CSV column; empty: detect a phone or e-mail column
+  Channel channel = Channel::kVoice;
+  TimeMs at = 0;
+  TimeMs known_at = kKnownNow;
+};
+struct FilterItem {
+  uint64_t line = 0;
+  std::string input;                       // as written
+  std::string error;                       // set when the subject cannot be decided
+  const DecisionAnswer* answer = nullptr;  // otherwise
+};
+struct FilterReport {
+  uint64_t lines = 0;
+  uint64_t allowed = 0;
+  uint64_t denied = 0;
+  uint64_t needs_justification = 0;
+  uint64_t invalid = 0;
+  uint64_t duplicates = 0;  // repeated subjects, answered once
+};
 
 enum class SessionState { kOpen, kAnswered, kOverdue };
 const char* SessionStateName(SessionState s);
@@ -201,6 +251,7 @@ struct SessionView {
 struct HistoryItem {
   Event event;
   Payload payload;
+  bool policy = false;  // a policy change that bears on the subject's answers
 };
 
 class Ledger {
@@ -209,8 +260,6 @@ class Ledger {
 
   Result<ExportReport> Export(const ExportRequest& req, const Actor& actor);
   Result<ImportReport> ImportReturn(const ImportRequest& req, const Actor& actor);
-  // Voice-channel registry answer for `subject` at `at`: one point lookup.
-  Result<CheckAnswer> Check(std::string_view subject, TimeMs at) const;
   Result<std::vector<SessionView>> Sessions() const;
 
   // Consent, the internal do-not-call list and justifications. Each records
@@ -219,6 +268,11 @@ class Ledger {
   Result<Recorded> RevokeConsent(std::string_view subject, std::string_view type_code,
                                  std::string_view reason, const Actor& actor);
   Result<Recorded> Block(const BlockRequest& req, const Actor& actor);
+  // Blocks every subject of a file (one per line, or a CSV column) with
+  // req's channels, source and reason, in one batch. Invalid lines are
+  // skipped and reported; subjects already blocked are counted, not recorded.
+  Result<BlockFileReport> BlockFile(const std::string& path, const BlockRequest& req,
+                                    const Actor& actor);
   Result<Recorded> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
   // Appends the policy events that make the ledger's policy equal `config`.
@@ -230,8 +284,29 @@ class Ledger {
   // `known_at`: two point lookups (the subject's record, its registry record).
   Result<DecisionAnswer> Decide(std::string_view subject, Channel channel, TimeMs at,
                                 TimeMs known_at = kKnownNow) const;
+  // Decides every subject of a file, in file order, with batched lookups;
+  // calls fn once per line (repeated subjects: only the first time).
+  Result<FilterReport> Filter(const FilterRequest& req,
+                              const std::function<void(const FilterItem&)>& fn) const;
+  // Every event about the subject, and the policy changes that bear on its
+  // answers (the channel policy, the consent types and reasons it refers
+  // to), in seq order.
   Result<std::vector<HistoryItem>> History(std::string_view subject) const;
   VerifyReport Verify() const { return log_->Verify(); }
+
+  // Drops every projection and refolds the whole log into it; reports the
+  // digest of each projection before and after. Writer only. A marker in
+  // meta makes an interrupted rebuild visible to every later open.
+  Result<RebuildReport> Rebuild();
+  // Writes to `out_data_dir` (absent or empty) a complete copy of this
+  // ledger as it stood at `known_at`: every event recorded up to then,
+  // unchanged, and the projections folded from them. The copy opens
+  // read-only only.
+  Result<ReplayReport> ReplayTo(const std::string& out_data_dir, TimeMs known_at) const;
+  // What the writer's open recorded to reconcile the policy with the config.
+  const PolicyReconcileReport& reconciled() const { return reconciled_; }
+  // Set on a replayed copy: the time it was replayed as known at.
+  std::optional<TimeMs> replayed_as_known_at() const { return replayed_as_known_at_; }
 
   Result<Subject> ParseSubject(std::string_view text) const { return parser_.Parse(text); }
   const TimeZone& zone() const { return zone_; }
@@ -245,6 +320,14 @@ class Ledger {
   bool InScope(const Subject& s, const RegistryConfig& reg) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
   Status LoadPolicy();
+  // A subject's channels: e-mail for addresses, voice and SMS for numbers.
+  Status ChannelFits(const Subject& s, Channel channel) const;
+  bool RegistryApplies(const Subject& s, Channel channel) const;
+  // The decision from the subject's two records as read (absent: nullopt).
+  Result<Decision> DecideWith(Channel channel, TimeMs at, TimeMs known_at,
+                              const std::optional<std::string>& subject_record,
+                              const std::optional<std::string>& registry_record,
+                              bool registry_applies) const;
   // Appends one event about a subject (with its projection update).
   Result<Recorded> AppendOne(const Payload& p, const Actor& actor);
 
@@ -255,6 +338,8 @@ class Ledger {
   SubjectParser parser_;
   Projector projector_;
   PolicyHistory policy_;  // the p_policy family, in memory
+  std::optional<TimeMs> replayed_as_known_at_;
+  PolicyReconcileReport reconciled_;
 };
 
 // One line describing an event, for history and logs.

@@ -82,6 +82,17 @@ class Projector {
  public:
   explicit Projector(const EventLog& log);
   Status Apply(const Event& e, const Payload& p, AppendBatch& batch) const;
+  // The projection record Apply reads before it writes, if any (family -1:
+  // none): what a bulk fold prefetches.
+  struct ReadKey {
+    int family = -1;
+    std::string key;
+  };
+  ReadKey KeyRead(const Payload& p) const;
+  // Folds a run of events in order, after loading every record they read
+  // with batched, sorted MultiGets (rebuild and replay).
+  Status ApplyRun(const std::vector<Event>& events, const std::vector<Payload>& payloads,
+                  AppendBatch& batch) const;
   int registry_family() const { return registry_; }
   int sessions_family() const { return sessions_; }
   int subject_family() const { return subject_; }

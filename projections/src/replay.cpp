@@ -1,0 +1,120 @@
+// Rebuilding projections from the log, and replaying the log as known at a
+// moment into a read-only copy. Both fold runs of events with
+// Projector::ApplyRun, the fold every append uses.
+#include <chrono>
+#include <filesystem>
+
+#include "../internal/bytes.h"
+#include "../internal/text.h"
+#include "tacet/core/codec.h"
+#include "tacet/projections/ledger.h"
+
+namespace tacet {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Events folded per batch: large enough for MultiGet and memtable hints to
+// pay, small enough to bound memory (~100 MB).
+constexpr size_t kRunEvents = 200'000;
+
+// Reads the log in runs of decoded events; calls fn(events, payloads) for
+// each run, for events with seq >= 1 and recorded_at <= known_at.
+template <class Fn>
+Status ForEachRun(const EventLog& log, TimeMs known_at, Fn&& fn) {
+  std::vector<Event> events;
+  std::vector<Payload> payloads;
+  events.reserve(kRunEvents);
+  payloads.reserve(kRunEvents);
+  Status inner;
+  auto flush = [&] {
+    if (events.empty()) return true;
+    inner = fn(events, payloads);
+    events.clear();
+    payloads.clear();
+    return inner.ok();
+  };
+  TACET_RETURN_IF_ERROR(log.Scan(1, UINT64_MAX, [&](const Event& e) {
+    if (e.recorded_at > known_at) return false;  // times never decrease along the chain
+    auto p = DecodePayload(e.type, e.version, e.payload);
+    if (!p.ok()) {
+      inner = p.status().WithContext("seq " + std::to_string(e.seq));
+      return false;
+    }
+    events.push_back(e);
+    payloads.push_back(std::move(p).value());
+    return events.size() < kRunEvents || flush();
+  }));
+  TACET_RETURN_IF_ERROR(inner);
+  flush();
+  return inner;
+}
+
+}  // namespace
+
+Result<RebuildReport> Ledger::Rebuild() {
+  if (options_.read_only) return Status::FailedPrecondition("rebuild needs the ledger open for writing");
+  RebuildReport rep;
+  const auto& names = log_->projection_families();
+  for (const auto& name : names) {
+    TACET_ASSIGN_OR_RETURN(auto d, log_->Digest(log_->FamilyIndex(name)));
+    rep.families.push_back({name, d, {}});
+  }
+  TACET_RETURN_IF_ERROR(log_->PutMeta(kRebuildMetaKey, "started " + FormatUtc(clock_->NowMs())));
+  TACET_RETURN_IF_ERROR(log_->ResetProjections());
+  const auto start = std::chrono::steady_clock::now();
+  TACET_RETURN_IF_ERROR(ForEachRun(*log_, kKnownNow,
+                                   [&](const std::vector<Event>& ev, const std::vector<Payload>& pl) {
+                                     TACET_ASSIGN_OR_RETURN(AppendBatch b, log_->NewProjectionBatch());
+                                     TACET_RETURN_IF_ERROR(projector_.ApplyRun(ev, pl, b));
+                                     rep.events += ev.size();
+                                     return log_->Commit(std::move(b));
+                                   }));
+  TACET_RETURN_IF_ERROR(log_->SyncWal());
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  TACET_RETURN_IF_ERROR(log_->PutMeta(kRebuildMetaKey, std::nullopt));
+  for (auto& f : rep.families) {
+    TACET_ASSIGN_OR_RETURN(f.after, log_->Digest(log_->FamilyIndex(f.name)));
+    rep.equal &= f.after.sha256 == f.before.sha256 && f.after.entries == f.before.entries;
+  }
+  TACET_RETURN_IF_ERROR(LoadPolicy());
+  return rep;
+}
+
+Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs known_at) const {
+  std::error_code ec;
+  if (fs::exists(out_data_dir, ec) && !fs::is_empty(out_data_dir, ec))
+    return Status::FailedPrecondition("replay target " + internal::Quote(out_data_dir) +
+                                      " exists and is not empty; nothing was written");
+  if (fs::equivalent(out_data_dir, options_.data_dir, ec))
+    return Status::InvalidArgument("replay target is the ledger itself");
+  ReplayReport rep;
+  rep.data_dir = out_data_dir;
+  rep.known_at = known_at;
+  rep.source_head_seq = log_->head().seq;
+  {
+    EventLogOptions lo;
+    lo.create_if_missing = true;
+    lo.sync = false;  // one sync at the end: an interrupted copy is simply thrown away
+    lo.projection_families = ProjectionFamilies();
+    TACET_ASSIGN_OR_RETURN(auto copy, EventLog::Open((fs::path(out_data_dir) / "ledger").string(),
+                                                     lo, clock_));
+    Projector projector(*copy);
+    TACET_RETURN_IF_ERROR(ForEachRun(
+        *log_, known_at, [&](const std::vector<Event>& ev, const std::vector<Payload>& pl) {
+          TACET_ASSIGN_OR_RETURN(AppendBatch b, copy->NewBatch(Actor{}, ev.size()));
+          for (size_t i = 0; i < ev.size(); ++i) TACET_RETURN_IF_ERROR(b.AddRecorded(ev[i], pl[i]));
+          TACET_RETURN_IF_ERROR(projector.ApplyRun(ev, pl, b));
+          rep.events += ev.size();
+          return copy->Commit(std::move(b));
+        }));
+    TACET_RETURN_IF_ERROR(copy->SyncWal());
+    std::string marker;
+    internal::ByteWriter(marker).I64(known_at);
+    TACET_RETURN_IF_ERROR(copy->PutMeta(kReplayMetaKey, marker));
+    rep.head = copy->head();
+  }
+  return rep;
+}
+
+}  // namespace tacet
