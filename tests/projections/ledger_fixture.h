@@ -35,10 +35,13 @@ struct Fixture {
   std::unique_ptr<Ledger> ledger;
   TimeZone rome = TimeZone::Load("Europe/Rome").value();
 
-  Fixture() {
+  // `sync`: wait for the disk on every commit (tests of long histories turn
+  // it off; durability is the crash tests' subject).
+  explicit Fixture(bool sync = true) {
     SetNow("2026-08-31 10:00");
     LedgerOptions o;
-    o.data_dir = dir.path();
+    o.sync = sync;
+    o.data_dir = dir / "data";
     o.create_if_missing = true;
     o.clock = &clock;
     auto l = Ledger::Open(o);
