@@ -27,7 +27,6 @@ Status CheckBlock(const BlockRequest& req) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 const std::vector<std::string> kBlockSources = {"request", "call_outcome", "robinson",
@@ -113,7 +112,6 @@ Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
   TACET_RETURN_IF_ERROR(CheckBlock(req));
   return AppendOne(Blocked{subject.value, req.channels, req.source, req.reason}, actor);
 }
-
 
 Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRequest& req,
                                           const Actor& actor) {
@@ -316,7 +314,7 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
     TACET_ASSIGN_OR_RETURN(registry_state, DecodeRegistryState(*registry_record));
     in.registry_state = &registry_state;
   }
-  PolicyView policy = Policy(std::min(at, known_at));
+  PolicyView policy = PolicyAt(policy_, std::min(at, known_at), known_at);
   in.policy = &policy;
   return Evaluate(in);
 }
@@ -335,12 +333,12 @@ Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, Ti
                          log_->Get(projector_.subject_family(), a.subject.value));
   std::optional<std::string> registry_record;
   if (applies) {
-    TACET_ASSIGN_OR_RETURN(registry_record,
-                           log_->Get(projector_.registry_family(),
-                                     RegistryKey(options_.rpo.name, a.subject.value)));
+    TACET_ASSIGN_OR_RETURN(
+        registry_record,
+        log_->Get(projector_.registry_family(), RegistryKey(options_.rpo.name, a.subject.value)));
   }
-  TACET_ASSIGN_OR_RETURN(a.decision,
-                         DecideWith(channel, at, known_at, subject_record, registry_record, applies));
+  TACET_ASSIGN_OR_RETURN(
+      a.decision, DecideWith(channel, at, known_at, subject_record, registry_record, applies));
   return a;
 }
 
@@ -365,9 +363,11 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
     registry_keys.clear();
     for (const Pending& p : pending) {
       subject_keys.push_back(p.answer.subject.value);
-      if (p.applies) registry_keys.push_back(RegistryKey(options_.rpo.name, p.answer.subject.value));
+      if (p.applies)
+        registry_keys.push_back(RegistryKey(options_.rpo.name, p.answer.subject.value));
     }
-    TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
+    TACET_RETURN_IF_ERROR(
+        log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
     TACET_RETURN_IF_ERROR(
         log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
     static const std::optional<std::string> kNone;

@@ -106,7 +106,7 @@ ChannelPolicySet DefaultChannelPolicy() {
   return p;
 }
 
-PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) {
+PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at) {
   PolicyView v;
   auto last = [cut](const auto& versions) -> decltype(&versions.front()) {
     decltype(&versions.front()) found = nullptr;
@@ -114,8 +114,14 @@ PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) {
       if (x.recorded_at <= cut) found = &x;
     return found;
   };
-  for (const auto& [code, versions] : h.consent_types)
-    if (auto* x = last(versions); x && !x->value.retired) v.consent_types.emplace(code, *x);
+  for (const auto& [code, versions] : h.consent_types) {
+    if (auto* x = last(versions)) {
+      if (!x->value.retired) v.consent_types.emplace(code, *x);
+    } else if (!versions.empty() && versions.front().recorded_at <= known_at &&
+               !versions.front().value.retired) {
+      v.consent_types.emplace(code, versions.front());  // defined after `cut`
+    }
+  }
   for (const auto& [code, versions] : h.reasons)
     if (auto* x = last(versions); x && !x->value.retired) v.reasons.emplace(code, *x);
   v.channel_policy.value = DefaultChannelPolicy();

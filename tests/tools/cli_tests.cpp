@@ -20,9 +20,10 @@ struct Run {
   std::string err;
 };
 
-Run Tacet(const test::TempDir& dir, const std::string& args) {
-  std::string cmd = std::string(TACET_BIN) + " --data-dir " + dir / "data" + " " + args + " >" +
-                    dir / "stdout" + " 2>" + dir / "stderr";
+Run Tacet(const test::TempDir& dir, const std::string& args, const std::string& data = "data") {
+  // In the test's directory: no ./config/tacet.toml is picked up by accident.
+  std::string cmd = "cd " + dir.path() + " && " + std::string(TACET_BIN) + " --data-dir " +
+                    dir / data + " " + args + " >" + dir / "stdout" + " 2>" + dir / "stderr";
   int rc = std::system(cmd.c_str());
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, test::ReadText(dir / "stdout"),
           test::ReadText(dir / "stderr")};
@@ -78,6 +79,128 @@ BOOST_AUTO_TEST_CASE(json_output_of_the_rpo_commands) {
   BOOST_TEST(json::parse(after.out)["head_hash"] == json::parse(before.out)["head_hash"]);
   BOOST_TEST(json::parse(after.out)["ok"] == true);
   BOOST_TEST(json::parse(after.out)["head_seq"] == 3);
+}
+
+// Seed 001's kind of policy, declared in a config file.
+const char* kPolicyToml = R"(
+[channels]
+consent_required = ["sms", "email", "newsletter"]
+justification_minutes = 30
+
+[consent_types.mkt30]
+title = "Marketing e-mail"
+validity_days = 30
+uses = ["email", "newsletter"]
+
+[reasons.cust-req]
+title = "The customer asked"
+)";
+
+BOOST_AUTO_TEST_CASE(policy_from_the_config_consent_block_filter_and_history) {
+  test::TempDir dir;
+  test::WriteText(dir / "tacet.toml", kPolicyToml);
+  const std::string cfg = "--config " + dir / "tacet.toml" + " ";
+  Run init = Tacet(dir, cfg + "init --json");
+  BOOST_TEST_REQUIRE(init.status == 0, init.err);
+  BOOST_TEST(json::parse(init.out)["policy_changes"].size() == 3u);
+  // A second writer's open finds nothing to reconcile.
+  Run again = Tacet(dir, cfg + "block a@example.it --reason 'asked' --source request");
+  BOOST_TEST_REQUIRE(again.status == 0, again.err);
+  BOOST_TEST(again.err.empty(), again.err);
+
+  // Refusals: one line naming the problem, head unchanged.
+  const std::string head = json::parse(Tacet(dir, cfg + "verify --json").out)["head_hash"];
+  struct Refusal {
+    std::string args, says;
+  };
+  for (const Refusal& r : std::vector<Refusal>{
+           {"consent grant b@example.it --type nope --given 2020-01-01",
+            "unknown consent type 'nope'"},
+           {"consent grant b@example.it --type mkt30 --given 2999-01-01", "in the future"},
+           {"unblock a@example.it --reason review", "--officer"},
+           {"justify b@example.it --channel email --reason nope", "unknown reason 'nope'"}}) {
+    Run bad = Tacet(dir, cfg + r.args);
+    BOOST_TEST(bad.status != 0, r.args);
+    BOOST_TEST(bad.err.find(r.says) != std::string::npos, bad.err);
+    BOOST_TEST(std::count(bad.err.begin(), bad.err.end(), '\n') == 1, bad.err);
+    BOOST_TEST(json::parse(Tacet(dir, cfg + "verify --json").out)["head_hash"] == head, r.args);
+  }
+
+  // Given today (D): valid through D+30, needs a justification on D+31.
+  const TimeZone rome = TimeZone::Load("Europe/Rome").value();
+  const Day today = rome.DayOf(SystemClock::Default()->NowMs());
+  const std::string d = FormatDate(today);
+  BOOST_TEST_REQUIRE(
+      Tacet(dir, cfg + "consent grant b@example.it --type mkt30 --given " + d).status == 0);
+  BOOST_TEST_REQUIRE(
+      Tacet(dir, cfg + "consent grant a@example.it --type mkt30 --given " + d).status == 0);
+  Run in = Tacet(dir, cfg + "check b@example.it --channel email --at '" + FormatDate(today + 30) +
+                          " 23:59' --json");
+  BOOST_TEST_REQUIRE(in.status == 0, in.err);
+  BOOST_TEST(json::parse(in.out)["decision"] == "allow");
+  Run out = Tacet(
+      dir, cfg + "check b@example.it --channel email --at " + FormatDate(today + 31) + " --json");
+  json oj = json::parse(out.out);
+  BOOST_TEST(oj["decision"] == "needs_justification");
+  BOOST_TEST(oj["allowed_reasons"] == json::array({"cust-req"}));
+
+  // A Robinson list as one batch: counts with line numbers.
+  test::WriteText(dir / "robinson.txt",
+                  "06 1234 5678\nnot a number\n+39 347 123 4567\n0612345678\n");
+  Run blk = Tacet(dir, cfg + "block --file " + dir / "robinson.txt" +
+                           " --source robinson --reason 'Robinson 2026-11' --json");
+  BOOST_TEST_REQUIRE(blk.status == 0, blk.err);
+  json bj = json::parse(blk.out);
+  BOOST_TEST(bj["newly_blocked"] == 2);
+  BOOST_TEST(bj["invalid"] == 1);
+  BOOST_TEST(bj["duplicates"] == 1);
+  BOOST_TEST(bj["invalid_lines"][0].get<std::string>().rfind("line 2 ", 0) == 0u);
+  BOOST_TEST(bj["last_seq"].get<int>() - bj["first_seq"].get<int>() == 1);
+  Run blk2 = Tacet(dir, cfg + "block --file " + dir / "robinson.txt" +
+                            " --source robinson --reason 'again' --json");
+  BOOST_TEST(json::parse(blk2.out)["already_blocked"] == 2);
+  BOOST_TEST(json::parse(blk2.out)["newly_blocked"] == 0);
+
+  // Newsletter filter: only b (a is blocked); the others go to the CSV.
+  test::WriteText(dir / "list.csv", "name,email\nA,a@example.it\nB,b@example.it\nC,c@example.it\n");
+  Run f = Tacet(dir, cfg + "filter --channel newsletter " + dir / "list.csv" + " --rejected " +
+                         dir / "rejected.csv");
+  BOOST_TEST_REQUIRE(f.status == 0, f.err);
+  BOOST_TEST(f.out == "b@example.it\n");
+  std::string rej = test::ReadText(dir / "rejected.csv");
+  BOOST_TEST(rej.find("2,a@example.it,a@example.it,deny,blocked,") != std::string::npos, rej);
+  BOOST_TEST(rej.find("4,c@example.it,c@example.it,deny,consent_missing,") != std::string::npos,
+             rej);
+  BOOST_TEST(f.err.find("1 allowed, 2 denied") != std::string::npos, f.err);
+
+  // History as CSV: the subject's events and the policy behind them.
+  Run h = Tacet(dir, cfg + "history b@example.it --format csv");
+  BOOST_TEST_REQUIRE(h.status == 0, h.err);
+  BOOST_TEST(h.out.rfind("seq,recorded_at,type,", 0) == 0u);
+  BOOST_TEST(h.out.find(",consent_type_defined,") != std::string::npos, h.out);
+  BOOST_TEST(h.out.find(",consent_granted,") != std::string::npos, h.out);
+
+  // Rebuild equals incremental; a replayed copy is read-only.
+  Run rb = Tacet(dir, cfg + "rebuild --json");
+  BOOST_TEST_REQUIRE(rb.status == 0, rb.err);
+  BOOST_TEST(json::parse(rb.out)["equal"] == true);
+  Run rp = Tacet(dir, cfg + "replay --as-known-at now --out " + dir / "copy" + " --json");
+  BOOST_TEST_REQUIRE(rp.status == 0, rp.err);
+  Run w = Tacet(dir, cfg + "block z@example.it --reason x", "copy");
+  BOOST_TEST(w.status != 0);
+  BOOST_TEST(w.err.find("read-only") != std::string::npos, w.err);
+  Run rc = Tacet(dir, cfg + "check a@example.it --channel email --json", "copy");
+  BOOST_TEST_REQUIRE(rc.status == 0, rc.err);
+  BOOST_TEST(json::parse(rc.out)["reasons"][0]["code"] == "blocked");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_policy_in_the_config_names_file_line_and_value) {
+  test::TempDir dir;
+  test::WriteText(dir / "tacet.toml", "[consent_types.x]\ntitle = \"X\"\nuses = [\"fax\"]\n");
+  Run r = Tacet(dir, "--config " + dir / "tacet.toml" + " init");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(r.err.find("tacet.toml:3") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("'fax'") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -96,7 +96,11 @@ struct PolicyView {
 // consent (opt-in), voice does not (Italy's opt-out regime, the RPO), and a
 // justification covers one contact within 30 minutes.
 ChannelPolicySet DefaultChannelPolicy();
-PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut);
+// A consent type first defined after `cut` but recorded by `known_at` is
+// included in its first version: a consent given before the ledger learnt
+// of its type still counts, with the uses the type was defined with.
+PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at);
+inline PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) { return PolicyAt(h, cut, cut); }
 
 // p_policy keys: "t" + code, "r" + code, "c"; values: versions, each
 // seq ‖ recorded_at ‖ payload type ‖ version ‖ canonical payload bytes.
