@@ -91,7 +91,7 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyOptions cf_opts;  // of every family, for recreating one
   mutable std::mutex mu;
   Head head;
-  Status sticky;  // first failed commit; every later write returns it
+  Status sticky;                 // first failed commit; every later write returns it
   uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
 
   ~Impl() {
@@ -369,8 +369,8 @@ Status EventLog::ResetProjections() {
     if (old != nullptr) {
       TACET_RETURN_IF_ERROR(
           FromRocks(im.db->DropColumnFamily(old), "cannot drop " + im.projection_names[i]));
-      TACET_RETURN_IF_ERROR(
-          FromRocks(im.db->DestroyColumnFamilyHandle(old), "cannot drop " + im.projection_names[i]));
+      TACET_RETURN_IF_ERROR(FromRocks(im.db->DestroyColumnFamilyHandle(old),
+                                      "cannot drop " + im.projection_names[i]));
     }
     rocksdb::ColumnFamilyHandle* fresh = nullptr;
     TACET_RETURN_IF_ERROR(
@@ -422,7 +422,8 @@ Status EventLog::PutMeta(std::string_view key, const std::optional<std::string>&
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   rocksdb::Slice k(key.data(), key.size());
-  auto s = value ? impl_->db->Put(wo, impl_->meta, k, *value) : impl_->db->Delete(wo, impl_->meta, k);
+  auto s =
+      value ? impl_->db->Put(wo, impl_->meta, k, *value) : impl_->db->Delete(wo, impl_->meta, k);
   return FromRocks(s, "cannot write meta " + std::string(key));
 }
 
@@ -570,8 +571,8 @@ AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
   if (projection_only_) return Status::Internal("events added to a projection batch");
   if (e.seq != head_.seq + 1 || e.prev_hash != head_.hash)
-    return Status::Corruption("seq " + std::to_string(e.seq) + " does not extend the chain at seq " +
-                              std::to_string(head_.seq));
+    return Status::Corruption("seq " + std::to_string(e.seq) +
+                              " does not extend the chain at seq " + std::to_string(head_.seq));
   std::string body = EncodeEventBody(e);
   if (ChainHash(e.prev_hash, body) != e.hash)
     return Status::Corruption("seq " + std::to_string(e.seq) +

@@ -78,7 +78,8 @@ bool ValidCode(std::string_view code) {
 Status ParsePolicy(const toml::table& root, const std::string& source, PolicyConfig& policy) {
   if (const toml::node* n = root.get("channels")) {
     const toml::table* t = n->as_table();
-    if (t == nullptr) return Status::InvalidArgument(Where(source, *n) + ": [channels] must be a table");
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [channels] must be a table");
     TACET_RETURN_IF_ERROR(
         UnknownKeys(*t, {"consent_required", "justification_minutes"}, source, "channels."));
     ChannelPolicySet c = DefaultChannelPolicy();
@@ -87,7 +88,8 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
       c.consent_required = MaskOf(Channel::kNewsletter);  // always
       for (const auto& name : names) {
         auto ch = ParseChannel(name);
-        if (!ch.ok()) return Status::InvalidArgument(Where(source, *req) + ": " + ch.status().message());
+        if (!ch.ok())
+          return Status::InvalidArgument(Where(source, *req) + ": " + ch.status().message());
         c.consent_required |= MaskOf(*ch);
       }
     }
@@ -129,8 +131,8 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
         } else if (u == "phone") {
           ct.uses |= kUsePhone;
         } else {
-          return Status::InvalidArgument(Where(source, *uses) + ": unknown use '" + u +
-                                         "' in " + section + "uses (known: newsletter, email, phone)");
+          return Status::InvalidArgument(Where(source, *uses) + ": unknown use '" + u + "' in " +
+                                         section + "uses (known: newsletter, email, phone)");
         }
       }
       if (ct.uses == 0)

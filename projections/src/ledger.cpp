@@ -69,8 +69,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   TACET_ASSIGN_OR_RETURN(auto rebuilding, log->GetMeta(kRebuildMetaKey));
   if (rebuilding && !options.repair)
     return Status::FailedPrecondition("the projections of '" + options.data_dir +
-                                      "' are incomplete: a rebuild was interrupted (" + *rebuilding +
-                                      "); run 'tacet rebuild' to finish it");
+                                      "' are incomplete: a rebuild was interrupted (" +
+                                      *rebuilding + "); run 'tacet rebuild' to finish it");
   TACET_ASSIGN_OR_RETURN(auto replayed, log->GetMeta(kReplayMetaKey));
   std::optional<TimeMs> replayed_at;
   if (replayed) {
@@ -79,8 +79,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     if (r.failed() || !r.done()) return Status::Corruption("meta replay record is malformed");
     if (!options.read_only)
       return Status::FailedPrecondition("'" + options.data_dir +
-                                        "' is a replayed copy as known at " + FormatUtc(*replayed_at) +
-                                        ": it is read-only");
+                                        "' is a replayed copy as known at " +
+                                        FormatUtc(*replayed_at) + ": it is read-only");
   }
   std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log), std::move(zone)));
   ledger->replayed_as_known_at_ = replayed_at;

@@ -53,7 +53,8 @@ Status ForEachRun(const EventLog& log, TimeMs known_at, Fn&& fn) {
 }  // namespace
 
 Result<RebuildReport> Ledger::Rebuild() {
-  if (options_.read_only) return Status::FailedPrecondition("rebuild needs the ledger open for writing");
+  if (options_.read_only)
+    return Status::FailedPrecondition("rebuild needs the ledger open for writing");
   RebuildReport rep;
   const auto& names = log_->projection_families();
   for (const auto& name : names) {
@@ -63,13 +64,13 @@ Result<RebuildReport> Ledger::Rebuild() {
   TACET_RETURN_IF_ERROR(log_->PutMeta(kRebuildMetaKey, "started " + FormatUtc(clock_->NowMs())));
   TACET_RETURN_IF_ERROR(log_->ResetProjections());
   const auto start = std::chrono::steady_clock::now();
-  TACET_RETURN_IF_ERROR(ForEachRun(*log_, kKnownNow,
-                                   [&](const std::vector<Event>& ev, const std::vector<Payload>& pl) {
-                                     TACET_ASSIGN_OR_RETURN(AppendBatch b, log_->NewProjectionBatch());
-                                     TACET_RETURN_IF_ERROR(projector_.ApplyRun(ev, pl, b));
-                                     rep.events += ev.size();
-                                     return log_->Commit(std::move(b));
-                                   }));
+  TACET_RETURN_IF_ERROR(ForEachRun(
+      *log_, kKnownNow, [&](const std::vector<Event>& ev, const std::vector<Payload>& pl) {
+        TACET_ASSIGN_OR_RETURN(AppendBatch b, log_->NewProjectionBatch());
+        TACET_RETURN_IF_ERROR(projector_.ApplyRun(ev, pl, b));
+        rep.events += ev.size();
+        return log_->Commit(std::move(b));
+      }));
   TACET_RETURN_IF_ERROR(log_->SyncWal());
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   TACET_RETURN_IF_ERROR(log_->PutMeta(kRebuildMetaKey, std::nullopt));
@@ -97,8 +98,8 @@ Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs kn
     lo.create_if_missing = true;
     lo.sync = false;  // one sync at the end: an interrupted copy is simply thrown away
     lo.projection_families = ProjectionFamilies();
-    TACET_ASSIGN_OR_RETURN(auto copy, EventLog::Open((fs::path(out_data_dir) / "ledger").string(),
-                                                     lo, clock_));
+    TACET_ASSIGN_OR_RETURN(
+        auto copy, EventLog::Open((fs::path(out_data_dir) / "ledger").string(), lo, clock_));
     Projector projector(*copy);
     TACET_RETURN_IF_ERROR(ForEachRun(
         *log_, known_at, [&](const std::vector<Event>& ev, const std::vector<Payload>& pl) {

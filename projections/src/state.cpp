@@ -280,7 +280,8 @@ Status Projector::ApplyRun(const std::vector<Event>& events, const std::vector<P
     keys[i].erase(std::unique(keys[i].begin(), keys[i].end()), keys[i].end());
     TACET_RETURN_IF_ERROR(batch.Prefetch(families[i], keys[i]));
   }
-  for (size_t i = 0; i < events.size(); ++i) TACET_RETURN_IF_ERROR(Apply(events[i], payloads[i], batch));
+  for (size_t i = 0; i < events.size(); ++i)
+    TACET_RETURN_IF_ERROR(Apply(events[i], payloads[i], batch));
   return Status::Ok();
 }
 

@@ -159,11 +159,11 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
     return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
                                    ": unterminated quote in the header");
   int col = -1;
-  static const char* kPhones[] = {"phone",        "telefono",       "numero",   "number",
-                                  "tel",          "telephone",      "mobile",   "cellulare",
-                                  "msisdn",       "phone_number",   "numero_telefono"};
-  static const char* kOthers[] = {"email", "e-mail", "mail", "subject", "soggetto", "contact",
-                                  "contatto"};
+  static const char* kPhones[] = {"phone",  "telefono",     "numero",         "number",
+                                  "tel",    "telephone",    "mobile",         "cellulare",
+                                  "msisdn", "phone_number", "numero_telefono"};
+  static const char* kOthers[] = {"email",    "e-mail",  "mail",    "subject",
+                                  "soggetto", "contact", "contatto"};
   for (size_t i = 0; i < fields.size() && col < 0; ++i) {
     std::string h = Lower(fields[i]);
     if (!column.empty()) {
@@ -179,13 +179,13 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
   if (col < 0) {
     std::string heads;
     for (auto& f : fields) heads += (heads.empty() ? "" : ", ") + Quote(f);
-    return Status::InvalidArgument(
-        path + ":" + std::to_string(lines[0].number) +
-        (column.empty() ? std::string(emails ? ": no phone or e-mail column found"
-                                             : ": no phone column found") +
-                              " (name it with --column); columns: "
-                        : ": no column named " + Quote(column) + "; columns: ") +
-        heads);
+    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
+                                   (column.empty()
+                                        ? std::string(emails ? ": no phone or e-mail column found"
+                                                             : ": no phone column found") +
+                                              " (name it with --column); columns: "
+                                        : ": no column named " + Quote(column) + "; columns: ") +
+                                   heads);
   }
   out.reserve(lines.size());
   for (size_t i = 1; i < lines.size(); ++i) {

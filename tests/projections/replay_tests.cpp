@@ -103,8 +103,9 @@ struct HistoryFixture : Fixture {
     Status st;
     if (op < 45) {
       const char* types[] = {"A", "B", "C"};
-      st = ledger->GrantConsent({s, types[Pick(3)], DaysAgo(static_cast<int>(Pick(40))), "form v1"},
-                                kOfficer)
+      st = ledger
+               ->GrantConsent({s, types[Pick(3)], DaysAgo(static_cast<int>(Pick(40))), "form v1"},
+                              kOfficer)
                .status();
     } else if (op < 55) {
       const char* types[] = {"A", "B", "C"};
@@ -112,7 +113,8 @@ struct HistoryFixture : Fixture {
     } else if (op < 65) {
       BlockRequest b;
       b.subject = s;
-      b.channels = static_cast<ChannelMask>(Pick(2) ? kEveryChannel : MaskOf(phone ? Channel::kSms : Channel::kNewsletter));
+      b.channels = static_cast<ChannelMask>(
+          Pick(2) ? kEveryChannel : MaskOf(phone ? Channel::kSms : Channel::kNewsletter));
       b.reason = "do not call";
       b.source = kBlockSources[Pick(kBlockSources.size())];
       st = ledger->Block(b, kOfficer).status();
@@ -153,8 +155,8 @@ struct HistoryFixture : Fixture {
       BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
       std::string got = Describe(a->decision);
       if (got != c.answers[i] && differ++ < 5)
-        BOOST_TEST(got == c.answers[i], what << ": " << probes[i].subject << " "
-                                              << ChannelName(probes[i].channel));
+        BOOST_TEST(got == c.answers[i],
+                   what << ": " << probes[i].subject << " " << ChannelName(probes[i].channel));
     }
     BOOST_TEST(differ == 0u, what << ": " << differ << " answers differ");
   }
@@ -167,8 +169,10 @@ BOOST_AUTO_TEST_SUITE(replay_tests)
 BOOST_FIXTURE_TEST_CASE(replayed_copies_answer_as_recorded_and_rebuild_equals_incremental,
                         HistoryFixture) {
   for (int i = 0; i < 400; ++i) {
-    probes.push_back({Phone(static_cast<int>(Pick(kPhones))), Pick(2) ? Channel::kVoice : Channel::kSms});
-    probes.push_back({Email(static_cast<int>(Pick(kEmails))), Pick(2) ? Channel::kEmail : Channel::kNewsletter});
+    probes.push_back(
+        {Phone(static_cast<int>(Pick(kPhones))), Pick(2) ? Channel::kVoice : Channel::kSms});
+    probes.push_back(
+        {Email(static_cast<int>(Pick(kEmails))), Pick(2) ? Channel::kEmail : Channel::kNewsletter});
   }
   auto p = ledger->ReconcilePolicy(Policy(30, true, 30), kOfficer);
   BOOST_TEST_REQUIRE(p.ok(), p.status().ToString());
@@ -186,8 +190,8 @@ BOOST_FIXTURE_TEST_CASE(replayed_copies_answer_as_recorded_and_rebuild_equals_in
     if (steps % 400 == 0) {
       RegistryCycle();
     } else if (steps % 1'500 == 0) {
-      auto r = ledger->ReconcilePolicy(
-          Policy(Pick(2) ? 30 : 60, Pick(2) != 0, Pick(2) ? 30 : 90), kOfficer);
+      auto r = ledger->ReconcilePolicy(Policy(Pick(2) ? 30 : 60, Pick(2) != 0, Pick(2) ? 30 : 90),
+                                       kOfficer);
       BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
     } else {
       OneFact();

@@ -116,12 +116,9 @@ json ReasonsJson(const Decision& d) {
 
 json DecisionJson(const DecisionAnswer& a, const TimeZone& z) {
   const Decision& d = a.decision;
-  json j = {{"subject", a.subject.value},
-            {"channel", ChannelName(a.channel)},
-            {"at", FormatUtc(a.at)},
-            {"decision", VerdictName(d.verdict)},
-            {"reasons", ReasonsJson(d)},
-            {"evidence", d.evidence}};
+  json j = {{"subject", a.subject.value}, {"channel", ChannelName(a.channel)},
+            {"at", FormatUtc(a.at)},      {"decision", VerdictName(d.verdict)},
+            {"reasons", ReasonsJson(d)},  {"evidence", d.evidence}};
   if (a.subject.kind == SubjectKind::kPhone) j["line_type"] = LineTypeName(a.subject.line_type);
   if (a.known_at != kKnownNow) j["as_known_at"] = FormatUtc(a.known_at);
   if (d.valid_until) {
@@ -161,8 +158,8 @@ std::string DecisionText(const DecisionAnswer& a, const TimeZone& z) {
     std::string list;
     for (const auto& code : d.allowed_reasons) list += (list.empty() ? "" : ", ") + code;
     text += "  record one with: tacet justify " + a.subject.value + " --channel " +
-            ChannelName(a.channel) + " --reason CODE   (reasons: " +
-            (list.empty() ? "none defined" : list) + ")\n";
+            ChannelName(a.channel) +
+            " --reason CODE   (reasons: " + (list.empty() ? "none defined" : list) + ")\n";
   }
   return text;
 }
@@ -305,8 +302,9 @@ int main(int argc, char** argv) {
   // Every query's time options.
   std::string at, known_at;
   auto time_options = [&](CLI::App* cmd) {
-    cmd->add_option("--at", at,
-                    "Evaluate at TIME (YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM], local zone; default now)");
+    cmd->add_option(
+        "--at", at,
+        "Evaluate at TIME (YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM], local zone; default now)");
     cmd->add_option("--as-known-at", known_at,
                     "Use only the events recorded up to TIME (default: everything recorded)");
   };
@@ -314,7 +312,8 @@ int main(int argc, char** argv) {
   // check
   std::string subject, channel_name = "voice";
   auto* chk = app.add_subcommand(
-      "check", "May this subject be contacted on a channel? The answer, every reason and its events");
+      "check",
+      "May this subject be contacted on a channel? The answer, every reason and its events");
   chk->add_option("SUBJECT", subject, "Phone number (any common format) or e-mail")->required();
   chk->add_option("--channel", channel_name, "voice, sms, email or newsletter (default voice)");
   time_options(chk);
@@ -324,8 +323,7 @@ int main(int argc, char** argv) {
   chk->callback([&] {
     c.Open(false);
     Channel ch = Must(ParseChannel(channel_name));
-    DecisionAnswer a =
-        Must(c.ledger->Decide(subject, ch, c.ParseAt(at), c.ParseKnownAt(known_at)));
+    DecisionAnswer a = Must(c.ledger->Decide(subject, ch, c.ParseAt(at), c.ParseKnownAt(known_at)));
     Print(c, DecisionJson(a, c.ledger->zone()), DecisionText(a, c.ledger->zone()));
   });
 
@@ -412,12 +410,9 @@ int main(int argc, char** argv) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (rej != nullptr && std::fclose(rej) != 0)
       Fail(Status::IOError("cannot write '" + rejected_csv + "'"));
-    json counts = {{"lines", r.lines},
-                   {"allowed", r.allowed},
-                   {"denied", r.denied},
-                   {"needs_justification", r.needs_justification},
-                   {"invalid", r.invalid},
-                   {"duplicates", r.duplicates}};
+    json counts = {{"lines", r.lines},     {"allowed", r.allowed},
+                   {"denied", r.denied},   {"needs_justification", r.needs_justification},
+                   {"invalid", r.invalid}, {"duplicates", r.duplicates}};
     if (c.g.json) {
       std::cout << json{{"channel", ChannelName(fr.channel)},
                         {"at", FormatUtc(fr.at)},
@@ -427,8 +422,8 @@ int main(int argc, char** argv) {
                        .dump(2)
                 << "\n";
     } else {
-      std::cerr << "filter " << ChannelName(fr.channel) << ": " << r.lines << " read, "
-                << r.allowed << " allowed, " << r.denied << " denied, " << r.needs_justification
+      std::cerr << "filter " << ChannelName(fr.channel) << ": " << r.lines << " read, " << r.allowed
+                << " allowed, " << r.denied << " denied, " << r.needs_justification
                 << " need a justification, " << r.invalid << " invalid, " << r.duplicates
                 << " duplicate\n";
     }
@@ -468,7 +463,8 @@ int main(int argc, char** argv) {
   revoke->add_option("--type", cr.type_code, "Consent type code")->required();
   revoke->add_option("--reason", revoke_reason, "Why, or how it was withdrawn");
   revoke->add_option("--operator", c.g.operator_id, "Operator id recorded with it");
-  revoke->footer("Example: tacet consent revoke +393471234567 --type marketing --reason 'asked by phone'");
+  revoke->footer(
+      "Example: tacet consent revoke +393471234567 --type marketing --reason 'asked by phone'");
   revoke->callback([&] {
     c.Open(true);
     Recorded r = Must(c.ledger->RevokeConsent(cr.subject, cr.type_code, revoke_reason,
@@ -481,7 +477,8 @@ int main(int argc, char** argv) {
   // block / unblock
   BlockRequest br;
   std::string channels_list, block_file;
-  auto* blk = app.add_subcommand("block", "Put a subject, or a whole list, on the internal do-not-call list");
+  auto* blk = app.add_subcommand(
+      "block", "Put a subject, or a whole list, on the internal do-not-call list");
   blk->add_option("SUBJECT", br.subject, "Phone number or e-mail");
   blk->add_option("--file", block_file, "Block every subject of this file, as one recorded batch");
   blk->add_option("--channels", channels_list, "voice,sms,email,newsletter (default: all)");
@@ -491,7 +488,8 @@ int main(int argc, char** argv) {
   blk->add_option("--operator", c.g.operator_id, "Operator id recorded with it");
   blk->footer(
       "Examples: tacet block 0612345678 --reason 'asked not to be called' --source call_outcome\n"
-      "          tacet block --file robinson.txt --source robinson --reason 'Robinson list 2026-11'");
+      "          tacet block --file robinson.txt --source robinson --reason 'Robinson list "
+      "2026-11'");
   blk->callback([&] {
     if (br.subject.empty() == block_file.empty())
       Fail(Status::InvalidArgument("give either SUBJECT or --file FILE"));
@@ -503,7 +501,9 @@ int main(int argc, char** argv) {
                          std::to_string(r.newly) + " newly blocked, " + std::to_string(r.already) +
                          " already blocked, " + std::to_string(r.invalid) + " invalid, " +
                          std::to_string(r.duplicates) + " duplicate\n";
-      if (r.newly) text += "  events " + std::to_string(r.first_seq) + ".." + std::to_string(r.last_seq) + "\n";
+      if (r.newly)
+        text +=
+            "  events " + std::to_string(r.first_seq) + ".." + std::to_string(r.last_seq) + "\n";
       for (const auto& l : r.invalid_lines) text += "  invalid: " + l + "\n";
       Print(c,
             {{"file", block_file},
@@ -528,7 +528,9 @@ int main(int argc, char** argv) {
   ublk->add_option("--channels", channels_list, "voice,sms,email,newsletter (default: all)");
   ublk->add_option("--reason", ur.reason, "Why (recorded)")->required();
   ublk->add_option("--officer", ur.officer, "The compliance officer lifting it (required)");
-  ublk->footer("Example: tacet unblock 0612345678 --reason 'customer asked to be called back' --officer m.bianchi");
+  ublk->footer(
+      "Example: tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
+      "m.bianchi");
   ublk->callback([&] {
     ur.channels = ParseChannels(channels_list);
     c.Open(true);
@@ -539,19 +541,21 @@ int main(int argc, char** argv) {
 
   // justify
   JustifyRequest jr;
-  auto* jus = app.add_subcommand("justify", "Record why an operator contacts a subject without consent");
+  auto* jus =
+      app.add_subcommand("justify", "Record why an operator contacts a subject without consent");
   jus->add_option("SUBJECT", jr.subject, "Phone number or e-mail")->required();
   jus->add_option("--channel", channel_name, "voice, sms or email")->required();
   jus->add_option("--reason", jr.reason_code, "Reason code (see 'tacet policy')")->required();
   jus->add_option("--operator", jr.operator_id, "The operator making the contact");
-  jus->footer("Example: tacet justify 0612345678 --channel voice --reason callback-requested --operator op17");
+  jus->footer(
+      "Example: tacet justify 0612345678 --channel voice --reason callback-requested --operator "
+      "op17");
   jus->callback([&] {
     jr.channel = Must(ParseChannel(channel_name));
     c.g.operator_id = jr.operator_id;
     c.Open(true);
     Recorded r = Must(c.ledger->Justify(jr, c.MakeActor("justify")));
-    Print(c,
-          {{"seq", r.seq}, {"subject", r.subject}, {"valid_until", FormatUtc(r.valid_until)}},
+    Print(c, {{"seq", r.seq}, {"subject", r.subject}, {"valid_until", FormatUtc(r.valid_until)}},
           "seq " + std::to_string(r.seq) + ": " + ChannelName(jr.channel) + " contact with " +
               r.subject + " justified (" + jr.reason_code + ") until " +
               c.ledger->zone().Format(r.valid_until) + "\n");
@@ -711,8 +715,8 @@ int main(int argc, char** argv) {
 
   // replay
   std::string replay_out;
-  auto* rep = app.add_subcommand(
-      "replay", "Write a read-only copy of the ledger as it stood at a moment");
+  auto* rep =
+      app.add_subcommand("replay", "Write a read-only copy of the ledger as it stood at a moment");
   rep->add_option("--as-known-at", known_at, "Copy the events recorded up to TIME")->required();
   rep->add_option("--out", replay_out, "Data directory of the copy (absent or empty)")->required();
   rep->footer(
@@ -750,10 +754,11 @@ int main(int argc, char** argv) {
                        " events/s)\n";
     for (const auto& f : r.families) {
       bool same = f.before.sha256 == f.after.sha256 && f.before.entries == f.after.entries;
-      fams.push_back({{"family", f.name},
-                      {"before", {{"sha256", ToHex(f.before.sha256)}, {"entries", f.before.entries}}},
-                      {"after", {{"sha256", ToHex(f.after.sha256)}, {"entries", f.after.entries}}},
-                      {"equal", same}});
+      fams.push_back(
+          {{"family", f.name},
+           {"before", {{"sha256", ToHex(f.before.sha256)}, {"entries", f.before.entries}}},
+           {"after", {{"sha256", ToHex(f.after.sha256)}, {"entries", f.after.entries}}},
+           {"equal", same}});
       text += "  " + f.name + ": before " + Hex16(f.before.sha256) + " (" +
               std::to_string(f.before.entries) + "), after " + Hex16(f.after.sha256) + " (" +
               std::to_string(f.after.entries) + ") " + (same ? "equal" : "DIFFERENT") + "\n";
@@ -761,8 +766,9 @@ int main(int argc, char** argv) {
     Print(c, {{"events", r.events}, {"seconds", r.seconds}, {"equal", r.equal}, {"families", fams}},
           text);
     if (!r.equal)
-      Fail(Status::Corruption("the rebuilt projections differ from the incrementally maintained "
-                              "ones; the rebuilt ones are now in place"));
+      Fail(
+          Status::Corruption("the rebuilt projections differ from the incrementally maintained "
+                             "ones; the rebuilt ones are now in place"));
   });
 
   // verify

@@ -146,12 +146,12 @@ extern const std::vector<std::string> kBlockSources;
 // A whole list blocked as one recorded batch.
 struct BlockFileReport {
   uint64_t lines = 0;
-  uint64_t newly = 0;     // blocked now
-  uint64_t already = 0;   // already blocked on those channels: nothing recorded
-  uint64_t invalid = 0;   // skipped, with their line numbers in `invalid_lines`
+  uint64_t newly = 0;    // blocked now
+  uint64_t already = 0;  // already blocked on those channels: nothing recorded
+  uint64_t invalid = 0;  // skipped, with their line numbers in `invalid_lines`
   uint64_t duplicates = 0;
   std::vector<std::string> invalid_lines;  // "line N 'text': reason", the first 100
-  uint64_t first_seq = 0;  // of the batch; 0 when nothing was recorded
+  uint64_t first_seq = 0;                  // of the batch; 0 when nothing was recorded
   uint64_t last_seq = 0;
 };
 
