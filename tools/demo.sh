@@ -45,7 +45,26 @@ t check "$third"
 t check "$first" --at "$(TZ=Europe/Rome date -d '+15 days' +%F) 23:59"
 t check "$first" --at "$(TZ=Europe/Rome date -d '+16 days' +%F) 00:00"
 t check "06 5550 1234"
-echo "== 6. sessions, history and the chain"
+second=$(sed -n 2p "$txt" | tr -d '\r')
+mail="cliente$base@example.it"
+echo "== 6. consent, the do-not-call list, justifications (policy from config/tacet.toml)"
+t policy
+t consent grant "$mail" --type newsletter --given "$today" --evidence "web form v3"
+t check "$mail" --channel newsletter
+t check "$mail" --channel email
+t justify "$mail" --channel email --reason callback-requested --operator op7
+t check "$mail" --channel email
+t block "$second" --reason "asked not to be called" --source call_outcome
+t check "$second"
+printf '%s\n%s\n%s\n' "$mail" "other$base@example.it" "not-an-address" > "$work/list-$base.txt"
+echo "\$ tacet filter --channel newsletter $work/list-$base.txt"
+"$TACET" --data-dir "$DATA_DIR" filter --channel newsletter "$work/list-$base.txt"; echo
+echo "== 7. sessions, history, the chain, a rebuild and a replay"
 t sessions
-t history "$first"
+t history "$second"
 t verify
+t rebuild
+asof="$work/as-known-at-$base"
+t replay --as-known-at now --out "$asof"
+echo "\$ tacet --data-dir $asof check $second"
+"$TACET" --data-dir "$asof" check "$second"

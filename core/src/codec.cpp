@@ -6,14 +6,13 @@
 // over (write batch, WAL, memtable). No field comes near 4 GiB.
 #define CEREAL_SIZE_TYPE uint32_t
 
-#include <cereal/archives/portable_binary.hpp>
+#include <cereal/cereal.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/common.hpp>
 #include <cereal/types/string.hpp>
 
 #include <bit>
-#include <istream>
-#include <streambuf>
+#include <cstring>
 #include <type_traits>
 
 namespace tacet {
@@ -22,8 +21,8 @@ namespace {
 // The canonical output archive: the bytes of cereal's PortableBinary archive
 // in its little-endian form (an endianness byte 0x01, then each field
 // little-endian), appended straight to a std::string. Encoding a million
-// events through std::ostream cost a third of building them; decoding still
-// uses cereal's PortableBinaryInputArchive, which reads these bytes anywhere.
+// events through std::ostream cost a third of building them; the input
+// archive below reads them back the same way.
 class CanonicalOutputArchive
     : public cereal::OutputArchive<CanonicalOutputArchive, cereal::AllowEmptyClassElision> {
  public:
@@ -65,15 +64,68 @@ void CEREAL_SAVE_FUNCTION_NAME(CanonicalOutputArchive& ar, const cereal::BinaryD
   ar.template saveBinary<sizeof(Element)>(bd.data, static_cast<std::streamsize>(bd.size));
 }
 
-// An input streambuf over a string_view.
-class ViewSource final : public std::streambuf {
+// The canonical input archive: reads exactly what CanonicalOutputArchive
+// writes, from a string_view, without an istream. Only the little-endian
+// header byte is accepted (the only one the encoder writes); a read past the
+// end throws, and DecodeFrom refuses trailing bytes.
+class CanonicalInputArchive
+    : public cereal::InputArchive<CanonicalInputArchive, cereal::AllowEmptyClassElision> {
  public:
-  explicit ViewSource(std::string_view v) {
-    char* p = const_cast<char*>(v.data());
-    setg(p, p, p + v.size());
+  explicit CanonicalInputArchive(std::string_view in) : InputArchive(this), in_(in) {
+    uint8_t flag = 0;
+    loadBinary<1>(&flag, 1);
+    if (flag != 1) throw cereal::Exception("not little-endian canonical bytes");
   }
-  size_t remaining() const { return static_cast<size_t>(egptr() - gptr()); }
+
+  template <std::streamsize kElementSize>
+  void loadBinary(void* data, std::streamsize size) {
+    const size_t n = static_cast<size_t>(size);
+    if (n > in_.size())
+      throw cereal::Exception("read " + std::to_string(n) + " bytes past the end (" +
+                              std::to_string(in_.size()) + " left)");
+    char* p = static_cast<char*>(data);
+    if constexpr (kElementSize == 1 || std::endian::native == std::endian::little) {
+      std::memcpy(p, in_.data(), n);
+    } else {
+      for (size_t i = 0; i < n; i += kElementSize)
+        for (size_t j = 0; j < kElementSize; ++j) p[i + j] = in_[i + kElementSize - 1 - j];
+    }
+    in_.remove_prefix(n);
+  }
+  size_t remaining() const { return in_.size(); }
+
+ private:
+  std::string_view in_;
 };
+
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(CanonicalInputArchive& ar,
+                                                                    T& t) {
+  ar.template loadBinary<sizeof(T)>(std::addressof(t), sizeof(t));
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::SizeTag<T>& t) {
+  ar(t.size);
+}
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::BinaryData<T>& bd) {
+  using Element = std::remove_pointer_t<T>;
+  ar.template loadBinary<sizeof(Element)>(bd.data, static_cast<std::streamsize>(bd.size));
+}
+
+}  // namespace
+}  // namespace tacet
+
+// cereal pairs each input archive with its output archive (for its
+// load_minimal detection).
+CEREAL_SETUP_ARCHIVE_TRAITS(tacet::CanonicalInputArchive, tacet::CanonicalOutputArchive)
+
+namespace tacet {
+namespace {
 
 template <class T>
 void EncodeInto(std::string& out, const T& value) {
@@ -83,16 +135,16 @@ void EncodeInto(std::string& out, const T& value) {
 
 template <class T>
 Status DecodeFrom(std::string_view bytes, T& value, const char* what) {
-  ViewSource src(bytes);
-  std::istream is(&src);
+  size_t left = 0;
   try {
-    cereal::PortableBinaryInputArchive ar(is);
+    CanonicalInputArchive ar(bytes);
     ar(value);
+    left = ar.remaining();
   } catch (const std::exception& e) {
     return Status::Corruption(std::string(what) + " does not decode: " + e.what());
   }
-  if (src.remaining() != 0)
-    return Status::Corruption(std::string(what) + " has " + std::to_string(src.remaining()) +
+  if (left != 0)
+    return Status::Corruption(std::string(what) + " has " + std::to_string(left) +
                               " trailing bytes");
   return Status::Ok();
 }
@@ -183,18 +235,14 @@ Result<Event> DecodeStoredEvent(std::string_view stored) {
   Event e;
   uint8_t format = 0;
   uint16_t type = 0;
-  {
-    ViewSource src(body);
-    std::istream is(&src);
-    try {
-      cereal::PortableBinaryInputArchive ar(is);
-      BodyFields(ar, format, type, e);
-    } catch (const std::exception& ex) {
-      return Status::Corruption(std::string("event body does not decode: ") + ex.what());
-    }
-    if (src.remaining() != 0)
-      return Status::Corruption("event body has " + std::to_string(src.remaining()) +
+  try {
+    CanonicalInputArchive ar(body);
+    BodyFields(ar, format, type, e);
+    if (ar.remaining() != 0)
+      return Status::Corruption("event body has " + std::to_string(ar.remaining()) +
                                 " trailing bytes");
+  } catch (const std::exception& ex) {
+    return Status::Corruption(std::string("event body does not decode: ") + ex.what());
   }
   if (format != kEventFormatVersion)
     return Status::Corruption("unknown event format " + std::to_string(format));

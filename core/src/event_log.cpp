@@ -8,6 +8,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 
@@ -93,6 +94,7 @@ struct EventLog::Impl {
   Head head;
   Status sticky;                 // first failed commit; every later write returns it
   uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
+  mutable std::atomic<uint64_t> point_lookups{0};
 
   ~Impl() {
     if (db) {
@@ -326,7 +328,11 @@ Status EventLog::Commit(AppendBatch&& batch) {
   if (batch.projection_only_) {
     rocksdb::WriteBatch& wb = batch.impl_->wb;
     if (wb.Count() == 0) return Status::Ok();
-    Status s = FromRocks(im.db->Write(rocksdb::WriteOptions(), &wb), "cannot write projections");
+    // No WAL: a projection batch is only ever part of a rebuild, which
+    // marks itself in meta until FlushProjections() made it durable.
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    Status s = FromRocks(im.db->Write(wo, &wb), "cannot write projections");
     if (!s.ok()) {
       im.sticky = s.WithContext("ledger refuses writes until reopened");
       return s;
@@ -358,6 +364,16 @@ Status EventLog::Commit(AppendBatch&& batch) {
 }
 
 Status EventLog::SyncWal() { return FromRocks(impl_->db->SyncWAL(), "cannot sync the WAL"); }
+
+Status EventLog::FlushProjections() {
+  Impl& im = *impl_;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (auto* h : im.projections)
+    if (h != nullptr) families.push_back(h);
+  return FromRocks(im.db->Flush(fo, families), "cannot flush the projections");
+}
 
 Status EventLog::ResetProjections() {
   if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
@@ -438,7 +454,7 @@ Result<Event> EventLog::Read(uint64_t seq) const {
 }
 
 Status EventLog::Scan(uint64_t from, uint64_t to,
-                      const std::function<bool(const Event&)>& fn) const {
+                      const std::function<bool(Event&)>& fn) const {
   rocksdb::ReadOptions ro;
   std::string upper = SeqKey(to + 1);
   rocksdb::Slice upper_slice(upper);
@@ -474,7 +490,12 @@ Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const 
   return seqs;
 }
 
+uint64_t EventLog::point_lookups() const {
+  return impl_->point_lookups.load(std::memory_order_relaxed);
+}
+
 Result<std::optional<std::string>> EventLog::Get(int family, std::string_view key) const {
+  impl_->point_lookups.fetch_add(1, std::memory_order_relaxed);
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr) return std::optional<std::string>();
   std::string value;

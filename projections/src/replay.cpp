@@ -2,7 +2,11 @@
 // moment into a read-only copy. Both fold runs of events with
 // Projector::ApplyRun, the fold every append uses.
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "../internal/bytes.h"
 #include "../internal/text.h"
@@ -15,39 +19,81 @@ namespace {
 namespace fs = std::filesystem;
 
 // Events folded per batch: large enough for MultiGet and memtable hints to
-// pay, small enough to bound memory (~100 MB).
-constexpr size_t kRunEvents = 200'000;
+// pay, small enough to bound memory (two runs in flight, ~100 MB).
+constexpr size_t kRunEvents = 100'000;
 
-// Reads the log in runs of decoded events; calls fn(events, payloads) for
-// each run, for events with seq >= 1 and recorded_at <= known_at.
-template <class Fn>
-Status ForEachRun(const EventLog& log, TimeMs known_at, Fn&& fn) {
+struct Run {
   std::vector<Event> events;
   std::vector<Payload> payloads;
-  events.reserve(kRunEvents);
-  payloads.reserve(kRunEvents);
-  Status inner;
-  auto flush = [&] {
-    if (events.empty()) return true;
-    inner = fn(events, payloads);
-    events.clear();
-    payloads.clear();
-    return inner.ok();
-  };
-  TACET_RETURN_IF_ERROR(log.Scan(1, UINT64_MAX, [&](const Event& e) {
-    if (e.recorded_at > known_at) return false;  // times never decrease along the chain
-    auto p = DecodePayload(e.type, e.version, e.payload);
-    if (!p.ok()) {
-      inner = p.status().WithContext("seq " + std::to_string(e.seq));
-      return false;
+};
+
+// Reads the log in runs of decoded events and calls fn(events, payloads) for
+// each run, for the events recorded up to known_at. Two stages on two
+// threads: this thread folds run i while a reader scans and decodes run i+1
+// (reading and folding cost about the same).
+template <class Fn>
+Status ForEachRun(const EventLog& log, TimeMs known_at, Fn&& fn) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Run> ready;  // decoded, waiting to be folded; at most 2
+  bool done = false, stop = false;
+  Status read_status;
+  std::thread reader([&] {
+    Run run;
+    auto hand_over = [&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return ready.size() < 2 || stop; });
+      if (stop) return false;
+      ready.push_back(std::move(run));
+      cv.notify_all();
+      run = Run();
+      return true;
+    };
+    Status inner;
+    Status st = log.Scan(1, UINT64_MAX, [&](Event& e) {
+      if (e.recorded_at > known_at) return false;  // times never decrease along the chain
+      auto p = DecodePayload(e.type, e.version, e.payload);
+      if (!p.ok()) {
+        inner = p.status().WithContext("seq " + std::to_string(e.seq));
+        return false;
+      }
+      if (run.events.empty()) {
+        run.events.reserve(kRunEvents);
+        run.payloads.reserve(kRunEvents);
+      }
+      run.events.push_back(std::move(e));
+      run.payloads.push_back(std::move(p).value());
+      return run.events.size() < kRunEvents || hand_over();
+    });
+    if (st.ok()) st = inner;
+    if (st.ok() && !run.events.empty()) hand_over();
+    std::lock_guard<std::mutex> lock(mu);
+    read_status = st;
+    done = true;
+    cv.notify_all();
+  });
+  Status fold_status;
+  for (;;) {
+    Run run;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !ready.empty() || done; });
+      if (ready.empty()) break;
+      run = std::move(ready.front());
+      ready.pop_front();
+      cv.notify_all();
     }
-    events.push_back(e);
-    payloads.push_back(std::move(p).value());
-    return events.size() < kRunEvents || flush();
-  }));
-  TACET_RETURN_IF_ERROR(inner);
-  flush();
-  return inner;
+    fold_status = fn(run.events, run.payloads);
+    if (!fold_status.ok()) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  reader.join();
+  TACET_RETURN_IF_ERROR(fold_status);
+  return read_status;
 }
 
 }  // namespace
@@ -71,7 +117,7 @@ Result<RebuildReport> Ledger::Rebuild() {
         rep.events += ev.size();
         return log_->Commit(std::move(b));
       }));
-  TACET_RETURN_IF_ERROR(log_->SyncWal());
+  TACET_RETURN_IF_ERROR(log_->FlushProjections());
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   TACET_RETURN_IF_ERROR(log_->PutMeta(kRebuildMetaKey, std::nullopt));
   for (auto& f : rep.families) {

@@ -116,9 +116,11 @@ class EventLog {
   // `expected_events` sizes the batch's buffer up front (a hint; 0 = unknown).
   Result<AppendBatch> NewBatch(const Actor& actor, size_t expected_events = 0);
   // A batch of projection writes only, for rebuilding projections from the
-  // log: no events, the head does not move. Committed without waiting for
-  // the disk; SyncWal() makes a run of them durable.
+  // log: no events, the head does not move. Committed to the memtables
+  // without the WAL; FlushProjections() makes a run of them durable. The
+  // caller marks the rebuild in meta until then (a crash loses the batches).
   Result<AppendBatch> NewProjectionBatch();
+  Status FlushProjections();
   // Commits atomically and durably (per options.sync).
   Status Commit(AppendBatch&& batch);
   Status SyncWal();
@@ -146,11 +148,15 @@ class EventLog {
 
   Result<Event> Read(uint64_t seq) const;
   // Calls fn for seq in [from, to] in order; stops early when fn returns false.
-  Status Scan(uint64_t from, uint64_t to, const std::function<bool(const Event&)>& fn) const;
+  // fn may move from the event it is given.
+  Status Scan(uint64_t from, uint64_t to, const std::function<bool(Event&)>& fn) const;
   // The seqs of the events about `subject`, oldest first.
   Result<std::vector<uint64_t>> SeqsFor(std::string_view subject) const;
 
   Result<std::optional<std::string>> Get(int family, std::string_view key) const;
+  // How many point lookups (Get) this log has served since it opened: what
+  // a query costs, measured by the bench and asserted by the tests.
+  uint64_t point_lookups() const;
   Status MultiGet(int family, const std::vector<std::string>& keys,
                   std::vector<std::optional<std::string>>* values) const;
   // Calls fn(key, value) for keys starting with prefix, in key order.
