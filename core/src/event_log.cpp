@@ -453,8 +453,7 @@ Result<Event> EventLog::Read(uint64_t seq) const {
   return e;
 }
 
-Status EventLog::Scan(uint64_t from, uint64_t to,
-                      const std::function<bool(Event&)>& fn) const {
+Status EventLog::Scan(uint64_t from, uint64_t to, const std::function<bool(Event&)>& fn) const {
   rocksdb::ReadOptions ro;
   std::string upper = SeqKey(to + 1);
   rocksdb::Slice upper_slice(upper);

@@ -49,6 +49,14 @@ Status Ledger::LoadPolicy() {
       }));
   TACET_RETURN_IF_ERROR(st);
   policy_ = std::move(h);
+  policy_changed_at_ = 0;
+  auto latest = [this](const auto& versions) {
+    for (const auto& v : versions) policy_changed_at_ = std::max(policy_changed_at_, v.recorded_at);
+  };
+  for (const auto& [code, versions] : policy_.consent_types) latest(versions);
+  for (const auto& [code, versions] : policy_.reasons) latest(versions);
+  latest(policy_.channel_policy);
+  current_policy_ = PolicyAt(policy_, kKnownNow);
   return Status::Ok();
 }
 
@@ -314,8 +322,14 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
     TACET_ASSIGN_OR_RETURN(registry_state, DecodeRegistryState(*registry_record));
     in.registry_state = &registry_state;
   }
-  PolicyView policy = PolicyAt(policy_, std::min(at, known_at), known_at);
-  in.policy = &policy;
+  const TimeMs cut = std::min(at, known_at);
+  PolicyView past;
+  if (cut >= policy_changed_at_) {
+    in.policy = &current_policy_;
+  } else {
+    past = PolicyAt(policy_, cut, known_at);
+    in.policy = &past;
+  }
   return Evaluate(in);
 }
 

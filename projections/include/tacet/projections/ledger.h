@@ -338,6 +338,10 @@ class Ledger {
   SubjectParser parser_;
   Projector projector_;
   PolicyHistory policy_;  // the p_policy family, in memory
+  // The policy after its last recorded change, and that change's time: the
+  // view of every decision about a moment since then, built once.
+  PolicyView current_policy_;
+  TimeMs policy_changed_at_ = 0;
   std::optional<TimeMs> replayed_as_known_at_;
   PolicyReconcileReport reconciled_;
 };
