@@ -243,4 +243,31 @@ BOOST_FIXTURE_TEST_CASE(policy_is_reconciled_by_differences_and_replayed_by_time
              "needs_justification registry_out_of_scope consent_missing");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_decision_costs_at_most_two_point_lookups, PolicyFixture) {
+  ExportReport e = Export("06 1234 5678\n");
+  BOOST_TEST_REQUIRE(e.files.size() == 1u);
+  SetNow("2026-08-31 15:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "0612345678\n").ok());
+  Grant("06 1234 5678", "TEL", "2026-08-31");
+  Grant("a@example.it", "MKT30", "2026-08-31");
+  auto lookups = [&](const std::string& subject, Channel c) {
+    uint64_t before = ledger->log().point_lookups();
+    auto a = ledger->Decide(subject, c, At("2026-09-01 10:00"));
+    BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
+    return ledger->log().point_lookups() - before;
+  };
+  // The subject's record and its registry record; e-mail has no registry.
+  BOOST_TEST(lookups("06 1234 5678", Channel::kVoice) == 2u);
+  BOOST_TEST(lookups("06 1234 5678", Channel::kSms) == 2u);
+  BOOST_TEST(lookups("a@example.it", Channel::kEmail) == 1u);
+  BOOST_TEST(lookups("a@example.it", Channel::kNewsletter) == 1u);
+  // As known at an earlier moment, with the policy of that moment: the same.
+  uint64_t before = ledger->log().point_lookups();
+  BOOST_TEST_REQUIRE(
+      ledger
+          ->Decide("06 1234 5678", Channel::kVoice, At("2026-08-31 12:00"), At("2026-08-31 12:00"))
+          .ok());
+  BOOST_TEST(ledger->log().point_lookups() - before == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
