@@ -588,6 +588,18 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
 AppendBatch::~AppendBatch() = default;
 AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 
+void AppendBatch::WriteEvent(const Event& e, std::string_view body, std::string_view subject) {
+  auto* im = log_->impl_.get();
+  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
+  if (!subject.empty()) {
+    std::string k = SubjectPrefix(subject);
+    PutBe64(k, e.seq);
+    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
+  }
+  head_.seq = e.seq;
+  head_.hash = e.hash;
+}
+
 Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
   if (projection_only_) return Status::Internal("events added to a projection batch");
   if (e.seq != head_.seq + 1 || e.prev_hash != head_.hash)
@@ -597,16 +609,7 @@ Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
   if (ChainHash(e.prev_hash, body) != e.hash)
     return Status::Corruption("seq " + std::to_string(e.seq) +
                               ": hash does not match the event's content");
-  auto* im = log_->impl_.get();
-  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
-  std::string_view subject = SubjectOf(payload);
-  if (!subject.empty()) {
-    std::string k = SubjectPrefix(subject);
-    PutBe64(k, e.seq);
-    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
-  }
-  head_.seq = e.seq;
-  head_.hash = e.hash;
+  WriteEvent(e, body, SubjectOf(payload));
   recorded_at_ = e.recorded_at;  // times never decrease along a chain
   return Status::Ok();
 }
@@ -621,16 +624,7 @@ const Event& AppendBatch::Add(const Payload& payload) {
   e.prev_hash = head_.hash;
   std::string body = EncodeEventBody(e);
   e.hash = ChainHash(e.prev_hash, body);
-  auto* im = log_->impl_.get();
-  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
-  std::string_view subject = SubjectOf(payload);
-  if (!subject.empty()) {
-    std::string k = SubjectPrefix(subject);
-    PutBe64(k, e.seq);
-    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
-  }
-  head_.seq = e.seq;
-  head_.hash = e.hash;
+  WriteEvent(e, body, SubjectOf(payload));
   return e;
 }
 

@@ -74,6 +74,18 @@ bool ValidCode(std::string_view code) {
   });
 }
 
+// The table of one policy item, [SECTION.CODE], with a valid code.
+Result<const toml::table*> CodeTable(const toml::node& node, std::string_view code,
+                                     const std::string& section, const std::string& source) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr || !ValidCode(code))
+    return Status::InvalidArgument(Where(source, node) + ": [" +
+                                   section.substr(0, section.size() - 1) +
+                                   "] must be a table whose code uses a-z, 0-9, '-', '_', '.' "
+                                   "(at most 64)");
+  return t;
+}
+
 // [channels], [consent_types.CODE], [reasons.CODE].
 Status ParsePolicy(const toml::table& root, const std::string& source, PolicyConfig& policy) {
   if (const toml::node* n = root.get("channels")) {
@@ -106,11 +118,7 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
     policy.consent_types_declared = true;
     for (auto&& [code, node] : *types) {
       const std::string section = "consent_types." + std::string(code.str()) + ".";
-      const toml::table* t = node.as_table();
-      if (t == nullptr || !ValidCode(code.str()))
-        return Status::InvalidArgument(
-            Where(source, node) + ": [consent_types." + std::string(code.str()) +
-            "] must be a table whose code uses a-z, 0-9, '-', '_', '.' (at most 64)");
+      TACET_ASSIGN_OR_RETURN(const toml::table* t, CodeTable(node, code.str(), section, source));
       TACET_RETURN_IF_ERROR(
           UnknownKeys(*t, {"title", "description", "validity_days", "uses"}, source, section));
       ConsentTypeConfig ct;
@@ -148,11 +156,7 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
     policy.reasons_declared = true;
     for (auto&& [code, node] : *reasons) {
       const std::string section = "reasons." + std::string(code.str()) + ".";
-      const toml::table* t = node.as_table();
-      if (t == nullptr || !ValidCode(code.str()))
-        return Status::InvalidArgument(
-            Where(source, node) + ": [reasons." + std::string(code.str()) +
-            "] must be a table whose code uses a-z, 0-9, '-', '_', '.' (at most 64)");
+      TACET_ASSIGN_OR_RETURN(const toml::table* t, CodeTable(node, code.str(), section, source));
       TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"title"}, source, section));
       ReasonConfig r;
       r.code = std::string(code.str());

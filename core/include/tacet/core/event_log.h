@@ -89,6 +89,8 @@ class AppendBatch {
   friend class EventLog;
   struct Impl;
   AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at, size_t expected_events);
+  // Writes a chained event and its index entry; moves the batch's head.
+  void WriteEvent(const Event& e, std::string_view body, std::string_view subject);
 
   EventLog* log_;
   Actor actor_;
