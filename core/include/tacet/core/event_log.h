@@ -83,7 +83,6 @@ class AppendBatch {
   uint64_t last_seq() const { return head_.seq; }
   size_t size() const { return static_cast<size_t>(head_.seq - base_.seq); }
   TimeMs recorded_at() const { return recorded_at_; }
-  bool projection_only() const { return projection_only_; }
 
  private:
   friend class EventLog;
