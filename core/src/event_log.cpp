@@ -1,6 +1,9 @@
 // The one file that includes RocksDB. Layout: core/FORMAT.md.
 #include "tacet/core/event_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -10,6 +13,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "../internal/overlay.h"
@@ -165,6 +169,29 @@ EventLog::~EventLog() {
   }
 }
 
+namespace {
+
+// Who holds RocksDB's fcntl lock on `lock_path`: "pid N (name)", or "another
+// tacet process" when the kernel does not say (the holder is this process).
+std::string LockHolder(const std::string& lock_path) {
+  std::string who = "another tacet process";
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return who;
+  struct flock f {};
+  f.l_type = F_WRLCK;
+  f.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_GETLK, &f) == 0 && f.l_type != F_UNLCK && f.l_pid > 0) {
+    who = "pid " + std::to_string(f.l_pid);
+    std::ifstream comm("/proc/" + std::to_string(f.l_pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && !name.empty()) who += " (" + name + ")";
+  }
+  ::close(fd);
+  return who;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLogOptions options,
                                                  const Clock* clock) {
   namespace fs = std::filesystem;
@@ -224,7 +251,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   if (!s.ok()) {
     std::string hint;
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-      hint = " (another tacet process is writing to this ledger)";
+      hint = " (" + LockHolder(dir + "/LOCK") + " is writing to this ledger)";
     return FromRocks(s, "cannot open ledger '" + dir + "'" + hint);
   }
   im.db.reset(raw);

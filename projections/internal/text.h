@@ -1,6 +1,7 @@
 // Reading the line files users hand us: BOM, CRLF, blank lines, CSV fields.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,16 @@ struct Candidate {
 };
 Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
                                               bool emails);
+// The same from a file's content; `path` names it in messages.
+Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const std::string& path,
+                                               const std::string& column, bool emails);
+// ParseCandidates of `*content` when set, else ReadCandidates of `path`.
+inline Result<std::vector<Candidate>> Candidates(const std::string& path,
+                                                 const std::optional<std::string>& content,
+                                                 const std::string& column, bool emails) {
+  return content ? ParseCandidates(*content, path, column, emails)
+                 : ReadCandidates(path, column, emails);
+}
 
 // `s` in single quotes for an error message, cut after 80 characters.
 std::string Quote(std::string_view s);

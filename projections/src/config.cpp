@@ -167,7 +167,122 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
   return Status::Ok();
 }
 
+Result<Role> ParseRole(std::string_view name) {
+  if (name == "none") return Role::kNone;
+  if (name == "reader") return Role::kReader;
+  if (name == "writer") return Role::kWriter;
+  if (name == "officer") return Role::kOfficer;
+  return Status::InvalidArgument("unknown role '" + std::string(name) +
+                                 "' (known: none, reader, writer, officer)");
+}
+
+// [daemon] and [roles].
+Status ParseDaemon(const toml::table& root, const std::string& source, DaemonConfig& d) {
+  if (const toml::node* n = root.get("daemon")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [daemon] must be a table");
+    TACET_RETURN_IF_ERROR(
+        UnknownKeys(*t,
+                    {"socket", "socket_mode", "socket_group", "import_dir", "max_line_bytes",
+                     "max_connections", "idle_timeout_seconds", "max_in_flight",
+                     "max_queued_writes", "subscriber_queue", "threads", "log_format", "log_level"},
+                    source, "daemon."));
+    TACET_RETURN_IF_ERROR(Read(*t, "socket", d.socket, source));
+    if (const toml::node* m = t->get("socket_mode")) {
+      auto v = m->value<std::string>();
+      char* end = nullptr;
+      unsigned long mode = v ? std::strtoul(v->c_str(), &end, 8) : 0;
+      if (!v || v->empty() || *end != '\0' || mode > 0777)
+        return Status::InvalidArgument(Where(source, *m) +
+                                       ": 'socket_mode' must be an octal string such as \"0660\"");
+      d.socket_mode = static_cast<uint32_t>(mode);
+    }
+    TACET_RETURN_IF_ERROR(Read(*t, "socket_group", d.socket_group, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "import_dir", d.import_dir, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "max_line_bytes", d.max_line_bytes, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "max_connections", d.max_connections, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "idle_timeout_seconds", d.idle_timeout_seconds, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "max_in_flight", d.max_in_flight, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "max_queued_writes", d.max_queued_writes, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "subscriber_queue", d.subscriber_queue, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "threads", d.threads, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "log_format", d.log_format, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "log_level", d.log_level, source));
+    if (d.max_line_bytes < 1024 || d.max_connections == 0 || d.max_in_flight == 0 ||
+        d.max_queued_writes == 0 || d.subscriber_queue == 0 || d.threads == 0 || d.threads > 64)
+      return Status::InvalidArgument(Where(source, *n) +
+                                     ": [daemon] limits must be positive (max_line_bytes at "
+                                     "least 1024, threads 1..64)");
+    if (d.log_format != "text" && d.log_format != "json")
+      return Status::InvalidArgument(Where(source, *n) +
+                                     ": daemon.log_format must be text or json");
+    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), d.log_level) == std::end(kLevels))
+      return Status::InvalidArgument(Where(source, *n) +
+                                     ": daemon.log_level must be one of "
+                                     "trace, debug, info, warn, error, critical, off");
+  }
+  if (const toml::node* n = root.get("roles")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [roles] must be a table");
+    TACET_RETURN_IF_ERROR(
+        UnknownKeys(*t, {"owner", "reader", "writer", "officer"}, source, "roles."));
+    if (const toml::node* o = t->get("owner")) {
+      auto v = o->value<std::string>();
+      auto r = ParseRole(v.value_or(""));
+      if (!r.ok())
+        return Status::InvalidArgument(Where(source, *o) +
+                                       ": roles.owner: " + r.status().message());
+      d.owner_role = *r;
+    }
+    for (auto [name, members] : {std::pair<const char*, RoleMembers*>{"reader", &d.readers},
+                                 {"writer", &d.writers},
+                                 {"officer", &d.officers}}) {
+      const toml::node* m = t->get(name);
+      if (m == nullptr) continue;
+      const toml::table* mt = m->as_table();
+      const std::string section = std::string("roles.") + name + ".";
+      if (mt == nullptr)
+        return Status::InvalidArgument(Where(source, *m) + ": [" +
+                                       section.substr(0, section.size() - 1) +
+                                       "] must be a table with users and groups");
+      TACET_RETURN_IF_ERROR(UnknownKeys(*mt, {"users", "groups"}, source, section));
+      if (const toml::node* u = mt->get("users")) {
+        TACET_ASSIGN_OR_RETURN(members->users, Strings(*u, section + "users", source));
+      }
+      if (const toml::node* g = mt->get("groups")) {
+        TACET_ASSIGN_OR_RETURN(members->groups, Strings(*g, section + "groups", source));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kNone:
+      return "none";
+    case Role::kReader:
+      return "reader";
+    case Role::kWriter:
+      return "writer";
+    case Role::kOfficer:
+      return "officer";
+  }
+  return "none";
+}
+
+std::string DaemonConfig::SocketPath(const std::string& data_dir) const {
+  return socket.empty() ? data_dir + "/tacet.sock" : socket;
+}
+
+std::string DaemonConfig::ImportDir(const std::string& data_dir) const {
+  return import_dir.empty() ? data_dir + "/inbox" : import_dir;
+}
 
 Result<Config> ParseConfig(std::string_view text, const std::string& source) {
   Config c;
@@ -180,9 +295,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     os << source << ":" << err.source().begin.line << ": " << err.description();
     return Status::InvalidArgument(os.str());
   }
-  TACET_RETURN_IF_ERROR(UnknownKeys(
-      root, {"data_dir", "default_region", "registry", "channels", "consent_types", "reasons"},
-      source, ""));
+  TACET_RETURN_IF_ERROR(UnknownKeys(root,
+                                    {"data_dir", "default_region", "registry", "channels",
+                                     "consent_types", "reasons", "daemon", "roles"},
+                                    source, ""));
+  TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
   TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));
   TACET_RETURN_IF_ERROR(Read(root, "default_region", c.ledger.default_region, source));

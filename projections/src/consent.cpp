@@ -2,6 +2,7 @@
 // rules) as events, consents, the internal do-not-call list,
 // justifications, and the decision on every channel.
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
@@ -48,6 +49,7 @@ Status Ledger::LoadPolicy() {
         return st.ok();
       }));
   TACET_RETURN_IF_ERROR(st);
+  std::unique_lock lock(policy_mu_);
   policy_ = std::move(h);
   policy_changed_at_ = 0;
   auto latest = [this](const auto& versions) {
@@ -122,10 +124,11 @@ Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
 }
 
 Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRequest& req,
-                                          const Actor& actor) {
+                                          const Actor& actor,
+                                          const std::optional<std::string>& content) {
   TACET_RETURN_IF_ERROR(CheckBlock(req));
   TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
-                         internal::ReadCandidates(path, "", true));
+                         internal::Candidates(path, content, "", true));
   BlockFileReport rep;
   rep.lines = cands.size();
   std::vector<std::string> subjects;
@@ -323,6 +326,7 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
     in.registry_state = &registry_state;
   }
   const TimeMs cut = std::min(at, known_at);
+  std::shared_lock lock(policy_mu_);
   PolicyView past;
   if (cut >= policy_changed_at_) {
     in.policy = &current_policy_;
@@ -359,7 +363,22 @@ Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, Ti
 Result<FilterReport> Ledger::Filter(const FilterRequest& req,
                                     const std::function<void(const FilterItem&)>& fn) const {
   TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
-                         internal::ReadCandidates(req.path, req.column, true));
+                         internal::Candidates(req.path, req.content, req.column, true));
+  return DecideCandidates(cands, req.channel, req.at, req.known_at, true, fn);
+}
+
+Result<FilterReport> Ledger::DecideMany(const std::vector<std::string>& subjects, Channel channel,
+                                        TimeMs at, TimeMs known_at,
+                                        const std::function<void(const FilterItem&)>& fn) const {
+  std::vector<internal::Candidate> cands;
+  cands.reserve(subjects.size());
+  for (size_t i = 0; i < subjects.size(); ++i) cands.push_back({i + 1, subjects[i]});
+  return DecideCandidates(cands, channel, at, known_at, false, fn);
+}
+
+Result<FilterReport> Ledger::DecideCandidates(
+    const std::vector<internal::Candidate>& cands, Channel channel, TimeMs at, TimeMs known_at,
+    bool skip_duplicates, const std::function<void(const FilterItem&)>& fn) const {
   FilterReport rep;
   rep.lines = cands.size();
   std::unordered_set<std::string> seen;
@@ -389,8 +408,8 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
     for (size_t i = 0; i < pending.size(); ++i) {
       Pending& p = pending[i];
       const auto& reg = p.applies ? registry_records[r++] : kNone;
-      TACET_ASSIGN_OR_RETURN(p.answer.decision, DecideWith(req.channel, req.at, req.known_at,
-                                                           subject_records[i], reg, p.applies));
+      TACET_ASSIGN_OR_RETURN(p.answer.decision,
+                             DecideWith(channel, at, known_at, subject_records[i], reg, p.applies));
       switch (p.answer.decision.verdict) {
         case Verdict::kAllow:
           ++rep.allowed;
@@ -409,24 +428,24 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
   };
   for (const internal::Candidate& c : cands) {
     Result<Subject> s = parser_.Parse(c.value);
-    Status st = s.ok() ? ChannelFits(*s, req.channel) : s.status();
+    Status st = s.ok() ? ChannelFits(*s, channel) : s.status();
     if (!st.ok()) {
       ++rep.invalid;
       TACET_RETURN_IF_ERROR(flush());  // keep file order
       fn(FilterItem{c.line, c.value, st.message(), nullptr});
       continue;
     }
-    if (!seen.insert(s->value).second) {
+    if (skip_duplicates && !seen.insert(s->value).second) {
       ++rep.duplicates;
       continue;
     }
     Pending& p = pending.emplace_back();
     p.cand = &c;
-    p.applies = RegistryApplies(*s, req.channel);
+    p.applies = RegistryApplies(*s, channel);
     p.answer.subject = std::move(s).value();
-    p.answer.channel = req.channel;
-    p.answer.at = req.at;
-    p.answer.known_at = req.known_at;
+    p.answer.channel = channel;
+    p.answer.at = at;
+    p.answer.known_at = known_at;
     if (pending.size() == kChunk) TACET_RETURN_IF_ERROR(flush());
   }
   TACET_RETURN_IF_ERROR(flush());
@@ -440,6 +459,7 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
   // consent types and reasons its records name.
   std::vector<uint64_t> policy;
   TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), s.value));
+  std::shared_lock lock(policy_mu_);
   if (!seqs.empty())
     for (const auto& v : policy_.channel_policy) policy.push_back(v.seq);
   if (record) {

@@ -122,8 +122,9 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   const TimeMs now = clock_->NowMs();
   ExportReport rep;
 
-  TACET_ASSIGN_OR_RETURN(std::vector<Candidate> cands,
-                         internal::ReadCandidates(req.candidates_path, req.column, false));
+  TACET_ASSIGN_OR_RETURN(
+      std::vector<Candidate> cands,
+      internal::Candidates(req.candidates_path, req.candidates_content, req.column, false));
   rep.lines = cands.size();
 
   // Unique, valid, in-scope numbers in input order. Parsed one by one and kept

@@ -139,6 +139,11 @@ std::string Quote(std::string_view s) {
 Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
                                               bool emails) {
   TACET_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+  return ParseCandidates(content, path, column, emails);
+}
+
+Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const std::string& path,
+                                               const std::string& column, bool emails) {
   std::vector<Line> lines = SplitLines(content);
   std::vector<Candidate> out;
   if (lines.empty()) return out;

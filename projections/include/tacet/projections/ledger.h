@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@
 #include "tacet/projections/subject_state.h"
 
 namespace tacet {
+namespace internal {
+struct Candidate;
+}  // namespace internal
 
 // A national registry's rules. Only "it-rpo" exists so far.
 struct RegistryConfig {
@@ -76,6 +80,9 @@ struct LedgerOptions {
 struct ExportRequest {
   std::string registry = "it-rpo";
   std::string candidates_path;
+  // The candidates file's content; unset: read candidates_path. Set, the
+  // path only names it in messages (a daemon's client sends the file).
+  std::optional<std::string> candidates_content;
   std::string column;                  // CSV column; empty: detect by name
   uint64_t limit = 0;                  // 0: no limit
   std::optional<uint32_t> fresh_days;  // default: the registry's fresh_days
@@ -219,8 +226,9 @@ Result<Channel> ParseChannel(std::string_view name);
 
 // A list of subjects sorted by their answer on one channel.
 struct FilterRequest {
-  std::string path;    // one subject per line, or a CSV
-  std::string column;  // CSV column; empty: detect a phone or e-mail column
+  std::string path;                    // one subject per line, or a CSV
+  std::optional<std::string> content;  // the file's content; unset: read path
+  std::string column;                  // CSV column; empty: detect a phone or e-mail column
   Channel channel = Channel::kVoice;
   TimeMs at = 0;
   TimeMs known_at = kKnownNow;
@@ -254,6 +262,9 @@ struct HistoryItem {
   bool policy = false;  // a policy change that bears on the subject's answers
 };
 
+// Thread safety: const methods may run concurrently with each other and
+// with one thread calling the writing methods (tacetd's writer thread).
+// Rebuild and ReplayTo want the ledger to themselves.
 class Ledger {
  public:
   static Result<std::unique_ptr<Ledger>> Open(LedgerOptions options);
@@ -271,14 +282,19 @@ class Ledger {
   // Blocks every subject of a file (one per line, or a CSV column) with
   // req's channels, source and reason, in one batch. Invalid lines are
   // skipped and reported; subjects already blocked are counted, not recorded.
+  // `content`, when set, is the file's content and `path` only names it.
   Result<BlockFileReport> BlockFile(const std::string& path, const BlockRequest& req,
-                                    const Actor& actor);
+                                    const Actor& actor,
+                                    const std::optional<std::string>& content = std::nullopt);
   Result<Recorded> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
   // Appends the policy events that make the ledger's policy equal `config`.
   Result<PolicyReconcileReport> ReconcilePolicy(const PolicyConfig& config, const Actor& actor);
   // The policy in force at `cut` (recorded at or before it).
-  PolicyView Policy(TimeMs cut) const { return PolicyAt(policy_, cut); }
+  PolicyView Policy(TimeMs cut) const {
+    std::shared_lock lock(policy_mu_);
+    return PolicyAt(policy_, cut);
+  }
 
   // The answer on `channel` at `at`, from the events recorded up to
   // `known_at`: two point lookups (the subject's record, its registry record).
@@ -288,6 +304,12 @@ class Ledger {
   // calls fn once per line (repeated subjects: only the first time).
   Result<FilterReport> Filter(const FilterRequest& req,
                               const std::function<void(const FilterItem&)>& fn) const;
+  // Decides every subject of `subjects` (as written), in order, with
+  // batched lookups; calls fn once for each, repeated ones included
+  // (FilterItem.line is the 1-based index).
+  Result<FilterReport> DecideMany(const std::vector<std::string>& subjects, Channel channel,
+                                  TimeMs at, TimeMs known_at,
+                                  const std::function<void(const FilterItem&)>& fn) const;
   // Every event about the subject, and the policy changes that bear on its
   // answers (the channel policy, the consent types and reasons it refers
   // to), in seq order.
@@ -328,6 +350,10 @@ class Ledger {
                               const std::optional<std::string>& subject_record,
                               const std::optional<std::string>& registry_record,
                               bool registry_applies) const;
+  Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
+                                        Channel channel, TimeMs at, TimeMs known_at,
+                                        bool skip_duplicates,
+                                        const std::function<void(const FilterItem&)>& fn) const;
   // Appends one event about a subject (with its projection update).
   Result<Recorded> AppendOne(const Payload& p, const Actor& actor);
 
@@ -337,6 +363,9 @@ class Ledger {
   TimeZone zone_;
   SubjectParser parser_;
   Projector projector_;
+  // Guards the three policy members below: a writer's reconcile replaces
+  // them while readers decide (exclusive for the writer, shared for reads).
+  mutable std::shared_mutex policy_mu_;
   PolicyHistory policy_;  // the p_policy family, in memory
   // The policy after its last recorded change, and that change's time: the
   // view of every decision about a moment since then, built once.

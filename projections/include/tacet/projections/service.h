@@ -1,0 +1,97 @@
+// Service: every operation of the ledger as a JSON request and a JSON reply,
+// free of I/O. The `tacet` CLI calls it on the embedded store; tacetd calls
+// it for each request line of its socket (daemon/PROTOCOL.md documents the
+// operations, their arguments, results and error codes). One implementation
+// for both is what makes the CLI's output the same either way.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tacet/projections/config.h"
+#include "tacet/projections/ledger.h"
+
+namespace tacet {
+
+using json = nlohmann::json;
+
+// Stable error codes of the protocol (daemon/PROTOCOL.md).
+namespace errc {
+inline constexpr const char* kBadRequest = "bad_request";
+inline constexpr const char* kUnknownOp = "unknown_op";
+inline constexpr const char* kInvalidSubject = "invalid_subject";
+inline constexpr const char* kUnknownSession = "unknown_session";
+inline constexpr const char* kNotFound = "not_found";
+inline constexpr const char* kConflict = "conflict";
+inline constexpr const char* kForbidden = "forbidden";
+inline constexpr const char* kTooLarge = "too_large";
+inline constexpr const char* kBusy = "busy";
+inline constexpr const char* kReadOnly = "read_only";
+inline constexpr const char* kShuttingDown = "shutting_down";
+inline constexpr const char* kLagging = "lagging";
+inline constexpr const char* kIdleTimeout = "idle_timeout";
+inline constexpr const char* kCorruption = "corruption";
+inline constexpr const char* kIOError = "io_error";
+inline constexpr const char* kInternal = "internal";
+}  // namespace errc
+
+// How an operation runs in the daemon: inline on an I/O thread, on the
+// blocking pool (long reads), on the single writer thread, or as a stream.
+enum class OpKind : uint8_t { kRead, kLongRead, kWrite, kStream };
+
+struct OpSpec {
+  std::string_view name;
+  Role role;  // the least role allowed to call it
+  OpKind kind;
+};
+// Null when there is no such operation.
+const OpSpec* FindOp(std::string_view name);
+const std::vector<OpSpec>& AllOps();
+
+// The outcome of one operation: `result`, or an error code and message.
+struct Reply {
+  bool ok = true;
+  json result;          // when ok
+  std::string code;     // errc::*, when not ok
+  std::string message;  // names what was wrong: field, value, file and line
+
+  static Reply Error(std::string code, std::string message) {
+    Reply r;
+    r.ok = false;
+    r.code = std::move(code);
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+// Who calls and what they may touch.
+struct CallContext {
+  // os_user and tool; a request's "operator" fills operator_id.
+  Actor actor;
+  // Non-empty: file paths of requests must lie under this directory (the
+  // daemon's import directory), and exports go to the ledger's default
+  // directory. Empty (the embedded CLI): any path, and "out" is honoured.
+  std::string import_dir;
+};
+
+// Thread safety: as the Ledger's (reads concurrently, writes from one thread).
+class Service {
+ public:
+  explicit Service(Ledger& ledger) : ledger_(ledger) {}
+
+  // Never throws. `args` is the request object (its "op" and "id" ignored).
+  Reply Execute(const OpSpec& op, const json& args, const CallContext& ctx) const;
+
+  Ledger& ledger() const { return ledger_; }
+
+ private:
+  Ledger& ledger_;
+};
+
+// An event as JSON: seq, recorded_at, type, subject (when about one),
+// actor, hash, summary. History and subscriptions use it.
+json EventJson(const Event& e, const Payload& p, const TimeZone& zone);
+
+}  // namespace tacet

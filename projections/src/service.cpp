@@ -1,0 +1,654 @@
+#include "tacet/projections/service.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <initializer_list>
+#include <unordered_map>
+
+namespace tacet {
+namespace {
+
+// Thrown by the argument helpers and Must(); Execute turns it into a Reply.
+struct RequestError {
+  std::string code;
+  std::string message;
+};
+
+[[noreturn]] void Throw(std::string code, std::string message) {
+  throw RequestError{std::move(code), std::move(message)};
+}
+
+const char* CodeOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kInvalidArgument:
+      return errc::kBadRequest;
+    case StatusCode::kNotFound:
+      return errc::kNotFound;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return errc::kConflict;
+    case StatusCode::kCorruption:
+      return errc::kCorruption;
+    case StatusCode::kIOError:
+      return errc::kIOError;
+    case StatusCode::kInternal:
+      return errc::kInternal;
+  }
+  return errc::kInternal;
+}
+
+template <class T>
+T Must(Result<T> r, const char* not_found_code = errc::kNotFound) {
+  if (!r.ok()) {
+    const char* code = CodeOf(r.status());
+    if (r.status().code() == StatusCode::kNotFound) code = not_found_code;
+    Throw(code, r.status().message());
+  }
+  return std::move(r).value();
+}
+
+// The request's arguments, each read with its type checked.
+class Args {
+ public:
+  explicit Args(const json& j) : j_(j) {}
+
+  const json* Find(const char* key) const {
+    auto it = j_.find(key);
+    return it == j_.end() || it->is_null() ? nullptr : &*it;
+  }
+  std::string Str(const char* key, std::string def = "") const {
+    const json* v = Find(key);
+    if (v == nullptr) return def;
+    if (!v->is_string()) Throw(errc::kBadRequest, std::string("'") + key + "' must be a string");
+    return v->get<std::string>();
+  }
+  std::string Required(const char* key) const {
+    std::string s = Str(key);
+    if (s.empty()) Throw(errc::kBadRequest, std::string("'") + key + "' is required");
+    return s;
+  }
+  std::optional<std::string> OptStr(const char* key) const {
+    if (Find(key) == nullptr) return std::nullopt;
+    return Str(key);
+  }
+  uint64_t U64(const char* key, uint64_t def = 0) const {
+    const json* v = Find(key);
+    if (v == nullptr) return def;
+    if (!v->is_number_unsigned())
+      Throw(errc::kBadRequest, std::string("'") + key + "' must be a non-negative integer");
+    return v->get<uint64_t>();
+  }
+  bool Bool(const char* key, bool def = false) const {
+    const json* v = Find(key);
+    if (v == nullptr) return def;
+    if (!v->is_boolean())
+      Throw(errc::kBadRequest, std::string("'") + key + "' must be true or false");
+    return v->get<bool>();
+  }
+  // An array of strings, or one string "a,b".
+  std::vector<std::string> List(const char* key) const {
+    const json* v = Find(key);
+    std::vector<std::string> out;
+    if (v == nullptr) return out;
+    if (v->is_string()) {
+      std::string s = v->get<std::string>();
+      size_t pos = 0;
+      while (pos <= s.size() && !s.empty()) {
+        size_t end = s.find(',', pos);
+        if (end == std::string::npos) end = s.size();
+        out.push_back(s.substr(pos, end - pos));
+        pos = end + 1;
+      }
+      return out;
+    }
+    if (!v->is_array())
+      Throw(errc::kBadRequest, std::string("'") + key + "' must be an array of strings");
+    out.reserve(v->size());
+    for (const auto& e : *v) {
+      if (!e.is_string())
+        Throw(errc::kBadRequest, std::string("'") + key + "' must be an array of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+ private:
+  const json& j_;
+};
+
+// Each operation's fields besides "id" and "op"; anything else is refused.
+struct OpFields {
+  std::string_view op;
+  std::vector<std::string_view> fields;
+};
+const std::vector<OpFields>& Fields() {
+  static const std::vector<OpFields> f = {
+      {"check", {"subject", "channel", "at", "as_known_at"}},
+      {"check_batch", {"subjects", "channel", "at", "as_known_at"}},
+      {"filter", {"path", "content", "column", "channel", "at", "as_known_at"}},
+      {"history", {"subject"}},
+      {"sessions", {}},
+      {"policy", {"at"}},
+      {"verify", {}},
+      {"stats", {}},
+      {"subscribe", {"from_seq"}},
+      {"consent_grant", {"subject", "type", "given", "evidence", "operator"}},
+      {"consent_revoke", {"subject", "type", "reason", "operator"}},
+      {"block", {"subject", "path", "content", "channels", "reason", "source", "operator"}},
+      {"justify", {"subject", "channel", "reason", "operator"}},
+      {"unblock", {"subject", "channels", "reason", "officer", "operator"}},
+      {"export",
+       {"registry", "candidates", "content", "column", "limit", "fresh_days", "out", "operator"}},
+      {"import_return", {"session", "received", "path", "supersede", "operator"}},
+      {"reload", {}},
+  };
+  return f;
+}
+
+json ReasonsJson(const Decision& d) {
+  json reasons = json::array();
+  for (const auto& r : d.reasons)
+    reasons.push_back({{"code", r.code}, {"detail", r.detail}, {"seqs", r.seqs}});
+  return reasons;
+}
+
+json DecisionJson(const DecisionAnswer& a, const TimeZone& z) {
+  const Decision& d = a.decision;
+  json j = {{"subject", a.subject.value},
+            {"channel", ChannelName(a.channel)},
+            {"at", FormatUtc(a.at)},
+            {"at_local", z.Format(a.at)},
+            {"decision", VerdictName(d.verdict)},
+            {"reasons", ReasonsJson(d)},
+            {"evidence", d.evidence}};
+  if (a.subject.kind == SubjectKind::kPhone) j["line_type"] = LineTypeName(a.subject.line_type);
+  if (a.known_at != kKnownNow) {
+    j["as_known_at"] = FormatUtc(a.known_at);
+    j["as_known_at_local"] = z.Format(a.known_at);
+  }
+  if (d.valid_until) {
+    j["valid_until"] = FormatUtc(d.valid_until);
+    j["valid_until_local"] = z.Format(d.valid_until);
+  } else {
+    j["valid_until"] = nullptr;
+  }
+  if (d.verdict == Verdict::kNeedsJustification) j["allowed_reasons"] = d.allowed_reasons;
+  return j;
+}
+
+ChannelMask ParseChannels(const std::vector<std::string>& names) {
+  if (names.empty() || (names.size() == 1 && names[0] == "all")) return kEveryChannel;
+  ChannelMask m = 0;
+  for (const auto& n : names) m |= MaskOf(Must(ParseChannel(n)));
+  return m;
+}
+
+class Handler {
+ public:
+  Handler(Ledger& l, const json& args, const CallContext& ctx) : l_(l), a_(args), ctx_(ctx) {}
+
+  json Run(std::string_view op);
+
+ private:
+  Actor MakeActor() const {
+    Actor actor = ctx_.actor;
+    actor.operator_id = a_.Str("operator");
+    return actor;
+  }
+  // Parsed first, so that a bad subject is answered invalid_subject.
+  std::string SubjectArg(const char* key = "subject") const {
+    std::string s = a_.Required(key);
+    Result<Subject> p = l_.ParseSubject(s);
+    if (!p.ok()) Throw(errc::kInvalidSubject, p.status().message());
+    return s;
+  }
+  Channel ChannelArg(const char* def) const { return Must(ParseChannel(a_.Str("channel", def))); }
+  TimeMs At() const {
+    std::string at = a_.Str("at");
+    if (at.empty() && l_.replayed_as_known_at()) return *l_.replayed_as_known_at();
+    if (at.empty() || at == "now") return l_.clock().NowMs();
+    return Must(l_.zone().Parse(at));
+  }
+  TimeMs KnownAt() const {
+    std::string k = a_.Str("as_known_at");
+    if (k.empty()) return kKnownNow;
+    if (k == "now") return l_.clock().NowMs();
+    return Must(l_.zone().Parse(k));
+  }
+  // A path of the request: under the import directory when one is set.
+  std::string PathArg(const char* key) const {
+    std::string p = a_.Str(key);
+    if (p.empty() || ctx_.import_dir.empty()) return p;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path base = fs::weakly_canonical(ctx_.import_dir, ec);
+    fs::path full = fs::path(p).is_absolute() ? fs::path(p) : base / p;
+    full = fs::weakly_canonical(full, ec);
+    auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+    if (ec || b != base.end())
+      Throw(errc::kForbidden, "'" + p + "' is outside the daemon's import directory " +
+                                  base.string() + "; put the file there");
+    return full.string();
+  }
+
+  json Check();
+  json CheckBatch();
+  json Filter();
+  json History();
+  json Sessions();
+  json Policy();
+  json Verify();
+  json Stats();
+  json ConsentGrant();
+  json ConsentRevoke();
+  json Block();
+  json Unblock();
+  json Justify();
+  json Export();
+  json ImportReturn();
+
+  Ledger& l_;
+  Args a_;
+  const CallContext& ctx_;
+};
+
+json Handler::Run(std::string_view op) {
+  if (op == "check") return Check();
+  if (op == "check_batch") return CheckBatch();
+  if (op == "filter") return Filter();
+  if (op == "history") return History();
+  if (op == "sessions") return Sessions();
+  if (op == "policy") return Policy();
+  if (op == "verify") return Verify();
+  if (op == "stats") return Stats();
+  if (op == "consent_grant") return ConsentGrant();
+  if (op == "consent_revoke") return ConsentRevoke();
+  if (op == "block") return Block();
+  if (op == "unblock") return Unblock();
+  if (op == "justify") return Justify();
+  if (op == "export") return Export();
+  if (op == "import_return") return ImportReturn();
+  Throw(errc::kUnknownOp, "operation '" + std::string(op) + "' is served by the daemon only");
+}
+
+json Handler::Check() {
+  std::string subject = SubjectArg();
+  Channel ch = ChannelArg("voice");
+  DecisionAnswer a = Must(l_.Decide(subject, ch, At(), KnownAt()));
+  return DecisionJson(a, l_.zone());
+}
+
+json Handler::CheckBatch() {
+  const json* list = a_.Find("subjects");
+  if (list == nullptr || !list->is_array())
+    Throw(errc::kBadRequest, "'subjects' must be an array of strings");
+  if (list->size() > 10000)
+    Throw(errc::kTooLarge, "'subjects' holds " + std::to_string(list->size()) +
+                               " subjects; at most 10000 per check_batch");
+  std::vector<std::string> subjects = a_.List("subjects");
+  Channel ch = ChannelArg("voice");
+  TimeMs at = At(), known_at = KnownAt();
+  json results = json::array();
+  FilterReport r = Must(l_.DecideMany(subjects, ch, at, known_at, [&](const FilterItem& it) {
+    if (it.answer == nullptr) {
+      results.push_back({{"input", it.input},
+                         {"error", {{"code", errc::kInvalidSubject}, {"message", it.error}}}});
+      return;
+    }
+    const Decision& d = it.answer->decision;
+    json codes = json::array();
+    for (const auto& rs : d.reasons) codes.push_back(rs.code);
+    results.push_back({{"subject", it.answer->subject.value},
+                       {"decision", VerdictName(d.verdict)},
+                       {"reasons", std::move(codes)},
+                       {"valid_until", d.valid_until ? json(FormatUtc(d.valid_until)) : json()}});
+  }));
+  return {{"channel", ChannelName(ch)}, {"at", FormatUtc(at)},
+          {"count", subjects.size()},   {"allowed", r.allowed},
+          {"denied", r.denied},         {"needs_justification", r.needs_justification},
+          {"invalid", r.invalid},       {"results", std::move(results)}};
+}
+
+json Handler::Filter() {
+  FilterRequest fr;
+  fr.content = a_.OptStr("content");
+  fr.path = fr.content ? a_.Str("path", "request") : PathArg("path");
+  if (fr.path.empty()) Throw(errc::kBadRequest, "'path' or 'content' is required");
+  fr.column = a_.Str("column");
+  fr.channel = Must(ParseChannel(a_.Required("channel")));
+  fr.at = At();
+  fr.known_at = KnownAt();
+  json allowed = json::array(), others = json::array();
+  FilterReport r = Must(l_.Filter(fr, [&](const FilterItem& it) {
+    if (it.answer == nullptr) {
+      others.push_back({{"line", it.line},
+                        {"input", it.input},
+                        {"subject", ""},
+                        {"decision", "invalid"},
+                        {"reasons", ""},
+                        {"evidence", ""},
+                        {"detail", it.error}});
+      return;
+    }
+    const Decision& d = it.answer->decision;
+    if (d.verdict == Verdict::kAllow) {
+      allowed.push_back(it.answer->subject.value);
+      return;
+    }
+    std::string codes, details, evidence;
+    for (const auto& rs : d.reasons) {
+      if (!codes.empty()) codes.append(";");
+      codes.append(rs.code);
+      if (!details.empty()) details.append("; ");
+      details.append(rs.detail);
+    }
+    for (uint64_t e : d.evidence) {
+      if (!evidence.empty()) evidence.append(";");
+      evidence.append(std::to_string(e));
+    }
+    others.push_back({{"line", it.line},
+                      {"input", it.input},
+                      {"subject", it.answer->subject.value},
+                      {"decision", VerdictName(d.verdict)},
+                      {"reasons", codes},
+                      {"evidence", evidence},
+                      {"detail", details}});
+  }));
+  json counts = {{"lines", r.lines},     {"allowed", r.allowed},
+                 {"denied", r.denied},   {"needs_justification", r.needs_justification},
+                 {"invalid", r.invalid}, {"duplicates", r.duplicates}};
+  return {{"channel", ChannelName(fr.channel)},
+          {"at", FormatUtc(fr.at)},
+          {"counts", counts},
+          {"allowed", allowed},
+          {"rejected", others}};
+}
+
+json Handler::History() {
+  std::string subject = SubjectArg();
+  auto items = Must(l_.History(subject));
+  json arr = json::array();
+  for (auto& it : items) {
+    json e = EventJson(it.event, it.payload, l_.zone());
+    e["policy"] = it.policy;
+    arr.push_back(std::move(e));
+  }
+  return {{"subject", Must(l_.ParseSubject(subject)).value}, {"events", std::move(arr)}};
+}
+
+json Handler::Sessions() {
+  auto list = Must(l_.Sessions());
+  const auto& z = l_.zone();
+  json arr = json::array();
+  for (auto& s : list) {
+    const auto& r = s.record;
+    json js = {{"id", r.id},
+               {"state", SessionStateName(s.state)},
+               {"registry", r.registry},
+               {"file", r.file_name},
+               {"sha256", ToHex(r.file_sha256)},
+               {"zip", r.zip_name},
+               {"exported_at", FormatUtc(r.opened_at)},
+               {"exported_at_local", z.Format(r.opened_at)},
+               {"numbers", r.number_count},
+               {"seq", r.opened_seq}};
+    json rets = json::array();
+    for (auto& ret : r.returns)
+      rets.push_back({{"seq", ret.seq},
+                      {"file", ret.file_name},
+                      {"sha256", ToHex(ret.file_sha256)},
+                      {"received", FormatDate(ret.received_day)},
+                      {"cleared", ret.cleared},
+                      {"listed", ret.listed}});
+    js["returns"] = rets;
+    arr.push_back(js);
+  }
+  return {{"sessions", std::move(arr)}};
+}
+
+json Handler::Policy() {
+  PolicyView v = l_.Policy(At());
+  json types = json::array(), reasons = json::array();
+  for (const auto& [code, t] : v.consent_types) {
+    std::vector<std::string> uses;
+    if (t.value.uses & kUseNewsletter) uses.push_back("newsletter");
+    if (t.value.uses & kUseEmail) uses.push_back("email");
+    if (t.value.uses & kUsePhone) uses.push_back("phone");
+    types.push_back({{"code", code},
+                     {"title", t.value.title},
+                     {"description", t.value.description},
+                     {"validity_days", t.value.validity_days},
+                     {"uses", uses},
+                     {"seq", t.seq}});
+  }
+  for (const auto& [code, r] : v.reasons)
+    reasons.push_back({{"code", code}, {"title", r.value.title}, {"seq", r.seq}});
+  std::vector<std::string> req;
+  for (Channel ch : kAllChannels)
+    if (v.channel_policy.value.consent_required & MaskOf(ch)) req.push_back(ChannelName(ch));
+  return {{"consent_types", types},
+          {"reasons", reasons},
+          {"channels",
+           {{"consent_required", req},
+            {"justification_minutes", v.channel_policy.value.justification_minutes},
+            {"seq", v.channel_policy.seq}}}};
+}
+
+json Handler::Verify() {
+  VerifyReport r = l_.Verify();
+  if (!r.ok) return {{"ok", false}, {"first_bad_seq", r.first_bad_seq}, {"problem", r.problem}};
+  return {{"ok", true},
+          {"events", r.events},
+          {"head_seq", r.head.seq},
+          {"head_hash", ToHex(r.head.hash)}};
+}
+
+json Handler::Stats() {
+  Head h = l_.log().head();
+  return {{"head_seq", h.seq}, {"head_hash", ToHex(h.hash)}, {"data_dir", l_.options().data_dir}};
+}
+
+json Handler::ConsentGrant() {
+  ConsentRequest cr;
+  cr.subject = SubjectArg();
+  cr.type_code = a_.Required("type");
+  cr.given = a_.Required("given");
+  cr.evidence = a_.Str("evidence");
+  Recorded r = Must(l_.GrantConsent(cr, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"type", cr.type_code},
+          {"given", cr.given},
+          {"valid_until", r.valid_until ? json(FormatUtc(r.valid_until)) : json(nullptr)},
+          {"valid_until_local", r.valid_until ? json(l_.zone().Format(r.valid_until)) : json()}};
+}
+
+json Handler::ConsentRevoke() {
+  std::string subject = SubjectArg();
+  std::string type = a_.Required("type");
+  Recorded r = Must(l_.RevokeConsent(subject, type, a_.Str("reason"), MakeActor()));
+  return {{"seq", r.seq}, {"subject", r.subject}, {"type", type}};
+}
+
+json Handler::Block() {
+  BlockRequest br;
+  br.channels = ParseChannels(a_.List("channels"));
+  br.reason = a_.Str("reason");
+  br.source = a_.Str("source", "request");
+  std::optional<std::string> content = a_.OptStr("content");
+  std::string path = content ? a_.Str("path", "request") : PathArg("path");
+  if (a_.Find("subject") != nullptr) {
+    if (!path.empty() || content)
+      Throw(errc::kBadRequest, "give either 'subject' or a file ('path' or 'content')");
+    br.subject = SubjectArg();
+    Recorded r = Must(l_.Block(br, MakeActor()));
+    return {{"seq", r.seq}, {"subject", r.subject}};
+  }
+  if (path.empty()) Throw(errc::kBadRequest, "'subject', 'path' or 'content' is required");
+  BlockFileReport r = Must(l_.BlockFile(path, br, MakeActor(), content));
+  return {{"file", path},
+          {"lines", r.lines},
+          {"newly_blocked", r.newly},
+          {"already_blocked", r.already},
+          {"invalid", r.invalid},
+          {"duplicates", r.duplicates},
+          {"invalid_lines", r.invalid_lines},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq}};
+}
+
+json Handler::Unblock() {
+  UnblockRequest ur;
+  ur.subject = SubjectArg();
+  ur.channels = ParseChannels(a_.List("channels"));
+  ur.reason = a_.Required("reason");
+  ur.officer = a_.Str("officer");
+  Recorded r = Must(l_.Unblock(ur, MakeActor()));
+  return {{"seq", r.seq}, {"subject", r.subject}, {"officer", ur.officer}};
+}
+
+json Handler::Justify() {
+  JustifyRequest jr;
+  jr.subject = SubjectArg();
+  jr.channel = Must(ParseChannel(a_.Required("channel")));
+  jr.reason_code = a_.Required("reason");
+  jr.operator_id = a_.Str("operator");
+  Recorded r = Must(l_.Justify(jr, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"channel", ChannelName(jr.channel)},
+          {"reason", jr.reason_code},
+          {"valid_until", FormatUtc(r.valid_until)},
+          {"valid_until_local", l_.zone().Format(r.valid_until)}};
+}
+
+json Handler::Export() {
+  ExportRequest ex;
+  ex.registry = a_.Str("registry", "it-rpo");
+  ex.candidates_content = a_.OptStr("content");
+  ex.candidates_path =
+      ex.candidates_content ? a_.Str("candidates", "request") : PathArg("candidates");
+  if (ex.candidates_path.empty()) Throw(errc::kBadRequest, "'candidates' or 'content' is required");
+  ex.column = a_.Str("column");
+  ex.limit = a_.U64("limit");
+  if (a_.Find("fresh_days")) ex.fresh_days = static_cast<uint32_t>(a_.U64("fresh_days"));
+  ex.out_dir = a_.Str("out");
+  if (!ex.out_dir.empty() && !ctx_.import_dir.empty())
+    Throw(errc::kForbidden, "'out' is not accepted through the daemon; exports go to " +
+                                l_.options().data_dir + "/exports");
+  ExportReport r = Must(l_.Export(ex, MakeActor()));
+  json files = json::array();
+  for (auto& f : r.files)
+    files.push_back({{"session", f.session_id},
+                     {"file", f.txt_path},
+                     {"sha256", ToHex(f.txt_sha256)},
+                     {"zip", f.zip_path},
+                     {"zip_sha256", ToHex(f.zip_sha256)},
+                     {"numbers", f.numbers}});
+  json left = {{"invalid", r.invalid},           {"duplicate", r.duplicates},
+               {"out_of_scope", r.out_of_scope}, {"blocked", r.blocked},
+               {"known_listed", r.known_listed}, {"fresh", r.fresh},
+               {"over_limit", r.over_limit}};
+  return {{"candidates", r.lines},
+          {"exported", r.exported},
+          {"left_out", left},
+          {"sessions", files},
+          {"invalid_samples", r.invalid_samples}};
+}
+
+json Handler::ImportReturn() {
+  ImportRequest im;
+  if (a_.Find("session") == nullptr) Throw(errc::kBadRequest, "'session' is required");
+  im.session_id = a_.U64("session");
+  im.received = a_.Required("received");
+  im.path = PathArg("path");
+  if (im.path.empty()) Throw(errc::kBadRequest, "'path' is required");
+  im.supersede = a_.Bool("supersede");
+  ImportReport r = Must(l_.ImportReturn(im, MakeActor()), errc::kUnknownSession);
+  return {{"session", r.session_id},
+          {"file", r.file_name},
+          {"sha256", ToHex(r.file_sha256)},
+          {"layout", r.layout == ReturnLayout::kStatus ? "status" : "filtered"},
+          {"received", FormatDate(r.received_day)},
+          {"lines", r.lines},
+          {"cleared", r.cleared},
+          {"listed", r.listed},
+          {"valid_until", FormatUtc(r.valid_until)},
+          {"valid_until_local", l_.zone().Format(r.valid_until)},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq}};
+}
+
+}  // namespace
+
+const std::vector<OpSpec>& AllOps() {
+  static const std::vector<OpSpec> ops = {
+      {"check", Role::kReader, OpKind::kRead},
+      {"check_batch", Role::kReader, OpKind::kRead},
+      {"filter", Role::kReader, OpKind::kLongRead},
+      {"history", Role::kReader, OpKind::kRead},
+      {"sessions", Role::kReader, OpKind::kRead},
+      {"policy", Role::kReader, OpKind::kRead},
+      {"verify", Role::kReader, OpKind::kLongRead},
+      {"stats", Role::kReader, OpKind::kRead},
+      {"subscribe", Role::kReader, OpKind::kStream},
+      {"consent_grant", Role::kWriter, OpKind::kWrite},
+      {"consent_revoke", Role::kWriter, OpKind::kWrite},
+      {"block", Role::kWriter, OpKind::kWrite},
+      {"justify", Role::kWriter, OpKind::kWrite},
+      {"unblock", Role::kOfficer, OpKind::kWrite},
+      {"export", Role::kOfficer, OpKind::kWrite},
+      {"import_return", Role::kOfficer, OpKind::kWrite},
+      {"reload", Role::kOfficer, OpKind::kWrite},
+  };
+  return ops;
+}
+
+const OpSpec* FindOp(std::string_view name) {
+  for (const OpSpec& op : AllOps())
+    if (op.name == name) return &op;
+  return nullptr;
+}
+
+Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ctx) const {
+  try {
+    if (!args.is_object()) Throw(errc::kBadRequest, "a request must be a JSON object");
+    for (const OpFields& f : Fields()) {
+      if (f.op != op.name) continue;
+      for (auto it = args.begin(); it != args.end(); ++it) {
+        const std::string& k = it.key();
+        if (k == "id" || k == "op") continue;
+        if (std::find(f.fields.begin(), f.fields.end(), k) == f.fields.end())
+          Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
+      }
+    }
+    Reply r;
+    r.result = Handler(ledger_, args, ctx).Run(op.name);
+    return r;
+  } catch (const RequestError& e) {
+    return Reply::Error(e.code, e.message);
+  } catch (const json::exception& e) {
+    return Reply::Error(errc::kBadRequest, e.what());
+  } catch (const std::bad_alloc&) {
+    return Reply::Error(errc::kInternal, "out of memory");
+  } catch (const std::exception& e) {
+    return Reply::Error(errc::kInternal, e.what());
+  }
+}
+
+json EventJson(const Event& e, const Payload& p, const TimeZone& zone) {
+  json j = {{"seq", e.seq},
+            {"recorded_at", FormatUtc(e.recorded_at)},
+            {"recorded_at_local", zone.Format(e.recorded_at)},
+            {"type", PayloadTypeName(e.type)}};
+  std::string_view subject = SubjectOf(p);
+  if (!subject.empty()) j["subject"] = subject;
+  j["actor"] = {
+      {"os_user", e.actor.os_user}, {"operator", e.actor.operator_id}, {"tool", e.actor.tool}};
+  j["hash"] = ToHex(e.hash);
+  j["summary"] = DescribeEvent(e, p, zone);
+  return j;
+}
+
+}  // namespace tacet
