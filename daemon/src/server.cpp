@@ -53,7 +53,10 @@ class Log {
  public:
   void Configure(const std::string& format, const std::string& level) {
     json_ = format == "json";
-    if (!logger_) logger_ = spdlog::stderr_logger_mt("tacetd-" + std::to_string(::getpid()));
+    // Not in spdlog's registry: several servers may live in one process (tests).
+    if (!logger_)
+      logger_ = std::make_shared<spdlog::logger>("tacetd",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
     logger_->set_pattern(json_ ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l",%v})"
                                : "%Y-%m-%d %H:%M:%S.%e %l %v");
     logger_->set_level(spdlog::level::from_str(level));
@@ -307,6 +310,7 @@ class Server::Impl {
   asio::signal_set signals_;
   asio::thread_pool pool_;
   std::optional<asio::steady_timer> drain_timer_;
+  std::function<void(boost::system::error_code, int)> on_signal_;
   std::string socket_path_, import_dir_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Service> service_;
@@ -384,7 +388,9 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Queue(ReplyLine("null", Reply::Error(errc::kShuttingDown, "tacetd is stopping")), 0);
         return;
       }
-      self->socket_.shutdown(Socket::shutdown_receive, ec);  // the pending read ends
+      // End the pending read; a write in flight is left to finish (cancel
+      // would abort it too) and its completion closes.
+      if (self->reading_ && !self->writing_) self->socket_.cancel(ec);
       self->MaybeFinish();
     });
   }
@@ -1031,7 +1037,7 @@ void Server::Impl::WriterLoop() {
     committed_writes_.fetch_add(ok_writes, std::memory_order_relaxed);
     for (auto& job : group)
       for (WriteItem& w : job->items)
-        if (w.reply.ok && !w.answered)
+        if (w.reply.ok && !w.answered && w.op->name != "reload")
           log_.Write(spdlog::level::info, "write",
                      {{"op", std::string(w.op->name)},
                       {"peer", w.ctx.actor.os_user},
@@ -1113,8 +1119,7 @@ Status Server::Impl::Run() {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
-    std::function<void(boost::system::error_code, int)> on_signal;
-    on_signal = [this, &on_signal](boost::system::error_code ec, int sig) {
+    on_signal_ = [this](boost::system::error_code ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
         log_.Write(spdlog::level::info, "SIGHUP: reloading the configuration");
@@ -1123,14 +1128,14 @@ Status Server::Impl::Run() {
         static const OpSpec kReload{"reload", Role::kOfficer, OpKind::kWrite};
         w.op = &kReload;
         SubmitWrite(job);
-        signals_.async_wait(on_signal);
+        signals_.async_wait(on_signal_);
         return;
       }
       log_.Write(spdlog::level::info,
                  std::string("signal ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": draining");
       Stop();
     };
-    signals_.async_wait(on_signal);
+    signals_.async_wait(on_signal_);
   }
   Accept();
   log_.Write(spdlog::level::info, "ready",

@@ -1,0 +1,170 @@
+// The real tacetd binary: readiness, a second daemon refused with the
+// holder's pid, a stale socket replaced, SIGHUP reloading roles, SIGTERM
+// draining to exit 0; and the tacet CLI giving the same output through the
+// daemon as on the embedded store.
+#include "tacet/daemon/client.h"
+
+#define BOOST_TEST_MODULE daemon_process_tests
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_util.h"
+
+using namespace tacet;
+using json = nlohmann::json;
+
+namespace {
+
+std::string Config(const test::TempDir& dir, const std::string& roles = "") {
+  return "data_dir = \"" + dir / "data" + "\"\n" +
+         "[consent_types.newsletter]\ntitle = \"Newsletter\"\nuses = [\"newsletter\"]\n" +
+         "[daemon]\nsocket = \"" + dir / "tacet.sock" + "\"\nlog_level = \"warn\"\n" + roles;
+}
+
+// Starts tacetd; returns its pid once the socket answers (or -1).
+pid_t StartDaemon(const std::string& config, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    execl(TACETD_BIN, "tacetd", "--config", config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+bool WaitReady(const std::string& socket, pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    auto c = Client::Connect(socket);
+    if (c.ok()) return true;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  for (int i = 0; i < 400; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+int Run(const std::string& cmd, std::string* out) {
+  std::string full = cmd + " > out.txt 2> err.txt";
+  int rc = std::system(full.c_str());
+  *out = test::ReadText("out.txt");
+  return WEXITSTATUS(rc);
+}
+
+json Call(Client& c, const json& req) { return json::parse(*c.Call(req.dump())); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(daemon_process_tests)
+
+BOOST_AUTO_TEST_CASE(a_second_daemon_is_refused_naming_the_first_and_sigterm_drains) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir));
+  pid_t first = StartDaemon(dir / "t.toml", dir / "first.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", first));
+  pid_t second = StartDaemon(dir / "t.toml", dir / "second.log");
+  BOOST_TEST(WaitExit(second) == 1);
+  std::string why = test::ReadText(dir / "second.log");
+  BOOST_TEST(why.find("pid " + std::to_string(first)) != std::string::npos, why);
+  // A request in flight when SIGTERM arrives is answered, then exit 0.
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST_REQUIRE(c.ok());
+  BOOST_TEST(
+      c->Send(json{{"id", 1}, {"op", "block"}, {"subject", "a@b.it"}, {"reason", "r"}}.dump() +
+              "\n")
+          .ok());
+  kill(first, SIGTERM);
+  auto reply = c->ReadLine();
+  BOOST_TEST_REQUIRE(reply.ok());
+  BOOST_TEST(json::parse(*reply).contains("result"));
+  BOOST_TEST(WaitExit(first) == 0);
+  BOOST_TEST(!std::filesystem::exists(dir / "tacet.sock"));
+}
+
+BOOST_AUTO_TEST_CASE(the_stale_socket_of_a_dead_daemon_is_replaced) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir));
+  pid_t first = StartDaemon(dir / "t.toml", dir / "first.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", first));
+  kill(first, SIGKILL);
+  WaitExit(first);
+  BOOST_TEST(std::filesystem::exists(dir / "tacet.sock"));  // left behind
+  pid_t again = StartDaemon(dir / "t.toml", dir / "again.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", again));
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST(Call(*c, {{"id", 1}, {"op", "verify"}})["result"]["ok"] == true);
+  kill(again, SIGTERM);
+  BOOST_TEST(WaitExit(again) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_roles_without_dropping_connections) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir));
+  pid_t pid = StartDaemon(dir / "t.toml", dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  auto before = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST(Call(*before, {{"id", 1}, {"op", "stats"}}).contains("result"));
+  // The owner loses its role: new connections are forbidden, the open one goes on.
+  test::WriteText(dir / "t.toml", Config(dir, "[roles]\nowner = \"none\"\n"));
+  kill(pid, SIGHUP);
+  bool forbidden = false;
+  for (int i = 0; i < 100 && !forbidden; ++i) {
+    auto c = Client::Connect(dir / "tacet.sock");
+    forbidden = Call(*c, {{"id", 1}, {"op", "stats"}}).contains("error");
+    if (!forbidden) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_TEST(forbidden);
+  BOOST_TEST(Call(*before, {{"id", 2}, {"op", "stats"}}).contains("result"));
+  kill(pid, SIGTERM);
+  BOOST_TEST(WaitExit(pid) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_prints_the_same_through_the_daemon_as_embedded) {
+  test::TempDir dir;
+  std::string cfg = dir / "t.toml";
+  test::WriteText(cfg, Config(dir));
+  std::string tacet = std::string(TACET_BIN) + " --config " + cfg;
+  std::string out;
+  BOOST_TEST_REQUIRE(Run(tacet + " init", &out) == 0);
+  BOOST_TEST(Run(tacet + " consent grant a@b.it --type newsletter --given 2026-01-05", &out) == 0);
+  std::string check = tacet + " check a@b.it --channel newsletter --at '2026-06-01 12:00'";
+  std::string embedded, via_daemon, hist_embedded, hist_daemon;
+  BOOST_TEST(Run(check, &embedded) == 0);
+  BOOST_TEST(Run(tacet + " history a@b.it --format csv", &hist_embedded) == 0);
+  pid_t pid = StartDaemon(cfg, dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  BOOST_TEST(Run(check, &via_daemon) == 0);
+  BOOST_TEST(Run(tacet + " history a@b.it --format csv", &hist_daemon) == 0);
+  BOOST_TEST(via_daemon == embedded);
+  BOOST_TEST(hist_daemon == hist_embedded);
+  BOOST_TEST(embedded.find("ALLOW") != std::string::npos, embedded);
+  // Writes go through the daemon too (the store is its own).
+  BOOST_TEST(Run(tacet + " block a@b.it --reason test --json", &out) == 0, out);
+  BOOST_TEST(json::parse(out)["subject"] == "a@b.it");
+  BOOST_TEST(Run(tacet + " stats --json", &out) == 0);
+  BOOST_TEST(json::parse(out)["ops"]["block"]["count"] == 1);
+  kill(pid, SIGTERM);
+  BOOST_TEST(WaitExit(pid) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
