@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./var
 
-.PHONY: all deps configure build run test bench format clean
+.PHONY: all deps configure build run demo test bench format clean
 
 all: build
 
@@ -17,9 +17,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# The main job on the embedded default store under ./var (until the daemon
-# exists: a demonstration of the RPO cycle, printing each step).
+# The main job: tacetd in the foreground with config/tacet.toml on ./var
+# (socket ./var/tacet.sock). Ctrl-C drains and stops it. `make demo` walks
+# through the RPO cycle with the CLI on the embedded store instead.
 run: build
+	@$(BUILD_DIR)/daemon/tacetd --config config/tacet.toml --data-dir $(DATA_DIR)
+
+demo: build
 	@TACET=$(BUILD_DIR)/tools/tacet/tacet DATA_DIR=$(DATA_DIR) tools/demo.sh
 
 test: build

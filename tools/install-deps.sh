@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev libcereal-dev libspdlog-dev libssl-dev
   libphonenumber-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libzip-dev libhowardhinnant-date-dev libre2-dev libprotobuf-dev libjemalloc-dev
+  libsystemd-dev
 )
 
 missing=()
