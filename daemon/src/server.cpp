@@ -82,7 +82,7 @@ class Log {
 
  private:
   std::shared_ptr<spdlog::logger> logger_;
-  bool json_ = false;
+  std::atomic<bool> json_{false};  // changed by a reload while others log
 };
 
 // ---------------------------------------------------------------- roles
@@ -331,6 +331,7 @@ class Server::Impl {
   std::condition_variable writer_cv_;
   std::deque<std::shared_ptr<WriteJob>> writer_queue_;
   size_t queued_items_ = 0;
+  std::atomic<size_t> max_queued_writes_{0};  // from the config; a reload changes it
   bool writer_exit_ = false;
   Status sticky_;  // a failed sync: every later write is refused
   std::atomic<uint64_t> group_commits_{0}, committed_writes_{0};
@@ -880,6 +881,7 @@ Status Server::Impl::Open() {
   for (const auto& ch : ledger_->reconciled().changes)
     log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
   service_ = std::make_unique<Service>(*ledger_);
+  max_queued_writes_ = c.daemon.max_queued_writes;
   published_ = ledger_->log().head().seq;
   socket_path_ = c.daemon.SocketPath(lo.data_dir);
   import_dir_ = c.daemon.ImportDir(lo.data_dir);
@@ -978,8 +980,7 @@ void Server::Impl::Release(Session* s) {
 
 bool Server::Impl::SubmitWrite(std::shared_ptr<WriteJob> job) {
   std::lock_guard lock(writer_mu_);
-  size_t limit = options_.config.daemon.max_queued_writes;
-  if (queued_items_ + job->items.size() > limit) return false;
+  if (queued_items_ + job->items.size() > max_queued_writes_.load()) return false;
   queued_items_ += job->items.size();
   writer_queue_.push_back(std::move(job));
   writer_cv_.notify_one();
@@ -1115,6 +1116,7 @@ json Server::Impl::StatsJson() {
 }
 
 Status Server::Impl::Run() {
+  const uint32_t threads = options_.config.daemon.threads;  // before a reload may run
   if (options_.handle_signals) {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
@@ -1144,11 +1146,10 @@ Status Server::Impl::Run() {
               {"head_seq", ledger_->log().head().seq},
               {"pid", ::getpid()}});
   ::sd_notify(0, "READY=1");
-  std::vector<std::thread> threads;
-  for (uint32_t i = 1; i < options_.config.daemon.threads; ++i)
-    threads.emplace_back([this] { io_.run(); });
+  std::vector<std::thread> io_threads;
+  for (uint32_t i = 1; i < threads; ++i) io_threads.emplace_back([this] { io_.run(); });
   io_.run();
-  for (auto& t : threads) t.join();
+  for (auto& t : io_threads) t.join();
   // Every session is closed: nothing more reaches the writer.
   {
     std::lock_guard lock(writer_mu_);
@@ -1178,9 +1179,13 @@ void Server::Impl::Stop() {
       std::lock_guard lock(sessions_mu_);
       all.assign(sessions_.begin(), sessions_.end());
     }
+    {
+      // Under the lock: Release() looks at it from the sessions' threads.
+      std::lock_guard lock(sessions_mu_);
+      drain_timer_.emplace(io_, std::chrono::seconds(10));
+    }
     for (auto& s : all) s->Drain();
     // Sessions whose client does not read its replies are closed after 10 s.
-    drain_timer_.emplace(io_, std::chrono::seconds(10));
     drain_timer_->async_wait([this](boost::system::error_code) {
       std::vector<std::shared_ptr<Session>> left;
       {
@@ -1236,6 +1241,7 @@ void Server::Impl::Reload() {
     d.threads = old.daemon.threads;
     options_.config.daemon = d;
     options_.config.ledger.policy = c->ledger.policy;
+    max_queued_writes_ = d.max_queued_writes;
   }
   log_.Configure(c->daemon.log_format, c->daemon.log_level);
   log_.Write(spdlog::level::info, "reloaded", {{"config", options_.config_path}});
