@@ -358,7 +358,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
       uid_ = cred.uid;
       gid_ = cred.gid;
-      pid_ = cred.pid;
     }
     peer_ = PeerName(uid_, gid_);
     role_ = server_.RoleOf(uid_, gid_);
@@ -375,7 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Refuse(const std::string& code, const std::string& message) {
     asio::dispatch(strand_, [self = shared_from_this(), code, message] {
       self->closing_ = true;
-      self->Queue(ReplyLine("null", Reply::Error(code, message)), 0);
+      self->Queue(ReplyLine("null", Reply::Error(code, message)));
     });
   }
 
@@ -386,7 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
       boost::system::error_code ec;
       if (self->subscriber_) {
         self->closing_ = true;
-        self->Queue(ReplyLine("null", Reply::Error(errc::kShuttingDown, "tacetd is stopping")), 0);
+        self->Queue(ReplyLine("null", Reply::Error(errc::kShuttingDown, "tacetd is stopping")));
         return;
       }
       // End the pending read; a write in flight is left to finish (cancel
@@ -486,8 +485,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Queue(
         ReplyLine("null", Reply::Error(errc::kTooLarge, "request line longer than " +
                                                             std::to_string(config_.max_line_bytes) +
-                                                            " bytes; closing the connection")),
-        0);
+                                                            " bytes; closing the connection")));
     server_.log().Write(spdlog::level::warn, "refused",
                         {{"code", errc::kTooLarge}, {"peer", peer_}});
   }
@@ -618,7 +616,7 @@ class Session : public std::enable_shared_from_this<Session> {
                            {"code", r.code},
                            {"message", r.message},
                            {"peer", peer_}});
-    Queue(ReplyLine(id, r), 1);
+    Queue(ReplyLine(id, r));
   }
 
   void SubmitWrites() {
@@ -644,7 +642,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // ------------------------------------------------ writing replies
-  void Queue(std::string bytes, size_t /*replies*/) {
+  void Queue(std::string bytes) {
     if (out_pending_.empty())
       out_pending_ = std::move(bytes);
     else
@@ -722,12 +720,11 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       self->closing_ = true;
-      self->Queue(
-          ReplyLine("null", Reply::Error(errc::kIdleTimeout,
-                                         "no request for " +
-                                             std::to_string(self->config_.idle_timeout_seconds) +
-                                             " s; closing the connection")),
-          0);
+      self->Queue(ReplyLine(
+          "null",
+          Reply::Error(errc::kIdleTimeout, "no request for " +
+                                               std::to_string(self->config_.idle_timeout_seconds) +
+                                               " s; closing the connection")));
     });
   }
 
@@ -781,15 +778,13 @@ class Session : public std::enable_shared_from_this<Session> {
           self->catching_up_ = false;
           if (!st.ok() || last < self->next_seq_) {
             self->closing_ = true;
-            self->Queue(
-                ReplyLine("null", Reply::Error(
-                                      errc::kInternal,
-                                      "cannot read the log for the subscription: " + st.message())),
-                0);
+            self->Queue(ReplyLine(
+                "null", Reply::Error(errc::kInternal,
+                                     "cannot read the log for the subscription: " + st.message())));
             return;
           }
           self->next_seq_ = last + 1;
-          self->Queue(std::move(out), 0);  // its write's completion pumps again
+          self->Queue(std::move(out));  // its write's completion pumps again
         });
       });
       return;
@@ -811,19 +806,18 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!live_.empty()) overflow = false;  // more to send first
     }
     if (!out.empty()) {
-      Queue(std::move(out), 0);
+      Queue(std::move(out));
       return;
     }
     if (overflow) {
       closing_ = true;
       server_.log().Write(spdlog::level::warn, "subscriber lagging",
                           {{"next_seq", next_seq_}, {"peer", peer_}});
-      Queue(ReplyLine("null",
-                      Reply::Error(errc::kLagging, "the subscriber fell more than " +
-                                                       std::to_string(config_.subscriber_queue) +
-                                                       " events behind; resume with from_seq " +
-                                                       std::to_string(next_seq_))),
-            0);
+      Queue(ReplyLine(
+          "null",
+          Reply::Error(errc::kLagging,
+                       "the subscriber fell more than " + std::to_string(config_.subscriber_queue) +
+                           " events behind; resume with from_seq " + std::to_string(next_seq_))));
     }
   }
 
@@ -836,7 +830,6 @@ class Session : public std::enable_shared_from_this<Session> {
   DaemonConfig config_;
   uid_t uid_ = static_cast<uid_t>(-1);
   gid_t gid_ = static_cast<gid_t>(-1);
-  pid_t pid_ = 0;
   std::string peer_;
   Role role_ = Role::kNone;
 
