@@ -388,9 +388,11 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Queue(ReplyLine("null", Reply::Error(errc::kShuttingDown, "tacetd is stopping")));
         return;
       }
-      // End the pending read; a write in flight is left to finish (cancel
-      // would abort it too) and its completion closes.
-      if (self->reading_ && !self->writing_) self->socket_.cancel(ec);
+      // Requests already sent (in the socket's buffer) are in flight and
+      // get answered; otherwise end the pending read. A write in flight is
+      // left to finish (cancel would abort it too) and its completion closes.
+      if (self->reading_ && !self->writing_ && self->socket_.available(ec) == 0)
+        self->socket_.cancel(ec);
       self->MaybeFinish();
     });
   }
@@ -415,7 +417,9 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   // ------------------------------------------------ reading and framing
   void DoRead() {
-    if (reading_ || closing_ || draining_ || subscriber_) return;
+    if (reading_ || closing_ || subscriber_) return;
+    boost::system::error_code ec;
+    if (draining_ && socket_.available(ec) == 0) return;  // only what was already sent
     reading_ = true;
     socket_.async_read_some(asio::buffer(chunk_),
                             asio::bind_executor(strand_, [self = shared_from_this()](
@@ -691,9 +695,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // is answered and written.
   void MaybeFinish() {
     if (closed_ || subscriber_) return;
-    if ((draining_ || eof_) && !waiting_ && !writing_ && out_pending_.empty() &&
-        pending_writes_.empty() && in_.find('\n', pos_) == std::string::npos)
-      Close();
+    if (!(draining_ || eof_) || waiting_ || writing_ || !out_pending_.empty() ||
+        !pending_writes_.empty() || in_.find('\n', pos_) != std::string::npos)
+      return;
+    boost::system::error_code ec;
+    if (draining_ && !eof_ && socket_.available(ec) > 0) {
+      DoRead();  // requests sent before the drain are still answered
+      return;
+    }
+    Close();
   }
 
   void Close() {
@@ -939,13 +949,17 @@ void Server::Impl::Accept() {
     }
     auto session = std::make_shared<Session>(*this, std::move(s));
     size_t limit = daemon_config().max_connections;
-    bool over = false;
+    bool over = false, late = false;
     {
+      // Stop() sets stopping_ before it takes its snapshot under this lock.
       std::lock_guard lock(sessions_mu_);
       over = sessions_.size() >= limit;
+      late = stopping_;
       sessions_.insert(session);
     }
-    if (over) {
+    if (late) {
+      session->Refuse(errc::kShuttingDown, "tacetd is stopping");
+    } else if (over) {
       log_.Write(spdlog::level::warn, "refused",
                  {{"code", errc::kBusy}, {"message", "too many connections"}});
       session->Refuse(errc::kBusy,
