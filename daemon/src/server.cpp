@@ -94,31 +94,33 @@ class RoleTable {
     RoleTable t;
     t.owner_role_ = d.owner_role;
     t.owner_ = ::geteuid();
+    // A numeric id, or a name looked up with `lookup` (nullopt: unknown).
+    auto grant = [&](const std::vector<std::string>& names, const char* kind, auto lookup,
+                     std::map<uint32_t, Role>& into, Role r) {
+      for (const auto& n : names) {
+        std::optional<uint32_t> id;
+        if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
+          id = static_cast<uint32_t>(std::stoul(n));
+        else
+          id = lookup(n);
+        if (!id) {
+          warnings->push_back(std::string("roles: unknown ") + kind + " '" + n + "'");
+          continue;
+        }
+        into[*id] = std::max(into[*id], r);
+      }
+    };
+    auto user = [](const std::string& n) -> std::optional<uint32_t> {
+      const passwd* pw = getpwnam(n.c_str());
+      return pw ? std::optional<uint32_t>(pw->pw_uid) : std::nullopt;
+    };
+    auto grp = [](const std::string& n) -> std::optional<uint32_t> {
+      const group* gr = getgrnam(n.c_str());
+      return gr ? std::optional<uint32_t>(gr->gr_gid) : std::nullopt;
+    };
     auto add = [&](const RoleMembers& m, Role r) {
-      for (const auto& u : m.users) {
-        uid_t id = 0;
-        if (!u.empty() && u.find_first_not_of("0123456789") == std::string::npos) {
-          id = static_cast<uid_t>(std::stoul(u));
-        } else if (const passwd* pw = getpwnam(u.c_str())) {
-          id = pw->pw_uid;
-        } else {
-          warnings->push_back("roles: unknown user '" + u + "'");
-          continue;
-        }
-        t.users_[id] = std::max(t.users_[id], r);
-      }
-      for (const auto& g : m.groups) {
-        gid_t id = 0;
-        if (!g.empty() && g.find_first_not_of("0123456789") == std::string::npos) {
-          id = static_cast<gid_t>(std::stoul(g));
-        } else if (const group* gr = getgrnam(g.c_str())) {
-          id = gr->gr_gid;
-        } else {
-          warnings->push_back("roles: unknown group '" + g + "'");
-          continue;
-        }
-        t.groups_[id] = std::max(t.groups_[id], r);
-      }
+      grant(m.users, "user", user, t.users_, r);
+      grant(m.groups, "group", grp, t.groups_, r);
     };
     add(d.readers, Role::kReader);
     add(d.writers, Role::kWriter);
@@ -150,8 +152,8 @@ class RoleTable {
  private:
   Role owner_role_ = Role::kOfficer;
   uid_t owner_ = 0;
-  std::map<uid_t, Role> users_;
-  std::map<gid_t, Role> groups_;
+  std::map<uint32_t, Role> users_;   // by uid
+  std::map<uint32_t, Role> groups_;  // by gid
 };
 
 // ---------------------------------------------------------------- stats
