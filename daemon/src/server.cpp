@@ -1136,8 +1136,7 @@ Status Server::Impl::Run() {
         log_.Write(spdlog::level::info, "SIGHUP: reloading the configuration");
         auto job = std::make_shared<WriteJob>();
         WriteItem& w = job->items.emplace_back();
-        static const OpSpec kReload{"reload", Role::kOfficer, OpKind::kWrite};
-        w.op = &kReload;
+        w.op = FindOp("reload");
         SubmitWrite(job);
         signals_.async_wait(on_signal_);
         return;
@@ -1271,8 +1270,7 @@ void Server::Stop() { impl_->Stop(); }
 void Server::Reload() {
   auto job = std::make_shared<WriteJob>();
   WriteItem& w = job->items.emplace_back();
-  static const OpSpec kReload{"reload", Role::kOfficer, OpKind::kWrite};
-  w.op = &kReload;
+  w.op = FindOp("reload");
   (void)impl_->SubmitWrite(job);
 }
 const std::string& Server::socket_path() const { return impl_->socket_path(); }

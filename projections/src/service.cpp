@@ -117,35 +117,6 @@ class Args {
   const json& j_;
 };
 
-// Each operation's fields besides "id" and "op"; anything else is refused.
-struct OpFields {
-  std::string_view op;
-  std::vector<std::string_view> fields;
-};
-const std::vector<OpFields>& Fields() {
-  static const std::vector<OpFields> f = {
-      {"check", {"subject", "channel", "at", "as_known_at"}},
-      {"check_batch", {"subjects", "channel", "at", "as_known_at"}},
-      {"filter", {"path", "content", "column", "channel", "at", "as_known_at"}},
-      {"history", {"subject"}},
-      {"sessions", {}},
-      {"policy", {"at"}},
-      {"verify", {}},
-      {"stats", {}},
-      {"subscribe", {"from_seq"}},
-      {"consent_grant", {"subject", "type", "given", "evidence", "operator"}},
-      {"consent_revoke", {"subject", "type", "reason", "operator"}},
-      {"block", {"subject", "path", "content", "channels", "reason", "source", "operator"}},
-      {"justify", {"subject", "channel", "reason", "operator"}},
-      {"unblock", {"subject", "channels", "reason", "officer", "operator"}},
-      {"export",
-       {"registry", "candidates", "content", "column", "limit", "fresh_days", "out", "operator"}},
-      {"import_return", {"session", "received", "path", "supersede", "operator"}},
-      {"reload", {}},
-  };
-  return f;
-}
-
 json ReasonsJson(const Decision& d) {
   json reasons = json::array();
   for (const auto& r : d.reasons)
@@ -584,23 +555,41 @@ json Handler::ImportReturn() {
 
 const std::vector<OpSpec>& AllOps() {
   static const std::vector<OpSpec> ops = {
-      {"check", Role::kReader, OpKind::kRead},
-      {"check_batch", Role::kReader, OpKind::kRead},
-      {"filter", Role::kReader, OpKind::kLongRead},
-      {"history", Role::kReader, OpKind::kRead},
-      {"sessions", Role::kReader, OpKind::kRead},
-      {"policy", Role::kReader, OpKind::kRead},
-      {"verify", Role::kReader, OpKind::kLongRead},
-      {"stats", Role::kReader, OpKind::kRead},
-      {"subscribe", Role::kReader, OpKind::kStream},
-      {"consent_grant", Role::kWriter, OpKind::kWrite},
-      {"consent_revoke", Role::kWriter, OpKind::kWrite},
-      {"block", Role::kWriter, OpKind::kWrite},
-      {"justify", Role::kWriter, OpKind::kWrite},
-      {"unblock", Role::kOfficer, OpKind::kWrite},
-      {"export", Role::kOfficer, OpKind::kWrite},
-      {"import_return", Role::kOfficer, OpKind::kWrite},
-      {"reload", Role::kOfficer, OpKind::kWrite},
+      {"check", Role::kReader, OpKind::kRead, {"subject", "channel", "at", "as_known_at"}},
+      {"check_batch", Role::kReader, OpKind::kRead, {"subjects", "channel", "at", "as_known_at"}},
+      {"filter",
+       Role::kReader,
+       OpKind::kLongRead,
+       {"path", "content", "column", "channel", "at", "as_known_at"}},
+      {"history", Role::kReader, OpKind::kRead, {"subject"}},
+      {"sessions", Role::kReader, OpKind::kRead, {}},
+      {"policy", Role::kReader, OpKind::kRead, {"at"}},
+      {"verify", Role::kReader, OpKind::kLongRead, {}},
+      {"stats", Role::kReader, OpKind::kRead, {}},
+      {"subscribe", Role::kReader, OpKind::kStream, {"from_seq"}},
+      {"consent_grant",
+       Role::kWriter,
+       OpKind::kWrite,
+       {"subject", "type", "given", "evidence", "operator"}},
+      {"consent_revoke", Role::kWriter, OpKind::kWrite, {"subject", "type", "reason", "operator"}},
+      {"block",
+       Role::kWriter,
+       OpKind::kWrite,
+       {"subject", "path", "content", "channels", "reason", "source", "operator"}},
+      {"justify", Role::kWriter, OpKind::kWrite, {"subject", "channel", "reason", "operator"}},
+      {"unblock",
+       Role::kOfficer,
+       OpKind::kWrite,
+       {"subject", "channels", "reason", "officer", "operator"}},
+      {"export",
+       Role::kOfficer,
+       OpKind::kWrite,
+       {"registry", "candidates", "content", "column", "limit", "fresh_days", "out", "operator"}},
+      {"import_return",
+       Role::kOfficer,
+       OpKind::kWrite,
+       {"session", "received", "path", "supersede", "operator"}},
+      {"reload", Role::kOfficer, OpKind::kWrite, {}},
   };
   return ops;
 }
@@ -614,14 +603,11 @@ const OpSpec* FindOp(std::string_view name) {
 Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ctx) const {
   try {
     if (!args.is_object()) Throw(errc::kBadRequest, "a request must be a JSON object");
-    for (const OpFields& f : Fields()) {
-      if (f.op != op.name) continue;
-      for (auto it = args.begin(); it != args.end(); ++it) {
-        const std::string& k = it.key();
-        if (k == "id" || k == "op") continue;
-        if (std::find(f.fields.begin(), f.fields.end(), k) == f.fields.end())
-          Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
-      }
+    for (auto it = args.begin(); it != args.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "id" || k == "op") continue;
+      if (std::find(op.fields.begin(), op.fields.end(), k) == op.fields.end())
+        Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
     }
     Reply r;
     r.result = Handler(ledger_, args, ctx).Run(op.name);

@@ -98,7 +98,8 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_is_refused_naming_the_first_and_sigterm_dra
           .ok());
   kill(first, SIGTERM);
   auto reply = c->ReadLine();
-  BOOST_TEST_REQUIRE(reply.ok());
+  BOOST_TEST_REQUIRE(reply.ok(), reply.status().message() << "\n"
+                                                          << test::ReadText(dir / "first.log"));
   BOOST_TEST(json::parse(*reply).contains("result"));
   BOOST_TEST(WaitExit(first) == 0);
   BOOST_TEST(!std::filesystem::exists(dir / "tacet.sock"));

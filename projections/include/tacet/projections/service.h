@@ -45,6 +45,7 @@ struct OpSpec {
   std::string_view name;
   Role role;  // the least role allowed to call it
   OpKind kind;
+  std::vector<std::string_view> fields;  // its arguments besides "id" and "op"
 };
 // Null when there is no such operation.
 const OpSpec* FindOp(std::string_view name);
