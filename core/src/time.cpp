@@ -34,6 +34,37 @@ bool ParseYmd(std::string_view s, date::year_month_day& out) {
   return out.ok();
 }
 
+// Floor division: the day (or second) that contains a negative instant too.
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+void Digits(char* out, int64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+}
+
+// "YYYY-MM-DD" + sep + "hh:mm:ss" of `secs` since the epoch (19 chars, no
+// NUL). False when the year is outside 0..9999: the caller falls back to
+// date::format. Hot: every decision prints its times, and date::format goes
+// through iostreams.
+bool CivilText(int64_t secs, char sep, char* out) {
+  const int64_t day = FloorDiv(secs, 86400);
+  const int64_t sod = secs - day * 86400;
+  const date::year_month_day ymd{sys_days{days{day}}};
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) return false;
+  Digits(out, y, 4);
+  out[4] = '-';
+  Digits(out + 5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  Digits(out + 8, static_cast<unsigned>(ymd.day()), 2);
+  out[10] = sep;
+  Digits(out + 11, sod / 3600, 2);
+  out[13] = ':';
+  Digits(out + 14, sod / 60 % 60, 2);
+  out[16] = ':';
+  Digits(out + 17, sod % 60, 2);
+  return true;
+}
+
 }  // namespace
 
 Result<Day> ParseDate(std::string_view text) {
@@ -52,7 +83,15 @@ std::string FormatDate(Day day) {
 }
 
 std::string FormatUtc(TimeMs t) {
-  return date::format("%FT%TZ", date::sys_time<milliseconds>{milliseconds{t}});
+  char buf[24];
+  const int64_t secs = FloorDiv(t, 1000);
+  if (!CivilText(secs, 'T', buf))
+    return date::format("%FT%TZ", date::sys_time<milliseconds>{milliseconds{t}});
+  buf[19] = '.';
+  Digits(buf + 20, t - secs * 1000, 3);
+  std::string out(buf, 23);
+  out.push_back('Z');
+  return out;
 }
 
 Result<TimeZone> TimeZone::Load(const std::string& name) {
@@ -81,9 +120,15 @@ Day TimeZone::DayOf(TimeMs t) const {
 }
 
 std::string TimeZone::Format(TimeMs t) const {
-  auto zt = date::make_zoned(Zone(zone_), date::floor<std::chrono::seconds>(
-                                              date::sys_time<milliseconds>{milliseconds{t}}));
-  return date::format("%F %T %Z", zt);
+  const auto sys = date::floor<std::chrono::seconds>(date::sys_time<milliseconds>{milliseconds{t}});
+  const date::sys_info info = Zone(zone_)->get_info(sys);
+  char buf[20];
+  if (!CivilText((sys + info.offset).time_since_epoch().count(), ' ', buf))
+    return date::format("%F %T %Z", date::make_zoned(Zone(zone_), sys));
+  buf[19] = ' ';
+  std::string out(buf, 20);
+  out += info.abbrev;
+  return out;
 }
 
 std::string TimeZone::CompactStamp(TimeMs t) const {

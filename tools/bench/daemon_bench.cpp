@@ -1,0 +1,222 @@
+// Issue 4: tacetd over its Unix socket. An in-process server (the same
+// Server as tacetd, two I/O threads) on a ledger seeded with an RPO cycle of
+// N numbers; clients are real sockets in this process. Per run:
+//   sequential  one client, one check at a time: rate, p50 and p99 latency
+//   pipelined   one connection, a sender thread writing every request while
+//               the main thread reads the replies
+//   batch       check_batch of 10,000 subjects, one batch at a time
+//   writes      32 clients, each one durable consent_grant at a time
+// Every reply is checked to be a result; an error stops the benchmark.
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "bench.h"
+#include "tacet/daemon/client.h"
+#include "tacet/daemon/server.h"
+#include "tacet/projections/config.h"
+
+namespace tacet::bench {
+namespace {
+
+constexpr const char* kPolicy = R"(
+[consent_types.mkt]
+title = "Marketing"
+validity_days = 365
+uses = ["phone", "email", "newsletter"]
+
+[reasons.callback]
+title = "Asked to be called back"
+
+[daemon]
+log_level = "off"
+)";
+
+constexpr size_t kBatch = 10'000;
+constexpr int kWriters = 32;
+
+Client Connect(const std::string& socket) {
+  auto c = Client::Connect(socket);
+  if (!c.ok()) Die(c.status());
+  return std::move(c).value();
+}
+
+std::string ReadReply(Client& c) {
+  auto line = c.ReadLine();
+  if (!line.ok()) Die(line.status());
+  if (line->find("\"result\":") == std::string::npos)
+    Die(Status::Internal("tacetd answered an error: " + *line));
+  return std::move(line).value();
+}
+
+std::string CheckLine(uint64_t id, uint64_t k) {
+  std::string r = "{\"id\":";
+  r += std::to_string(id);
+  r += ",\"op\":\"check\",\"subject\":\"";
+  r += Phone(k);
+  r += "\",\"channel\":\"voice\"}\n";
+  return r;
+}
+
+struct Run {
+  double seq_per_s = 0, p50_us = 0, p99_us = 0, pipelined_per_s = 0, batch_per_s = 0,
+         writes_per_s = 0;
+};
+
+Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::string& only,
+           std::mt19937_64& rng, uint64_t& write_base, const std::string& today) {
+  Run r;
+  auto want = [&](const char* m) { return only.empty() || only == m; };
+  // Sequential, with each round trip timed.
+  if (want("sequential")) {
+    Client c = Connect(socket);
+    std::vector<double> lat;
+    lat.reserve(checks);
+    auto t0 = Wall::now();
+    for (uint64_t i = 0; i < checks; ++i) {
+      std::string req = CheckLine(i, rng() % n);
+      auto s = Wall::now();
+      if (Status st = c.Send(req); !st.ok()) Die(st);
+      ReadReply(c);
+      lat.push_back(std::chrono::duration<double, std::micro>(Wall::now() - s).count());
+    }
+    r.seq_per_s = static_cast<double>(checks) / Seconds(t0);
+    r.p50_us = Quantile(lat, 0.50);
+    r.p99_us = Quantile(lat, 0.99);
+  }
+  // Pipelined on one connection.
+  if (want("pipelined")) {
+    Client c = Connect(socket);
+    std::vector<uint64_t> keys(checks);
+    for (auto& k : keys) k = rng() % n;
+    auto t0 = Wall::now();
+    std::thread sender([&] {
+      std::string buf;
+      for (uint64_t i = 0; i < checks; ++i) {
+        buf += CheckLine(i, keys[i]);
+        if (buf.size() >= (1 << 16) || i + 1 == checks) {
+          if (Status st = c.Send(buf); !st.ok()) Die(st);
+          buf.clear();
+        }
+      }
+    });
+    for (uint64_t i = 0; i < checks; ++i) ReadReply(c);
+    r.pipelined_per_s = static_cast<double>(checks) / Seconds(t0);
+    sender.join();
+  }
+  // check_batch: ten times as many subjects as single checks.
+  if (want("batch")) {
+    Client c = Connect(socket);
+    const uint64_t batches = std::max<uint64_t>(1, checks * 10 / kBatch);
+    std::vector<std::string> reqs;
+    for (uint64_t b = 0; b < batches; ++b) {
+      std::string req = "{\"id\":" + std::to_string(b) + ",\"op\":\"check_batch\",\"subjects\":[";
+      for (size_t i = 0; i < kBatch; ++i) {
+        if (i) req += ',';
+        req += '"';
+        req += Phone(rng() % n);
+        req += '"';
+      }
+      req += "],\"channel\":\"voice\"}\n";
+      reqs.push_back(std::move(req));
+    }
+    auto t0 = Wall::now();
+    for (const std::string& req : reqs) {
+      if (Status st = c.Send(req); !st.ok()) Die(st);
+      ReadReply(c);
+    }
+    r.batch_per_s = static_cast<double>(batches * kBatch) / Seconds(t0);
+  }
+  // Durable writes: 32 clients, one consent at a time each, on numbers
+  // never consented before.
+  if (want("writes")) {
+    const uint64_t per_client = std::max<uint64_t>(1, checks / 20 / kWriters);
+    std::vector<std::thread> ts;
+    auto t0 = Wall::now();
+    for (int w = 0; w < kWriters; ++w) {
+      uint64_t base = write_base + static_cast<uint64_t>(w) * per_client;
+      ts.emplace_back([&socket, &today, base, per_client] {
+        Client c = Connect(socket);
+        for (uint64_t i = 0; i < per_client; ++i) {
+          std::string req = "{\"id\":" + std::to_string(i) +
+                            ",\"op\":\"consent_grant\",\"type\":\"mkt\",\"given\":\"" + today +
+                            "\",\"evidence\":\"bench\",\"subject\":\"" + Phone(base + i) + "\"}\n";
+          if (Status st = c.Send(req); !st.ok()) Die(st);
+          ReadReply(c);
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    r.writes_per_s = static_cast<double>(per_client * kWriters) / Seconds(t0);
+    write_base += per_client * kWriters;
+  }
+  return r;
+}
+
+}  // namespace
+
+int RunDaemonBench(const Options& opt) {
+  namespace fs = std::filesystem;
+  const std::string dir = opt.tmp + "/tacet-bench-daemon-" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto cfg = ParseConfig(kPolicy, "tacet-bench");
+  if (!cfg.ok()) Die(cfg.status());
+  Config config = std::move(cfg).value();
+  config.ledger.data_dir = dir + "/data";
+  config.ledger.create_if_missing = true;
+  config.daemon.socket = dir + "/tacet.sock";
+  if (const char* t = std::getenv("TACET_BENCH_THREADS"))
+    config.daemon.threads = static_cast<uint32_t>(std::atoi(t));
+  std::string today;
+  {
+    auto ledger = Ledger::Open(config.ledger);
+    if (!ledger.ok()) Die(ledger.status());
+    Seeded s = SeedRpo(**ledger, dir, opt.numbers);
+    today = FormatDate((*ledger)->zone().DayOf((*ledger)->clock().NowMs()));
+    std::printf("seeded: %llu numbers exported and returned (%llu cleared, %llu listed)\n",
+                static_cast<unsigned long long>(s.exported.exported),
+                static_cast<unsigned long long>(s.imported.cleared),
+                static_cast<unsigned long long>(s.imported.listed));
+  }
+  ServerOptions so;
+  so.config = config;
+  so.handle_signals = false;
+  auto server = Server::Start(so);
+  if (!server.ok()) Die(server.status());
+  Status served;
+  std::thread serving([&] { served = (*server)->Run(); });
+
+  std::mt19937_64 rng(42);
+  // Consents go to numbers past the seeded ones: each is a new event.
+  uint64_t write_base = opt.numbers;
+  std::vector<double> seq, p50, p99, pipelined, batch, writes;
+  for (int run = 1; run <= opt.runs; ++run) {
+    Run r = OneRun(config.daemon.socket, opt.numbers, opt.checks, opt.only, rng, write_base, today);
+    seq.push_back(r.seq_per_s);
+    p50.push_back(r.p50_us);
+    p99.push_back(r.p99_us);
+    pipelined.push_back(r.pipelined_per_s);
+    batch.push_back(r.batch_per_s);
+    writes.push_back(r.writes_per_s);
+    std::printf(
+        "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us), pipelined %.0f checks/s, "
+        "check_batch %.0f subjects/s, durable writes from %d clients %.0f/s\n",
+        run, r.seq_per_s, r.p50_us, r.p99_us, r.pipelined_per_s, r.batch_per_s, kWriters,
+        r.writes_per_s);
+    std::fflush(stdout);
+  }
+  (*server)->Stop();
+  serving.join();
+  if (!served.ok()) Die(served);
+  std::printf(
+      "median of %d: sequential %.0f checks/s, p50 %.1f us, p99 %.1f us, pipelined %.0f "
+      "checks/s, check_batch %.0f subjects/s, durable writes from %d clients %.0f/s\n",
+      opt.runs, Median(seq), Median(p50), Median(p99), Median(pipelined), Median(batch), kWriters,
+      Median(writes));
+  server->reset();
+  fs::remove_all(dir);
+  return 0;
+}
+
+}  // namespace tacet::bench
