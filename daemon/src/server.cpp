@@ -227,7 +227,10 @@ std::string ReplyLine(const std::string& id, const Reply& r) {
   out += id;
   if (r.ok) {
     out += ",\"result\":";
-    out += r.result.dump();
+    if (r.raw.empty())
+      out += r.result.dump();
+    else
+      out += r.raw;
   } else {
     out += ",\"error\":";
     out += json{{"code", r.code}, {"message", r.message}}.dump();

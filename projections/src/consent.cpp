@@ -339,8 +339,14 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
 
 Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, TimeMs at,
                                       TimeMs known_at) const {
+  TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
+  return Decide(std::move(s), channel, at, known_at);
+}
+
+Result<DecisionAnswer> Ledger::Decide(Subject subject, Channel channel, TimeMs at,
+                                      TimeMs known_at) const {
   DecisionAnswer a;
-  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
+  a.subject = std::move(subject);
   TACET_RETURN_IF_ERROR(ChannelFits(a.subject, channel));
   a.channel = channel;
   a.at = at;

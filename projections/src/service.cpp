@@ -5,6 +5,8 @@
 #include <initializer_list>
 #include <unordered_map>
 
+#include "tacet/core/json_text.h"
+
 namespace tacet {
 namespace {
 
@@ -117,35 +119,41 @@ class Args {
   const json& j_;
 };
 
-json ReasonsJson(const Decision& d) {
-  json reasons = json::array();
-  for (const auto& r : d.reasons)
-    reasons.push_back({{"code", r.code}, {"detail", r.detail}, {"seqs", r.seqs}});
-  return reasons;
-}
-
-json DecisionJson(const DecisionAnswer& a, const TimeZone& z) {
+// The check reply, written as text: the hot path of the daemon.
+void AppendDecision(JsonText& j, const DecisionAnswer& a, const TimeZone& z) {
   const Decision& d = a.decision;
-  json j = {{"subject", a.subject.value},
-            {"channel", ChannelName(a.channel)},
-            {"at", FormatUtc(a.at)},
-            {"at_local", z.Format(a.at)},
-            {"decision", VerdictName(d.verdict)},
-            {"reasons", ReasonsJson(d)},
-            {"evidence", d.evidence}};
-  if (a.subject.kind == SubjectKind::kPhone) j["line_type"] = LineTypeName(a.subject.line_type);
+  j.BeginObject().Key("subject").String(a.subject.value);
+  j.Key("channel").String(ChannelName(a.channel));
+  if (a.subject.kind == SubjectKind::kPhone)
+    j.Key("line_type").String(LineTypeName(a.subject.line_type));
+  j.Key("at").String(FormatUtc(a.at)).Key("at_local").String(z.Format(a.at));
   if (a.known_at != kKnownNow) {
-    j["as_known_at"] = FormatUtc(a.known_at);
-    j["as_known_at_local"] = z.Format(a.known_at);
+    j.Key("as_known_at").String(FormatUtc(a.known_at));
+    j.Key("as_known_at_local").String(z.Format(a.known_at));
   }
+  j.Key("decision").String(VerdictName(d.verdict));
+  j.Key("reasons").BeginArray();
+  for (const auto& r : d.reasons) {
+    j.BeginObject().Key("code").String(r.code).Key("detail").String(r.detail);
+    j.Key("seqs").BeginArray();
+    for (uint64_t s : r.seqs) j.Uint(s);
+    j.EndArray().EndObject();
+  }
+  j.EndArray().Key("evidence").BeginArray();
+  for (uint64_t s : d.evidence) j.Uint(s);
+  j.EndArray();
   if (d.valid_until) {
-    j["valid_until"] = FormatUtc(d.valid_until);
-    j["valid_until_local"] = z.Format(d.valid_until);
+    j.Key("valid_until").String(FormatUtc(d.valid_until));
+    j.Key("valid_until_local").String(z.Format(d.valid_until));
   } else {
-    j["valid_until"] = nullptr;
+    j.Key("valid_until").Null();
   }
-  if (d.verdict == Verdict::kNeedsJustification) j["allowed_reasons"] = d.allowed_reasons;
-  return j;
+  if (d.verdict == Verdict::kNeedsJustification) {
+    j.Key("allowed_reasons").BeginArray();
+    for (const auto& r : d.allowed_reasons) j.String(r);
+    j.EndArray();
+  }
+  j.EndObject();
 }
 
 ChannelMask ParseChannels(const std::vector<std::string>& names) {
@@ -160,6 +168,9 @@ class Handler {
   Handler(Ledger& l, const json& args, const CallContext& ctx) : l_(l), a_(args), ctx_(ctx) {}
 
   json Run(std::string_view op);
+  // The hot operations answer JSON text (Reply::raw).
+  std::string Check();
+  std::string CheckBatch();
 
  private:
   Actor MakeActor() const {
@@ -203,8 +214,6 @@ class Handler {
     return full.string();
   }
 
-  json Check();
-  json CheckBatch();
   json Filter();
   json History();
   json Sessions();
@@ -225,8 +234,6 @@ class Handler {
 };
 
 json Handler::Run(std::string_view op) {
-  if (op == "check") return Check();
-  if (op == "check_batch") return CheckBatch();
   if (op == "filter") return Filter();
   if (op == "history") return History();
   if (op == "sessions") return Sessions();
@@ -243,14 +250,17 @@ json Handler::Run(std::string_view op) {
   Throw(errc::kUnknownOp, "operation '" + std::string(op) + "' is served by the daemon only");
 }
 
-json Handler::Check() {
-  std::string subject = SubjectArg();
+std::string Handler::Check() {
+  Result<Subject> subject = l_.ParseSubject(a_.Required("subject"));
+  if (!subject.ok()) Throw(errc::kInvalidSubject, subject.status().message());
   Channel ch = ChannelArg("voice");
-  DecisionAnswer a = Must(l_.Decide(subject, ch, At(), KnownAt()));
-  return DecisionJson(a, l_.zone());
+  TimeMs at = At(), known_at = KnownAt();
+  JsonText j;
+  AppendDecision(j, Must(l_.Decide(std::move(subject).value(), ch, at, known_at)), l_.zone());
+  return j.Take();
 }
 
-json Handler::CheckBatch() {
+std::string Handler::CheckBatch() {
   const json* list = a_.Find("subjects");
   if (list == nullptr || !list->is_array())
     Throw(errc::kBadRequest, "'subjects' must be an array of strings");
@@ -260,25 +270,41 @@ json Handler::CheckBatch() {
   std::vector<std::string> subjects = a_.List("subjects");
   Channel ch = ChannelArg("voice");
   TimeMs at = At(), known_at = KnownAt();
-  json results = json::array();
+  JsonText results;
+  results.BeginArray();
+  // Most answers of a batch share their valid_until: format it once.
+  TimeMs last_until = 0;
+  std::string last_until_text;
   FilterReport r = Must(l_.DecideMany(subjects, ch, at, known_at, [&](const FilterItem& it) {
     if (it.answer == nullptr) {
-      results.push_back({{"input", it.input},
-                         {"error", {{"code", errc::kInvalidSubject}, {"message", it.error}}}});
+      results.BeginObject().Key("input").String(it.input).Key("error").BeginObject();
+      results.Key("code").String(errc::kInvalidSubject).Key("message").String(it.error);
+      results.EndObject().EndObject();
       return;
     }
     const Decision& d = it.answer->decision;
-    json codes = json::array();
-    for (const auto& rs : d.reasons) codes.push_back(rs.code);
-    results.push_back({{"subject", it.answer->subject.value},
-                       {"decision", VerdictName(d.verdict)},
-                       {"reasons", std::move(codes)},
-                       {"valid_until", d.valid_until ? json(FormatUtc(d.valid_until)) : json()}});
+    results.BeginObject().Key("subject").String(it.answer->subject.value);
+    results.Key("decision").String(VerdictName(d.verdict)).Key("reasons").BeginArray();
+    for (const auto& rs : d.reasons) results.String(rs.code);
+    results.EndArray().Key("valid_until");
+    if (d.valid_until) {
+      if (d.valid_until != last_until) {
+        last_until = d.valid_until;
+        last_until_text = FormatUtc(last_until);
+      }
+      results.String(last_until_text);
+    } else {
+      results.Null();
+    }
+    results.EndObject();
   }));
-  return {{"channel", ChannelName(ch)}, {"at", FormatUtc(at)},
-          {"count", subjects.size()},   {"allowed", r.allowed},
-          {"denied", r.denied},         {"needs_justification", r.needs_justification},
-          {"invalid", r.invalid},       {"results", std::move(results)}};
+  results.EndArray();
+  JsonText j;
+  j.BeginObject().Key("channel").String(ChannelName(ch)).Key("at").String(FormatUtc(at));
+  j.Key("count").Uint(subjects.size()).Key("allowed").Uint(r.allowed);
+  j.Key("denied").Uint(r.denied).Key("needs_justification").Uint(r.needs_justification);
+  j.Key("invalid").Uint(r.invalid).Key("results").Raw(results.str()).EndObject();
+  return j.Take();
 }
 
 json Handler::Filter() {
@@ -610,7 +636,14 @@ Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ct
         Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
     }
     Reply r;
-    r.result = Handler(ledger_, args, ctx).Run(op.name);
+    Handler h(ledger_, args, ctx);
+    if (op.name == "check") {
+      r.raw = h.Check();
+    } else if (op.name == "check_batch") {
+      r.raw = h.CheckBatch();
+    } else {
+      r.result = h.Run(op.name);
+    }
     return r;
   } catch (const RequestError& e) {
     return Reply::Error(e.code, e.message);

@@ -129,7 +129,7 @@ struct Context {
     ctx.actor = MakeActor(op);
     Reply r = Service(*ledger).Execute(*spec, args, ctx);
     if (!r.ok) Fail(Status::InvalidArgument(r.message));
-    return r.result;
+    return r.Result();
   }
 
   // A file of the request: its path when the daemon can read it (under its

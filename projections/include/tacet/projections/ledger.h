@@ -300,6 +300,9 @@ class Ledger {
   // `known_at`: two point lookups (the subject's record, its registry record).
   Result<DecisionAnswer> Decide(std::string_view subject, Channel channel, TimeMs at,
                                 TimeMs known_at = kKnownNow) const;
+  // The same for a subject already parsed (ParseSubject).
+  Result<DecisionAnswer> Decide(Subject subject, Channel channel, TimeMs at,
+                                TimeMs known_at = kKnownNow) const;
   // Decides every subject of a file, in file order, with batched lookups;
   // calls fn once per line (repeated subjects: only the first time).
   Result<FilterReport> Filter(const FilterRequest& req,

@@ -51,10 +51,12 @@ struct OpSpec {
 const OpSpec* FindOp(std::string_view name);
 const std::vector<OpSpec>& AllOps();
 
-// The outcome of one operation: `result`, or an error code and message.
+// The outcome of one operation: its result, or an error code and message.
 struct Reply {
   bool ok = true;
-  json result;          // when ok
+  json result;          // when ok, unless `raw` is set
+  std::string raw;      // when ok: the result as JSON text (check and check_batch,
+                        // the hot path, write it directly)
   std::string code;     // errc::*, when not ok
   std::string message;  // names what was wrong: field, value, file and line
 
@@ -65,6 +67,8 @@ struct Reply {
     r.message = std::move(message);
     return r;
   }
+  // The result as a JSON value, whichever form it has.
+  json Result() const { return raw.empty() ? result : json::parse(raw); }
 };
 
 // Who calls and what they may touch.
