@@ -266,7 +266,8 @@ class Server::Impl {
  public:
   explicit Impl(ServerOptions o)
       : options_(std::move(o)),
-        io_(static_cast<int>(options_.config.daemon.threads)),
+        ios_(MakeContexts(options_.config.daemon.threads)),
+        io_(*ios_[0]),
         acceptor_(io_),
         signals_(io_),
         pool_(2) {}
@@ -298,7 +299,8 @@ class Server::Impl {
   Service& service() { return *service_; }
   Log& log() { return log_; }
   Stats& stats() { return stats_; }
-  asio::io_context& io() { return io_; }
+  // The I/O context of the next connection: round robin over the threads.
+  asio::io_context& NextIo() { return *ios_[next_io_++ % ios_.size()]; }
   asio::thread_pool& pool() { return pool_; }
   bool stopping() const { return stopping_.load(); }
 
@@ -309,8 +311,21 @@ class Server::Impl {
   Status BindSocket();
   void FinishStop();
 
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(uint32_t n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (uint32_t i = 0; i < std::max<uint32_t>(n, 1); ++i)
+      v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
+
   ServerOptions options_;
-  asio::io_context io_;
+  // One I/O context per I/O thread, each run by its thread alone: a
+  // connection lives on one of them, so its handlers never run
+  // concurrently and never hop threads. The first also runs the acceptor,
+  // the signals and the drain.
+  std::vector<std::unique_ptr<asio::io_context>> ios_;
+  asio::io_context& io_;
+  size_t next_io_ = 0;  // on io_ (the acceptor's handler)
   asio::local::stream_protocol::acceptor acceptor_;
   asio::signal_set signals_;
   asio::thread_pool pool_;
@@ -355,7 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(Server::Impl& server, Socket socket)
       : server_(server),
         socket_(std::move(socket)),
-        strand_(asio::make_strand(server.io())),
+        strand_(socket_.get_executor()),
         idle_(strand_),
         config_(server.daemon_config()) {
     ucred cred{};
@@ -369,6 +384,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Start() {
+    server_.log().Write(spdlog::level::debug, "connected",
+                        {{"peer", peer_}, {"role", RoleName(role_)}});
     asio::dispatch(strand_, [self = shared_from_this()] {
       self->ArmIdle();
       self->DoRead();
@@ -402,7 +419,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
   void ForceClose() {
-    asio::dispatch(strand_, [self = shared_from_this()] { self->Close(); });
+    asio::dispatch(strand_, [self = shared_from_this()] { self->Close("drain timeout"); });
   }
 
   // Subscription: a pushed event line (under the hub's mutex).
@@ -440,6 +457,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       eof_ = true;  // the client is done sending; answer what it sent
+      if (ec != asio::error::eof) read_error_ = ec.message();
       Process();
       MaybeFinish();
       return;
@@ -618,6 +636,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A reply in request order. Replies of writes submitted earlier come
   // first: a read after a write waits for it (Process stops on waiting_).
   void Answer(const OpSpec* op, const std::string& id, const Reply& r, Clock_::time_point start) {
+    ++replies_;
     if (op != nullptr) server_.stats().Record(OpIndex(op), r.ok, Clock_::now() - start);
     if (!r.ok && r.code != errc::kInvalidSubject)
       server_.log().Write(spdlog::level::warn, "refused",
@@ -661,7 +680,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Flush() {
     if (writing_ || out_pending_.empty()) {
-      if (!writing_ && closing_) Close();
+      if (!writing_ && closing_) Close("refused");
       return;
     }
     writing_ = true;
@@ -677,7 +696,7 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = false;
     out_writing_.clear();
     if (ec) {
-      Close();
+      Close("write failed: " + ec.message());
       return;
     }
     last_activity_ = Clock_::now();
@@ -686,7 +705,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (closing_) {
-      Close();
+      Close("refused");
       return;
     }
     if (subscriber_) {
@@ -698,9 +717,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // When draining or at the client's end of input: close once everything
   // is answered and written.
+  // A read still in flight (even cancelled) may have taken requests off the
+  // socket already: its completion decides, so it must come first.
   void MaybeFinish() {
     if (closed_ || subscriber_) return;
-    if (!(draining_ || eof_) || waiting_ || writing_ || !out_pending_.empty() ||
+    if (!(draining_ || eof_) || reading_ || waiting_ || writing_ || !out_pending_.empty() ||
         !pending_writes_.empty() || in_.find('\n', pos_) != std::string::npos)
       return;
     boost::system::error_code ec;
@@ -708,12 +729,14 @@ class Session : public std::enable_shared_from_this<Session> {
       DoRead();  // requests sent before the drain are still answered
       return;
     }
-    Close();
+    Close(draining_ ? "drained" : read_error_.empty() ? "end of input" : read_error_);
   }
 
-  void Close() {
+  void Close(const std::string& why) {
     if (closed_) return;
     closed_ = true;
+    server_.log().Write(spdlog::level::debug, "disconnected",
+                        {{"peer", peer_}, {"replies", replies_}, {"why", why}});
     boost::system::error_code ec;
     idle_.cancel();
     socket_.shutdown(Socket::shutdown_both, ec);
@@ -840,7 +863,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server::Impl& server_;
   Socket socket_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  // The connection's I/O context, run by one thread: the handlers of a
+  // session are serialised as a strand would serialise them.
+  asio::any_io_executor strand_;
   asio::steady_timer idle_;
   DaemonConfig config_;
   uid_t uid_ = static_cast<uid_t>(-1);
@@ -856,6 +881,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_ = false, writing_ = false, waiting_ = false;
   bool eof_ = false, draining_ = false, closing_ = false, closed_ = false;
   Clock_::time_point last_activity_ = Clock_::now();
+  uint64_t replies_ = 0;    // for the log
+  std::string read_error_;  // why reading stopped, when not the client's end
 
   // Subscription state; live_, overflow_ and wake_posted_ under hub_mu_.
   bool subscriber_ = false, catching_up_ = false;
@@ -945,7 +972,7 @@ Status Server::Impl::BindSocket() {
 }
 
 void Server::Impl::Accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, Socket s) {
+  acceptor_.async_accept(NextIo(), [this](boost::system::error_code ec, Socket s) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) return;
       log_.Write(spdlog::level::err, "accept failed", {{"error", ec.message()}});
@@ -1128,7 +1155,6 @@ json Server::Impl::StatsJson() {
 }
 
 Status Server::Impl::Run() {
-  const uint32_t threads = options_.config.daemon.threads;  // before a reload may run
   if (options_.handle_signals) {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
@@ -1157,9 +1183,16 @@ Status Server::Impl::Run() {
               {"head_seq", ledger_->log().head().seq},
               {"pid", ::getpid()}});
   ::sd_notify(0, "READY=1");
+  // The other contexts may have nothing to do for a while: they are kept
+  // running until the first (acceptor, drain) is done.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> io_threads;
-  for (uint32_t i = 1; i < threads; ++i) io_threads.emplace_back([this] { io_.run(); });
+  for (size_t i = 1; i < ios_.size(); ++i) {
+    guards.push_back(asio::make_work_guard(*ios_[i]));
+    io_threads.emplace_back([this, i] { ios_[i]->run(); });
+  }
   io_.run();
+  guards.clear();
   for (auto& t : io_threads) t.join();
   // Every session is closed: nothing more reaches the writer.
   {

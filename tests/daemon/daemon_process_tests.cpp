@@ -24,10 +24,11 @@ using json = nlohmann::json;
 
 namespace {
 
+// Logs at debug: a failing test prints the daemon's log, connections included.
 std::string Config(const test::TempDir& dir, const std::string& roles = "") {
   return "data_dir = \"" + dir / "data" + "\"\n" +
          "[consent_types.newsletter]\ntitle = \"Newsletter\"\nuses = [\"newsletter\"]\n" +
-         "[daemon]\nsocket = \"" + dir / "tacet.sock" + "\"\nlog_level = \"warn\"\n" + roles;
+         "[daemon]\nsocket = \"" + dir / "tacet.sock" + "\"\nlog_level = \"debug\"\n" + roles;
 }
 
 // Starts tacetd; returns its pid once the socket answers (or -1).
@@ -91,7 +92,10 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_is_refused_naming_the_first_and_sigterm_dra
   BOOST_TEST_REQUIRE(c.ok());
   // Accepted (a connection still in the listen backlog at SIGTERM is told
   // shutting_down), then a request sent and not yet answered.
-  BOOST_TEST(Call(*c, {{"id", 0}, {"op", "stats"}}).contains("result"));
+  auto stats = c->Call(json{{"id", 0}, {"op", "stats"}}.dump());
+  BOOST_TEST_REQUIRE(stats.ok(), stats.status().message() << "\n"
+                                                          << test::ReadText(dir / "first.log"));
+  BOOST_TEST(json::parse(*stats).contains("result"));
   BOOST_TEST(
       c->Send(json{{"id", 1}, {"op", "block"}, {"subject", "a@b.it"}, {"reason", "r"}}.dump() +
               "\n")
