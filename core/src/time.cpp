@@ -75,11 +75,12 @@ Result<Day> ParseDate(std::string_view text) {
 }
 
 std::string FormatDate(Day day) {
-  date::year_month_day ymd{sys_days{days{day}}};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
+  char buf[20];
+  if (!CivilText(static_cast<int64_t>(day) * 86400, ' ', buf)) {
+    date::year_month_day ymd{sys_days{days{day}}};
+    return date::format("%F", ymd);
+  }
+  return std::string(buf, 10);
 }
 
 std::string FormatUtc(TimeMs t) {

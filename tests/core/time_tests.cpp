@@ -36,7 +36,7 @@ BOOST_AUTO_TEST_CASE(times_parse_in_the_zone_or_with_an_offset) {
   BOOST_TEST(FormatDate(ParseDate("2026-08-31").value() + 15) == "2026-09-15");
 }
 
-// FormatUtc and TimeZone::Format write their digits by hand (date::format
+// FormatUtc, FormatDate and TimeZone::Format write their digits by hand (date::format
 // goes through iostreams and costs microseconds per decision): they must
 // print exactly what date::format prints, on both sides of DST changes, of
 // the epoch and of leap days, and with milliseconds.
@@ -59,10 +59,12 @@ BOOST_AUTO_TEST_CASE(hand_written_formats_equal_date_format) {
     std::string utc = date::format("%FT%TZ", ms);
     std::string local =
         date::format("%F %T %Z", date::make_zoned(rome, date::floor<std::chrono::seconds>(ms)));
-    if (FormatUtc(t) != utc || z.Format(t) != local) {
+    const Day day = static_cast<Day>(date::floor<date::days>(ms).time_since_epoch().count());
+    const std::string ymd = date::format("%F", date::year_month_day{date::sys_days{date::days{day}}});
+    if (FormatUtc(t) != utc || z.Format(t) != local || FormatDate(day) != ymd) {
       if (++mismatches <= 5)
         BOOST_ERROR("t=" << t << ": " << FormatUtc(t) << " vs " << utc << ", " << z.Format(t)
-                         << " vs " << local);
+                         << " vs " << local << ", " << FormatDate(day) << " vs " << ymd);
     }
   }
   BOOST_TEST(mismatches == 0u);

@@ -8,6 +8,7 @@
 //   writes      32 clients, each one durable consent_grant at a time
 // Every reply is checked to be a result; an error stops the benchmark.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -205,6 +206,18 @@ int RunDaemonBench(const Options& opt) {
         run, r.seq_per_s, r.p50_us, r.p99_us, r.pipelined_per_s, r.batch_per_s, kWriters,
         r.writes_per_s);
     std::fflush(stdout);
+  }
+  {
+    // The daemon's own view: time from a request line's parse to its reply
+    // queued, per operation (the stats op).
+    Client c = Connect(config.daemon.socket);
+    if (Status st = c.Send("{\"id\":0,\"op\":\"stats\"}\n"); !st.ok()) Die(st);
+    auto stats = nlohmann::json::parse(ReadReply(c))["result"]["ops"];
+    for (const char* op : {"check", "check_batch", "consent_grant"})
+      if (stats.contains(op))
+        std::printf("in tacetd, %s: p50 %.1f us, p99 %.1f us over %llu requests\n", op,
+                    stats[op]["p50_us"].get<double>(), stats[op]["p99_us"].get<double>(),
+                    static_cast<unsigned long long>(stats[op]["count"].get<uint64_t>()));
   }
   (*server)->Stop();
   serving.join();
