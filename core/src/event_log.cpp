@@ -121,13 +121,13 @@ namespace {
 template <class Fn>
 Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h,
                     const std::vector<std::string>& keys, Fn&& fn) {
-  constexpr size_t kChunk = 4096;
+  const size_t chunk = std::min<size_t>(4096, keys.size());
   std::vector<rocksdb::Slice> slices;
-  slices.reserve(kChunk);
-  std::vector<rocksdb::PinnableSlice> out(kChunk);
-  std::vector<rocksdb::Status> st(kChunk);
-  for (size_t base = 0; base < keys.size(); base += kChunk) {
-    size_t n = std::min(kChunk, keys.size() - base);
+  slices.reserve(chunk);
+  std::vector<rocksdb::PinnableSlice> out(chunk);
+  std::vector<rocksdb::Status> st(chunk);
+  for (size_t base = 0; base < keys.size(); base += chunk) {
+    size_t n = std::min(chunk, keys.size() - base);
     slices.clear();
     for (size_t i = 0; i < n; ++i) slices.emplace_back(keys[base + i]);
     bool sorted = std::is_sorted(

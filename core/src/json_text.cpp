@@ -1,5 +1,6 @@
 #include "tacet/core/json_text.h"
 
+#include <array>
 #include <charconv>
 
 namespace tacet {
@@ -30,20 +31,24 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return 0;
 }
 
+// Bytes that end a run of plain ASCII: controls, '"', '\\' and non-ASCII.
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  return t;
+}();
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
     // The common case: a run of printable ASCII that needs no escape.
     size_t run = i;
-    while (run < s.size()) {
-      const unsigned char c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++run;
-    }
+    while (run < s.size() && !kSpecial[static_cast<unsigned char>(s[run])]) ++run;
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;

@@ -127,6 +127,7 @@ SubjectParser::SubjectParser(std::string default_region)
     : default_region_(std::move(default_region)) {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   default_country_code_ = util.GetCountryCodeForRegion(default_region_);
+  country_code_text_ = std::to_string(default_country_code_);
   std::string ndd;
   util.GetNddPrefixForRegion(default_region_, true, &ndd);
   plain_path_ = default_country_code_ != 0 && ndd.empty();
@@ -170,9 +171,7 @@ std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
     }
   }
   std::string_view d(digits, n);
-  char cc[8];
-  int cc_len = std::snprintf(cc, sizeof cc, "%d", default_country_code_);
-  std::string_view ccv(cc, static_cast<size_t>(cc_len));
+  std::string_view ccv(country_code_text_);
   if (!international && d.size() > 2 && d.substr(0, 2) == "00") {
     international = true;
     d.remove_prefix(2);

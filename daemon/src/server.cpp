@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <latch>
 #include <thread>
 
 #include "tacet/core/codec.h"
@@ -270,7 +271,9 @@ class Server::Impl {
         io_(*ios_[0]),
         acceptor_(io_),
         signals_(io_),
-        pool_(2) {}
+        pool_(2),
+        compute_threads_(std::max<uint32_t>(options_.config.daemon.threads, 1)),
+        compute_(compute_threads_) {}
 
   Status Open();
   Status Run();
@@ -302,11 +305,20 @@ class Server::Impl {
   // The I/O context of the next connection: round robin over the threads.
   asio::io_context& NextIo() { return *ios_[next_io_++ % ios_.size()]; }
   asio::thread_pool& pool() { return pool_; }
+  // Runs tasks[0] on the calling thread and the others on the compute pool;
+  // returns when all are done.
+  void ForkJoin(std::vector<std::function<void()>>& tasks);
+  unsigned compute_threads() const { return compute_threads_; }
   bool stopping() const { return stopping_.load(); }
 
  private:
   void Accept();
   void WriterLoop();
+  void SyncLoop();
+  Status Sticky() {
+    std::lock_guard lock(sticky_mu_);
+    return sticky_;
+  }
   void Publish(uint64_t from, uint64_t to);
   Status BindSocket();
   void FinishStop();
@@ -328,7 +340,11 @@ class Server::Impl {
   size_t next_io_ = 0;  // on io_ (the acceptor's handler)
   asio::local::stream_protocol::acceptor acceptor_;
   asio::signal_set signals_;
-  asio::thread_pool pool_;
+  asio::thread_pool pool_;  // long reads, subscription catch-up
+  // Helpers of the I/O threads for big runs of checks and big check_batch
+  // requests (ForkJoin): never blocked on I/O or a long read.
+  unsigned compute_threads_;
+  asio::thread_pool compute_;
   std::optional<asio::steady_timer> drain_timer_;
   std::function<void(boost::system::error_code, int)> on_signal_;
   std::string socket_path_, import_dir_;
@@ -353,6 +369,17 @@ class Server::Impl {
   size_t queued_items_ = 0;
   std::atomic<size_t> max_queued_writes_{0};  // from the config; a reload changes it
   bool writer_exit_ = false;
+  // Groups executed by the writer, waiting for the syncer.
+  struct SyncGroup {
+    std::vector<std::shared_ptr<WriteJob>> jobs;
+    uint64_t before = 0, after = 0;  // head seq around their execution
+  };
+  std::thread syncer_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<SyncGroup> sync_queue_;
+  bool sync_exit_ = false;
+  std::mutex sticky_mu_;
   Status sticky_;  // a failed sync: every later write is refused
   std::atomic<uint64_t> group_commits_{0}, committed_writes_{0};
 
@@ -496,6 +523,7 @@ class Session : public std::enable_shared_from_this<Session> {
       scan_ -= pos_;
       pos_ = 0;
     }
+    FlushChecks();
     if (!pending_writes_.empty() && !waiting_) SubmitWrites();
     Flush();
     if (!waiting_ && !closing_ && out_pending_.size() < (1u << 20)) {
@@ -508,6 +536,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void TooLarge() {
+    FlushChecks();
     closing_ = true;
     Queue(
         ReplyLine("null", Reply::Error(errc::kTooLarge, "request line longer than " +
@@ -533,40 +562,57 @@ class Session : public std::enable_shared_from_this<Session> {
     w.answered = true;
   }
 
-  void Handle(std::string_view line, size_t line_start) {
-    const auto start = Clock_::now();
-    json req;
-    std::string id = "null";
+  // Parses a request line: its id and operation, or the refusal to answer
+  // (not JSON, no such operation, a role too low).
+  bool ParseRequest(std::string_view line, json& req, std::string& id, const OpSpec*& op,
+                    Reply& refusal) {
     try {
       req = json::parse(line);
     } catch (const json::parse_error& e) {
-      Immediate(nullptr, id, Reply::Error(errc::kBadRequest, std::string("not JSON: ") + e.what()),
-                start);
-      return;
+      refusal = Reply::Error(errc::kBadRequest, std::string("not JSON: ") + e.what());
+      return false;
     }
     if (!req.is_object()) {
-      Immediate(nullptr, id, Reply::Error(errc::kBadRequest, "a request must be a JSON object"),
-                start);
-      return;
+      refusal = Reply::Error(errc::kBadRequest, "a request must be a JSON object");
+      return false;
     }
     if (auto it = req.find("id"); it != req.end()) id = it->dump();
     auto op_it = req.find("op");
     if (op_it == req.end() || !op_it->is_string()) {
-      Immediate(nullptr, id, Reply::Error(errc::kBadRequest, "'op' (a string) is required"), start);
-      return;
+      refusal = Reply::Error(errc::kBadRequest, "'op' (a string) is required");
+      return false;
     }
     const std::string& name = op_it->get_ref<const std::string&>();
-    const OpSpec* op = FindOp(name);
+    op = FindOp(name);
     if (op == nullptr) {
-      Immediate(nullptr, id, Reply::Error(errc::kUnknownOp, "unknown operation '" + name + "'"),
-                start);
-      return;
+      refusal = Reply::Error(errc::kUnknownOp, "unknown operation '" + name + "'");
+      return false;
     }
     if (role_ < op->role) {
-      Immediate(op, id,
-                Reply::Error(errc::kForbidden, peer_ + " has role " + RoleName(role_) + "; " +
-                                                   name + " needs " + RoleName(op->role)),
-                start);
+      refusal = Reply::Error(errc::kForbidden, peer_ + " has role " + RoleName(role_) + "; " +
+                                                   name + " needs " + RoleName(op->role));
+      return false;
+    }
+    return true;
+  }
+
+  void Handle(std::string_view line, size_t line_start) {
+    const auto start = Clock_::now();
+    json req;
+    std::string id = "null";
+    const OpSpec* op = nullptr;
+    Reply refusal;
+    const bool ok = ParseRequest(line, req, id, op, refusal);
+    if (ok && op == kCheckOp && pending_writes_.empty()) {
+      // Consecutive checks are decided together (batched lookups, both
+      // cores): see FlushChecks.
+      checks_.push_back(PendingCheck{std::move(req), std::move(id), start});
+      if (checks_.size() >= kMaxCheckRun) FlushChecks();
+      return;
+    }
+    FlushChecks();  // replies keep the order of the requests
+    if (!ok) {
+      Immediate(op, id, std::move(refusal), start);
       return;
     }
     if (op->kind != OpKind::kWrite && !pending_writes_.empty()) {
@@ -575,9 +621,7 @@ class Session : public std::enable_shared_from_this<Session> {
       SubmitWrites();
       return;
     }
-    CallContext ctx;
-    ctx.actor = Actor{peer_, "", "tacetd"};
-    ctx.import_dir = server_.import_dir();
+    CallContext ctx = Context();
     switch (op->kind) {
       case OpKind::kRead:
         if (op->name == "stats") {
@@ -620,6 +664,44 @@ class Session : public std::enable_shared_from_this<Session> {
         StartSubscription(req, id, start);
         return;
     }
+  }
+
+  // Answers the run of checks read so far, in order. A long run is split
+  // between this thread and the compute pool.
+  void FlushChecks() {
+    if (checks_.empty()) return;
+    std::vector<const json*> reqs;
+    reqs.reserve(checks_.size());
+    for (const PendingCheck& c : checks_) reqs.push_back(&c.req);
+    const CallContext ctx = Context();
+    std::vector<Reply> replies;
+    if (reqs.size() < kParallelCheckRun) {
+      replies = server_.service().ExecuteChecks(reqs, ctx);
+    } else {
+      const size_t half = reqs.size() / 2;
+      std::vector<Reply> second;
+      std::vector<std::function<void()>> tasks = {
+          [&] {
+            replies = server_.service().ExecuteChecks(std::span(reqs).first(half), ctx);
+          },
+          [&] {
+            second = server_.service().ExecuteChecks(std::span(reqs).subspan(half), ctx);
+          }};
+      server_.ForkJoin(tasks);
+      std::move(second.begin(), second.end(), std::back_inserter(replies));
+    }
+    for (size_t i = 0; i < checks_.size(); ++i)
+      Answer(kCheckOp, checks_[i].id, replies[i], checks_[i].start);
+    checks_.clear();
+  }
+
+  CallContext Context() const {
+    CallContext ctx;
+    ctx.actor = Actor{peer_, "", "tacetd"};
+    ctx.import_dir = server_.import_dir();
+    ctx.parallel = [this](std::vector<std::function<void()>>& tasks) { server_.ForkJoin(tasks); };
+    ctx.parallelism = server_.compute_threads() + 1;
+    return ctx;
   }
 
   Reply StatsReply(const json& req, const CallContext& ctx) {
@@ -882,6 +964,16 @@ class Session : public std::enable_shared_from_this<Session> {
   bool eof_ = false, draining_ = false, closing_ = false, closed_ = false;
   Clock_::time_point last_activity_ = Clock_::now();
   uint64_t replies_ = 0;    // for the log
+  // The run of check requests read and not yet decided (FlushChecks).
+  struct PendingCheck {
+    json req;
+    std::string id;
+    Clock_::time_point start;
+  };
+  static constexpr size_t kMaxCheckRun = 1024;
+  static constexpr size_t kParallelCheckRun = 64;  // from this many, on two threads
+  inline static const OpSpec* const kCheckOp = FindOp("check");
+  std::vector<PendingCheck> checks_;
   std::string read_error_;  // why reading stopped, when not the client's end
 
   // Subscription state; live_, overflow_ and wake_posted_ under hub_mu_.
@@ -924,7 +1016,20 @@ Status Server::Impl::Open() {
   std::filesystem::create_directories(import_dir_, ec);
   TACET_RETURN_IF_ERROR(BindSocket());
   writer_ = std::thread([this] { WriterLoop(); });
+  syncer_ = std::thread([this] { SyncLoop(); });
   return Status::Ok();
+}
+
+void Server::Impl::ForkJoin(std::vector<std::function<void()>>& tasks) {
+  if (tasks.empty()) return;
+  std::latch done(static_cast<std::ptrdiff_t>(tasks.size() - 1));
+  for (size_t i = 1; i < tasks.size(); ++i)
+    asio::post(compute_, [&tasks, &done, i] {
+      tasks[i]();
+      done.count_down();
+    });
+  tasks[0]();
+  done.wait();
 }
 
 Status Server::Impl::BindSocket() {
@@ -1026,13 +1131,18 @@ bool Server::Impl::SubmitWrite(std::shared_ptr<WriteJob> job) {
   return true;
 }
 
+// The writer executes groups of writes (no sync) and hands each group that
+// appended events to the syncer; the syncer makes everything handed so far
+// durable with one WAL sync, then answers. While one group syncs, the next
+// executes: throughput is bounded by the slower of the two, not their sum
+// (RocksDB's SyncWAL does not block writes of other threads).
 void Server::Impl::WriterLoop() {
   std::vector<std::shared_ptr<WriteJob>> group;
   for (;;) {
     {
       std::unique_lock lock(writer_mu_);
       writer_cv_.wait(lock, [&] { return writer_exit_ || !writer_queue_.empty(); });
-      if (writer_queue_.empty() && writer_exit_) return;
+      if (writer_queue_.empty() && writer_exit_) break;
       while (!writer_queue_.empty()) {
         group.push_back(std::move(writer_queue_.front()));
         writer_queue_.pop_front();
@@ -1040,14 +1150,14 @@ void Server::Impl::WriterLoop() {
       queued_items_ = 0;
       for (auto& j : writer_queue_) queued_items_ += j->items.size();
     }
+    const Status sticky = Sticky();
     const uint64_t before = ledger_->log().head().seq;
-    size_t ok_writes = 0;
     for (auto& job : group) {
       for (WriteItem& w : job->items) {
         if (w.answered) continue;
-        if (!sticky_.ok()) {
+        if (!sticky.ok()) {
           w.reply = Reply::Error(errc::kIOError, "an earlier write failed to reach the disk (" +
-                                                     sticky_.message() + "); restart tacetd");
+                                                     sticky.message() + "); restart tacetd");
           continue;
         }
         if (w.op->name == "reload") {
@@ -1056,37 +1166,68 @@ void Server::Impl::WriterLoop() {
           continue;
         }
         w.reply = service_->Execute(*w.op, w.args, w.ctx);
-        if (w.reply.ok) ++ok_writes;
       }
     }
     const uint64_t after = ledger_->log().head().seq;
-    if (after != before && sticky_.ok()) {
-      Status st = ledger_->log().SyncWal();
+    std::lock_guard lock(sync_mu_);
+    sync_queue_.push_back(SyncGroup{std::move(group), before, after});
+    sync_cv_.notify_one();
+    group.clear();
+  }
+  std::lock_guard lock(sync_mu_);
+  sync_exit_ = true;
+  sync_cv_.notify_one();
+}
+
+void Server::Impl::SyncLoop() {
+  std::vector<SyncGroup> groups;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_exit_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty() && sync_exit_) return;
+      while (!sync_queue_.empty()) {
+        groups.push_back(std::move(sync_queue_.front()));
+        sync_queue_.pop_front();
+      }
+    }
+    const bool appended = std::any_of(groups.begin(), groups.end(),
+                                      [](const SyncGroup& g) { return g.after != g.before; });
+    Status st = Sticky();
+    if (appended && st.ok()) {
+      st = ledger_->log().SyncWal();
       if (!st.ok()) {
+        std::lock_guard lock(sticky_mu_);
         sticky_ = st;
         log_.Write(spdlog::level::critical, "WAL sync failed; refusing every further write",
                    {{"error", st.message()}});
-        for (auto& job : group)
-          for (WriteItem& w : job->items)
-            if (w.reply.ok)
-              w.reply =
-                  Reply::Error(errc::kIOError, "the write may not be durable: " + st.message());
       }
     }
-    group_commits_.fetch_add(1, std::memory_order_relaxed);
-    committed_writes_.fetch_add(ok_writes, std::memory_order_relaxed);
-    for (auto& job : group)
-      for (WriteItem& w : job->items)
-        if (w.reply.ok && !w.answered && w.op->name != "reload")
+    size_t ok_writes = 0;
+    for (SyncGroup& g : groups)
+      for (auto& job : g.jobs)
+        for (WriteItem& w : job->items) {
+          if (w.answered || !w.reply.ok || w.op->name == "reload") continue;
+          if (!st.ok()) {
+            w.reply = Reply::Error(errc::kIOError, "the write may not be durable: " + st.message());
+            continue;
+          }
+          ++ok_writes;
           log_.Write(spdlog::level::info, "write",
                      {{"op", std::string(w.op->name)},
                       {"peer", w.ctx.actor.os_user},
                       {"seq", w.reply.result.value("seq", json(nullptr))},
                       {"subject", w.reply.result.value("subject", json(nullptr))}});
-    if (after != before && sticky_.ok()) Publish(before + 1, after);
-    for (auto& job : group)
-      if (job->done) job->done(job);
-    group.clear();
+        }
+    group_commits_.fetch_add(appended ? 1 : 0, std::memory_order_relaxed);
+    committed_writes_.fetch_add(ok_writes, std::memory_order_relaxed);
+    if (st.ok())
+      for (SyncGroup& g : groups)
+        if (g.after != g.before) Publish(g.before + 1, g.after);
+    for (SyncGroup& g : groups)
+      for (auto& job : g.jobs)
+        if (job->done) job->done(job);
+    groups.clear();
   }
 }
 
@@ -1201,8 +1342,10 @@ Status Server::Impl::Run() {
     writer_cv_.notify_one();
   }
   if (writer_.joinable()) writer_.join();
+  if (syncer_.joinable()) syncer_.join();
   pool_.join();
-  Status st = sticky_;
+  compute_.join();
+  Status st = Sticky();
   if (st.ok()) st = ledger_->log().SyncWal();
   if (st.ok()) st = ledger_->log().FlushProjections();
   ledger_.reset();

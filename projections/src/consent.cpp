@@ -373,13 +373,40 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
   return DecideCandidates(cands, req.channel, req.at, req.known_at, true, fn);
 }
 
-Result<FilterReport> Ledger::DecideMany(const std::vector<std::string>& subjects, Channel channel,
+Result<FilterReport> Ledger::DecideMany(std::span<const std::string> subjects, Channel channel,
                                         TimeMs at, TimeMs known_at,
                                         const std::function<void(const FilterItem&)>& fn) const {
   std::vector<internal::Candidate> cands;
   cands.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) cands.push_back({i + 1, subjects[i]});
   return DecideCandidates(cands, channel, at, known_at, false, fn);
+}
+
+Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
+  std::vector<std::string> subject_keys, registry_keys;
+  std::vector<std::optional<std::string>> subject_records, registry_records;
+  std::vector<char> applies(answers.size());
+  subject_keys.reserve(answers.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const DecisionAnswer& a = answers[i];
+    TACET_RETURN_IF_ERROR(ChannelFits(a.subject, a.channel));
+    subject_keys.push_back(a.subject.value);
+    applies[i] = RegistryApplies(a.subject, a.channel);
+    if (applies[i]) registry_keys.push_back(RegistryKey(options_.rpo.name, a.subject.value));
+  }
+  TACET_RETURN_IF_ERROR(
+      log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
+  TACET_RETURN_IF_ERROR(
+      log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
+  static const std::optional<std::string> kNone;
+  size_t r = 0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    DecisionAnswer& a = answers[i];
+    const auto& reg = applies[i] ? registry_records[r++] : kNone;
+    TACET_ASSIGN_OR_RETURN(
+        a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i], reg, applies[i]));
+  }
+  return Status::Ok();
 }
 
 Result<FilterReport> Ledger::DecideCandidates(
@@ -389,34 +416,12 @@ Result<FilterReport> Ledger::DecideCandidates(
   rep.lines = cands.size();
   std::unordered_set<std::string> seen;
   constexpr size_t kChunk = 4096;
-  struct Pending {
-    const internal::Candidate* cand = nullptr;
-    DecisionAnswer answer;
-    bool applies = false;
-  };
-  std::vector<Pending> pending;
-  std::vector<std::string> subject_keys, registry_keys;
-  std::vector<std::optional<std::string>> subject_records, registry_records;
+  std::vector<const internal::Candidate*> pending;
+  std::vector<DecisionAnswer> answers;
   auto flush = [&]() -> Status {
-    subject_keys.clear();
-    registry_keys.clear();
-    for (const Pending& p : pending) {
-      subject_keys.push_back(p.answer.subject.value);
-      if (p.applies)
-        registry_keys.push_back(RegistryKey(options_.rpo.name, p.answer.subject.value));
-    }
-    TACET_RETURN_IF_ERROR(
-        log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
-    TACET_RETURN_IF_ERROR(
-        log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
-    static const std::optional<std::string> kNone;
-    size_t r = 0;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      Pending& p = pending[i];
-      const auto& reg = p.applies ? registry_records[r++] : kNone;
-      TACET_ASSIGN_OR_RETURN(p.answer.decision,
-                             DecideWith(channel, at, known_at, subject_records[i], reg, p.applies));
-      switch (p.answer.decision.verdict) {
+    TACET_RETURN_IF_ERROR(DecideAll(answers));
+    for (size_t i = 0; i < answers.size(); ++i) {
+      switch (answers[i].decision.verdict) {
         case Verdict::kAllow:
           ++rep.allowed;
           break;
@@ -427,9 +432,10 @@ Result<FilterReport> Ledger::DecideCandidates(
           ++rep.needs_justification;
           break;
       }
-      fn(FilterItem{p.cand->line, p.cand->value, "", &p.answer});
+      fn(FilterItem{pending[i]->line, pending[i]->value, "", &answers[i]});
     }
     pending.clear();
+    answers.clear();
     return Status::Ok();
   };
   for (const internal::Candidate& c : cands) {
@@ -445,13 +451,12 @@ Result<FilterReport> Ledger::DecideCandidates(
       ++rep.duplicates;
       continue;
     }
-    Pending& p = pending.emplace_back();
-    p.cand = &c;
-    p.applies = RegistryApplies(*s, channel);
-    p.answer.subject = std::move(s).value();
-    p.answer.channel = channel;
-    p.answer.at = at;
-    p.answer.known_at = known_at;
+    pending.push_back(&c);
+    DecisionAnswer& a = answers.emplace_back();
+    a.subject = std::move(s).value();
+    a.channel = channel;
+    a.at = at;
+    a.known_at = known_at;
     if (pending.size() == kChunk) TACET_RETURN_IF_ERROR(flush());
   }
   TACET_RETURN_IF_ERROR(flush());

@@ -168,8 +168,9 @@ class Handler {
   Handler(Ledger& l, const json& args, const CallContext& ctx) : l_(l), a_(args), ctx_(ctx) {}
 
   json Run(std::string_view op);
-  // The hot operations answer JSON text (Reply::raw).
-  std::string Check();
+  // check's arguments, validated: the answer to decide.
+  DecisionAnswer CheckQuery();
+  // check_batch answers JSON text (Reply::raw).
   std::string CheckBatch();
 
  private:
@@ -250,15 +251,53 @@ json Handler::Run(std::string_view op) {
   Throw(errc::kUnknownOp, "operation '" + std::string(op) + "' is served by the daemon only");
 }
 
-std::string Handler::Check() {
+DecisionAnswer Handler::CheckQuery() {
   Result<Subject> subject = l_.ParseSubject(a_.Required("subject"));
   if (!subject.ok()) Throw(errc::kInvalidSubject, subject.status().message());
-  Channel ch = ChannelArg("voice");
-  TimeMs at = At(), known_at = KnownAt();
-  JsonText j;
-  AppendDecision(j, Must(l_.Decide(std::move(subject).value(), ch, at, known_at)), l_.zone());
-  return j.Take();
+  DecisionAnswer a;
+  a.channel = ChannelArg("voice");
+  a.at = At();
+  a.known_at = KnownAt();
+  Status fits = l_.ChannelFits(*subject, a.channel);
+  if (!fits.ok()) Throw(errc::kBadRequest, fits.message());
+  a.subject = std::move(subject).value();
+  return a;
 }
+
+// One slice of a check_batch: its results (comma-separated items of the
+// results array) and counts.
+struct BatchPart {
+  JsonText items;
+  FilterReport report;
+  Status status;
+  // Most answers of a batch share their valid_until: formatted once.
+  TimeMs last_until = 0;
+  std::string last_until_text;
+
+  void Add(const FilterItem& it) {
+    if (it.answer == nullptr) {
+      items.BeginObject().Key("input").String(it.input).Key("error").BeginObject();
+      items.Key("code").String(errc::kInvalidSubject).Key("message").String(it.error);
+      items.EndObject().EndObject();
+      return;
+    }
+    const Decision& d = it.answer->decision;
+    items.BeginObject().Key("subject").String(it.answer->subject.value);
+    items.Key("decision").String(VerdictName(d.verdict)).Key("reasons").BeginArray();
+    for (const auto& rs : d.reasons) items.String(rs.code);
+    items.EndArray().Key("valid_until");
+    if (d.valid_until) {
+      if (d.valid_until != last_until) {
+        last_until = d.valid_until;
+        last_until_text = FormatUtc(last_until);
+      }
+      items.String(last_until_text);
+    } else {
+      items.Null();
+    }
+    items.EndObject();
+  }
+};
 
 std::string Handler::CheckBatch() {
   const json* list = a_.Find("subjects");
@@ -270,40 +309,48 @@ std::string Handler::CheckBatch() {
   std::vector<std::string> subjects = a_.List("subjects");
   Channel ch = ChannelArg("voice");
   TimeMs at = At(), known_at = KnownAt();
-  JsonText results;
-  results.BeginArray();
-  // Most answers of a batch share their valid_until: format it once.
-  TimeMs last_until = 0;
-  std::string last_until_text;
-  FilterReport r = Must(l_.DecideMany(subjects, ch, at, known_at, [&](const FilterItem& it) {
-    if (it.answer == nullptr) {
-      results.BeginObject().Key("input").String(it.input).Key("error").BeginObject();
-      results.Key("code").String(errc::kInvalidSubject).Key("message").String(it.error);
-      results.EndObject().EndObject();
-      return;
-    }
-    const Decision& d = it.answer->decision;
-    results.BeginObject().Key("subject").String(it.answer->subject.value);
-    results.Key("decision").String(VerdictName(d.verdict)).Key("reasons").BeginArray();
-    for (const auto& rs : d.reasons) results.String(rs.code);
-    results.EndArray().Key("valid_until");
-    if (d.valid_until) {
-      if (d.valid_until != last_until) {
-        last_until = d.valid_until;
-        last_until_text = FormatUtc(last_until);
+  // Big batches are cut in slices decided at once (CallContext::parallel),
+  // each writing its part of the results; the parts join in order.
+  const size_t n = subjects.size();
+  const size_t slices =
+      ctx_.parallel && n >= 2000 ? std::clamp<size_t>(ctx_.parallelism, 1, 16) : 1;
+  std::vector<BatchPart> parts(slices);
+  std::vector<std::function<void()>> tasks;
+  for (size_t k = 0; k < slices; ++k)
+    tasks.push_back([&, k] {
+      const size_t begin = n * k / slices, end = n * (k + 1) / slices;
+      BatchPart& part = parts[k];
+      auto r = l_.DecideMany(std::span(subjects).subspan(begin, end - begin), ch, at, known_at,
+                             [&part](const FilterItem& it) { part.Add(it); });
+      if (r.ok()) {
+        part.report = *r;
+      } else {
+        part.status = r.status();
       }
-      results.String(last_until_text);
-    } else {
-      results.Null();
-    }
-    results.EndObject();
-  }));
-  results.EndArray();
+    });
+  if (slices > 1) {
+    ctx_.parallel(tasks);
+  } else {
+    tasks[0]();
+  }
+  FilterReport r;
+  std::string results = "[";
+  for (BatchPart& part : parts) {
+    if (!part.status.ok()) Must(Result<FilterReport>(part.status));
+    r.allowed += part.report.allowed;
+    r.denied += part.report.denied;
+    r.needs_justification += part.report.needs_justification;
+    r.invalid += part.report.invalid;
+    if (part.items.str().empty()) continue;
+    if (results.size() > 1) results.push_back(',');
+    results += part.items.str();
+  }
+  results.push_back(']');
   JsonText j;
   j.BeginObject().Key("channel").String(ChannelName(ch)).Key("at").String(FormatUtc(at));
   j.Key("count").Uint(subjects.size()).Key("allowed").Uint(r.allowed);
   j.Key("denied").Uint(r.denied).Key("needs_justification").Uint(r.needs_justification);
-  j.Key("invalid").Uint(r.invalid).Key("results").Raw(results.str()).EndObject();
+  j.Key("invalid").Uint(r.invalid).Key("results").Raw(results).EndObject();
   return j.Take();
 }
 
@@ -626,25 +673,23 @@ const OpSpec* FindOp(std::string_view name) {
   return nullptr;
 }
 
-Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ctx) const {
+namespace {
+
+void CheckFields(const OpSpec& op, const json& args) {
+  if (!args.is_object()) Throw(errc::kBadRequest, "a request must be a JSON object");
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "id" || k == "op") continue;
+    if (std::find(op.fields.begin(), op.fields.end(), k) == op.fields.end())
+      Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
+  }
+}
+
+// Runs fn, turning what it throws into an error Reply.
+template <class Fn>
+Reply Guarded(Fn&& fn) {
   try {
-    if (!args.is_object()) Throw(errc::kBadRequest, "a request must be a JSON object");
-    for (auto it = args.begin(); it != args.end(); ++it) {
-      const std::string& k = it.key();
-      if (k == "id" || k == "op") continue;
-      if (std::find(op.fields.begin(), op.fields.end(), k) == op.fields.end())
-        Throw(errc::kBadRequest, "unknown field '" + k + "' for " + std::string(op.name));
-    }
-    Reply r;
-    Handler h(ledger_, args, ctx);
-    if (op.name == "check") {
-      r.raw = h.Check();
-    } else if (op.name == "check_batch") {
-      r.raw = h.CheckBatch();
-    } else {
-      r.result = h.Run(op.name);
-    }
-    return r;
+    return fn();
   } catch (const RequestError& e) {
     return Reply::Error(e.code, e.message);
   } catch (const json::exception& e) {
@@ -654,6 +699,57 @@ Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ct
   } catch (const std::exception& e) {
     return Reply::Error(errc::kInternal, e.what());
   }
+}
+
+}  // namespace
+
+std::vector<Reply> Service::ExecuteChecks(std::span<const json* const> requests,
+                                          const CallContext& ctx) const {
+  const OpSpec& op = *FindOp("check");
+  std::vector<Reply> replies(requests.size());
+  std::vector<DecisionAnswer> answers;
+  std::vector<size_t> index;  // answers[k] answers requests[index[k]]
+  answers.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    replies[i] = Guarded([&] {
+      CheckFields(op, *requests[i]);
+      answers.push_back(Handler(ledger_, *requests[i], ctx).CheckQuery());
+      index.push_back(i);
+      return Reply();
+    });
+  }
+  Status st = ledger_.DecideAll(answers);
+  for (size_t k = 0; k < answers.size(); ++k) {
+    Reply& r = replies[index[k]];
+    if (!st.ok()) {
+      r = Reply::Error(CodeOf(st), st.message());
+      continue;
+    }
+    std::string buf;
+    buf.reserve(1024);
+    JsonText j(std::move(buf));
+    AppendDecision(j, answers[k], ledger_.zone());
+    r.raw = j.Take();
+  }
+  return replies;
+}
+
+Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ctx) const {
+  if (op.name == "check") {
+    const json* one = &args;
+    return std::move(ExecuteChecks(std::span<const json* const>(&one, 1), ctx)[0]);
+  }
+  return Guarded([&] {
+    CheckFields(op, args);
+    Reply r;
+    Handler h(ledger_, args, ctx);
+    if (op.name == "check_batch") {
+      r.raw = h.CheckBatch();
+    } else {
+      r.result = h.Run(op.name);
+    }
+    return r;
+  });
 }
 
 json EventJson(const Event& e, const Payload& p, const TimeZone& zone) {

@@ -23,6 +23,7 @@ void AppendJsonString(std::string& out, std::string_view s);
 class JsonText {
  public:
   JsonText() = default;
+  // Writes into `buffer` (cleared; its capacity kept).
   explicit JsonText(std::string&& buffer) : out_(std::move(buffer)) { out_.clear(); }
 
   JsonText& BeginObject() { return Open('{'); }

@@ -5,7 +5,9 @@
 // for both is what makes the CLI's output the same either way.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +81,11 @@ struct CallContext {
   // daemon's import directory), and exports go to the ledger's default
   // directory. Empty (the embedded CLI): any path, and "out" is honoured.
   std::string import_dir;
+  // Runs independent tasks, possibly at once, and returns when all are
+  // done: the daemon lends its compute threads to big check_batch requests.
+  // Null: one after the other.
+  std::function<void(std::vector<std::function<void()>>&)> parallel;
+  unsigned parallelism = 1;  // how many tasks `parallel` runs at once
 };
 
 // Thread safety: as the Ledger's (reads concurrently, writes from one thread).
@@ -88,6 +95,10 @@ class Service {
 
   // Never throws. `args` is the request object (its "op" and "id" ignored).
   Reply Execute(const OpSpec& op, const json& args, const CallContext& ctx) const;
+  // Many check requests at once (a pipelined run of them): the replies
+  // Execute would give each, in order, with the lookups of all batched.
+  std::vector<Reply> ExecuteChecks(std::span<const json* const> requests,
+                                   const CallContext& ctx) const;
 
   Ledger& ledger() const { return ledger_; }
 
