@@ -34,7 +34,8 @@ size_t Utf8Length(std::string_view s, size_t i) {
 // Bytes that end a run of plain ASCII: controls, '"', '\\' and non-ASCII.
 constexpr std::array<bool, 256> kSpecial = [] {
   std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<size_t>(c)] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
   return t;
 }();
 

@@ -21,10 +21,10 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <set>
-#include <latch>
 #include <thread>
 
 #include "tacet/core/codec.h"
@@ -681,12 +681,8 @@ class Session : public std::enable_shared_from_this<Session> {
       const size_t half = reqs.size() / 2;
       std::vector<Reply> second;
       std::vector<std::function<void()>> tasks = {
-          [&] {
-            replies = server_.service().ExecuteChecks(std::span(reqs).first(half), ctx);
-          },
-          [&] {
-            second = server_.service().ExecuteChecks(std::span(reqs).subspan(half), ctx);
-          }};
+          [&] { replies = server_.service().ExecuteChecks(std::span(reqs).first(half), ctx); },
+          [&] { second = server_.service().ExecuteChecks(std::span(reqs).subspan(half), ctx); }};
       server_.ForkJoin(tasks);
       std::move(second.begin(), second.end(), std::back_inserter(replies));
     }
@@ -963,7 +959,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_ = false, writing_ = false, waiting_ = false;
   bool eof_ = false, draining_ = false, closing_ = false, closed_ = false;
   Clock_::time_point last_activity_ = Clock_::now();
-  uint64_t replies_ = 0;    // for the log
+  uint64_t replies_ = 0;  // for the log
   // The run of check requests read and not yet decided (FlushChecks).
   struct PendingCheck {
     json req;
@@ -1213,11 +1209,13 @@ void Server::Impl::SyncLoop() {
             continue;
           }
           ++ok_writes;
-          log_.Write(spdlog::level::info, "write",
-                     {{"op", std::string(w.op->name)},
-                      {"peer", w.ctx.actor.os_user},
-                      {"seq", w.reply.result.value("seq", json(nullptr))},
-                      {"subject", w.reply.result.value("subject", json(nullptr))}});
+          // The ledger is the record of writes; the log names them at debug.
+          if (log_.enabled(spdlog::level::debug))
+            log_.Write(spdlog::level::debug, "write",
+                       {{"op", std::string(w.op->name)},
+                        {"peer", w.ctx.actor.os_user},
+                        {"seq", w.reply.result.value("seq", json(nullptr))},
+                        {"subject", w.reply.result.value("subject", json(nullptr))}});
         }
     group_commits_.fetch_add(appended ? 1 : 0, std::memory_order_relaxed);
     committed_writes_.fetch_add(ok_writes, std::memory_order_relaxed);

@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(hand_written_formats_equal_date_format) {
     std::string local =
         date::format("%F %T %Z", date::make_zoned(rome, date::floor<std::chrono::seconds>(ms)));
     const Day day = static_cast<Day>(date::floor<date::days>(ms).time_since_epoch().count());
-    const std::string ymd = date::format("%F", date::year_month_day{date::sys_days{date::days{day}}});
+    const std::string ymd =
+        date::format("%F", date::year_month_day{date::sys_days{date::days{day}}});
     if (FormatUtc(t) != utc || z.Format(t) != local || FormatDate(day) != ymd) {
       if (++mismatches <= 5)
         BOOST_ERROR("t=" << t << ": " << FormatUtc(t) << " vs " << utc << ", " << z.Format(t)

@@ -105,6 +105,124 @@ BOOST_AUTO_TEST_CASE(a_read_pipelined_after_a_write_sees_it) {
   BOOST_TEST(r["result"]["evidence"][0] == w["result"]["seq"]);
 }
 
+// A pipelined run of checks is decided together (batched lookups, split
+// between two threads from 64 on): each reply must still be the one its
+// request gets alone, in request order, and a write in the run is seen by
+// the checks after it only.
+BOOST_AUTO_TEST_CASE(a_long_pipelined_run_of_checks_answers_each_in_order) {
+  Daemon d;
+  Client c = d.Connect();
+  for (int i = 0; i < 40; i += 3)
+    BOOST_TEST_REQUIRE(Daemon::Call(c, {{"id", i},
+                                        {"op", "consent_grant"},
+                                        {"subject", Cat("p", i, "@q.it")},
+                                        {"type", "newsletter"},
+                                        {"given", "2026-02-01"}})
+                           .contains("result"));
+  auto request = [](int i) -> json {
+    json r = {{"id", i}, {"op", "check"}, {"channel", "newsletter"}};
+    switch (i % 10) {
+      case 7:
+        r["subject"] = "not an address";  // invalid_subject
+        break;
+      case 8:
+        r["subject"] = Cat("p", i % 40, "@q.it");
+        r["channel"] = "voice";  // bad_request: an address has no voice channel
+        break;
+      case 9:
+        r["subject"] = Cat("p", i % 40, "@q.it");
+        r["colour"] = "red";  // bad_request: unknown field
+        break;
+      default:
+        r["subject"] = Cat("p", i % 40, "@q.it");
+    }
+    return r;
+  };
+  std::string run;
+  const int kRun = 400, kBlockAt = 200;
+  for (int i = 0; i < kRun; ++i) {
+    if (i == kBlockAt) {
+      run += json{{"id", "block"}, {"op", "block"}, {"subject", "p3@q.it"}, {"reason", "asked"}}
+                 .dump() +
+             "\n";
+    }
+    run += request(i).dump() + "\n";
+  }
+  BOOST_TEST_REQUIRE(c.Send(run).ok());
+  std::vector<json> replies;
+  for (int i = 0; i <= kRun; ++i) replies.push_back(Daemon::Read(c));
+  BOOST_TEST(replies[kBlockAt]["id"] == "block");
+  BOOST_TEST(replies[kBlockAt].contains("result"));
+  replies.erase(replies.begin() + kBlockAt);
+  // Alone, one at a time, now that the block is recorded: the same answers,
+  // except p3 before the block.
+  Client alone = d.Connect();
+  size_t compared = 0;
+  for (int i = 0; i < kRun; ++i) {
+    const json& r = replies[static_cast<size_t>(i)];
+    BOOST_TEST_REQUIRE(r["id"] == i);
+    json a = Daemon::Call(alone, request(i));
+    if (a.contains("error")) {
+      BOOST_TEST(r["error"] == a["error"], i << ": " << r.dump() << " vs " << a.dump());
+      continue;
+    }
+    const json& got = r["result"];
+    const json& want = a["result"];
+    if (want["subject"] == "p3@q.it" && i < kBlockAt) {
+      BOOST_TEST(got["decision"] == "allow");
+      continue;
+    }
+    for (const char* k : {"subject", "decision", "reasons", "evidence", "valid_until"})
+      BOOST_TEST(got[k] == want[k], i << " " << k << ": " << got[k] << " vs " << want[k]);
+    ++compared;
+  }
+  BOOST_TEST(compared > 250u);
+  BOOST_TEST(replies[kBlockAt + 3 - kBlockAt % 40 + 40]["result"]["decision"] == "deny");
+}
+
+// A check_batch big enough to be decided in slices on two threads: every
+// result where its subject is, and each the answer of a single check.
+BOOST_AUTO_TEST_CASE(a_big_check_batch_is_sliced_without_reordering) {
+  Daemon d;
+  Client c = d.Connect();
+  for (int i = 0; i < 100; i += 7)
+    BOOST_TEST_REQUIRE(Daemon::Call(c, {{"id", i},
+                                        {"op", "block"},
+                                        {"subject", Cat("+39347", 1000000 + i)},
+                                        {"reason", "asked"}})
+                           .contains("result"));
+  json batch = {
+      {"id", "b"}, {"op", "check_batch"}, {"channel", "voice"}, {"subjects", json::array()}};
+  const int kSubjects = 6000;
+  for (int i = 0; i < kSubjects; ++i)
+    batch["subjects"].push_back(i % 997 == 5 ? std::string("no number")
+                                             : Cat("+39347", 1000000 + i % 100));
+  json r = Daemon::Call(c, batch);
+  const json& res = r["result"];
+  BOOST_TEST_REQUIRE(res["results"].size() == static_cast<size_t>(kSubjects));
+  BOOST_TEST(res["count"] == kSubjects);
+  size_t invalid = 0, blocked = 0;
+  for (int i = 0; i < kSubjects; ++i) {
+    const json& one = res["results"][static_cast<size_t>(i)];
+    if (i % 997 == 5) {
+      BOOST_TEST(one["error"]["code"] == "invalid_subject");
+      BOOST_TEST(one["input"] == "no number");
+      ++invalid;
+      continue;
+    }
+    BOOST_TEST_REQUIRE(one["subject"] == Cat("+39347", 1000000 + i % 100));
+    const bool is_blocked = (i % 100) % 7 == 0;
+    blocked += is_blocked;
+    BOOST_TEST(one["decision"] == "deny");
+    BOOST_TEST((one["reasons"][0] == "blocked") == is_blocked, i << ": " << one.dump());
+  }
+  BOOST_TEST(res["invalid"] == invalid);
+  BOOST_TEST(res["denied"] == kSubjects - static_cast<int>(invalid));
+  BOOST_TEST(blocked > 800u);
+  json single = Daemon::Call(c, {{"id", 1}, {"op", "check"}, {"subject", "+393471000014"}});
+  BOOST_TEST(single["result"]["reasons"][0]["code"] == "blocked");
+}
+
 BOOST_AUTO_TEST_CASE(every_write_operation_records_one_event) {
   Daemon d;
   Client c = d.Connect();

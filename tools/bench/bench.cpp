@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--tmp", o.tmp, "Where the temporary ledgers go");
   app.add_option("--only", o.only, "With --daemon: only this measure")
       ->check(CLI::IsMember({"sequential", "pipelined", "batch", "writes"}));
+  app.add_option("--threads", o.threads, "With --daemon: tacetd's I/O threads (default 2)");
   app.add_flag("--daemon", daemon, "Measure tacetd over its Unix socket instead of the library");
   CLI11_PARSE(app, argc, argv);
   std::printf("allocator: %s\n", AllocatorInfo().c_str());

@@ -50,7 +50,8 @@ struct Options {
   int runs = 3;
   uint64_t checks = 100'000;
   std::string tmp;
-  std::string only;  // --daemon: one measure (sequential, pipelined, batch, writes)
+  std::string only;      // --daemon: one measure (sequential, pipelined, batch, writes)
+  uint32_t threads = 0;  // --daemon: tacetd's I/O threads (0: the config's default)
 };
 
 // An RPO cycle on `ledger`: N candidates (Phone(0..N-1)) written under

@@ -70,7 +70,8 @@ std::string CheckLine(uint64_t id, uint64_t k) {
 }
 
 struct Run {
-  double pipelined_cpu_us = 0;  // CPU of the process (client and daemon) per check
+  double pipelined_cpu_us = 0;  // CPU of the process (clients and daemon) per check
+  double writes_cpu_us = 0;     // and per write
   double seq_per_s = 0, p50_us = 0, p99_us = 0, pipelined_per_s = 0, batch_per_s = 0,
          writes_per_s = 0;
 };
@@ -147,6 +148,7 @@ Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::st
     const uint64_t per_client = std::max<uint64_t>(1, checks / 20 / kWriters);
     std::vector<std::thread> ts;
     auto t0 = Wall::now();
+    const double cpu0 = CpuSeconds();
     for (int w = 0; w < kWriters; ++w) {
       uint64_t base = write_base + static_cast<uint64_t>(w) * per_client;
       ts.emplace_back([&socket, &today, base, per_client] {
@@ -162,6 +164,7 @@ Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::st
     }
     for (auto& t : ts) t.join();
     r.writes_per_s = static_cast<double>(per_client * kWriters) / Seconds(t0);
+    r.writes_cpu_us = (CpuSeconds() - cpu0) * 1e6 / static_cast<double>(per_client * kWriters);
     write_base += per_client * kWriters;
   }
   return r;
@@ -180,8 +183,7 @@ int RunDaemonBench(const Options& opt) {
   config.ledger.data_dir = dir + "/data";
   config.ledger.create_if_missing = true;
   config.daemon.socket = dir + "/tacet.sock";
-  if (const char* t = std::getenv("TACET_BENCH_THREADS"))
-    config.daemon.threads = static_cast<uint32_t>(std::atoi(t));
+  if (opt.threads > 0) config.daemon.threads = opt.threads;
   std::string today;
   {
     auto ledger = Ledger::Open(config.ledger);
@@ -216,10 +218,10 @@ int RunDaemonBench(const Options& opt) {
     std::printf(
         "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us), pipelined %.0f checks/s "
         "(%.1f us of CPU each), "
-        "check_batch %.0f subjects/s, durable writes from %d clients %.0f/s\n",
+        "check_batch %.0f subjects/s, durable writes from %d clients %.0f/s (%.1f us of CPU "
+        "each)\n",
         run, r.seq_per_s, r.p50_us, r.p99_us, r.pipelined_per_s, r.pipelined_cpu_us, r.batch_per_s,
-        kWriters,
-        r.writes_per_s);
+        kWriters, r.writes_per_s, r.writes_cpu_us);
     std::fflush(stdout);
   }
   {

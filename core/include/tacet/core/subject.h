@@ -59,7 +59,7 @@ class SubjectParser {
   std::string default_region_;
   int default_country_code_ = 0;
   std::string country_code_text_;  // "39"
-  bool plain_path_ = false;  // default region has no national prefix to strip
+  bool plain_path_ = false;        // default region has no national prefix to strip
   std::shared_ptr<const internal::RegionMatcher> matcher_;  // null: libphonenumber decides
 };
 

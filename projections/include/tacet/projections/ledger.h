@@ -316,8 +316,8 @@ class Ledger {
   // Decides every subject of `subjects` (as written), in order, with
   // batched lookups; calls fn once for each, repeated ones included
   // (FilterItem.line is the 1-based index).
-  Result<FilterReport> DecideMany(std::span<const std::string> subjects, Channel channel,
-                                  TimeMs at, TimeMs known_at,
+  Result<FilterReport> DecideMany(std::span<const std::string> subjects, Channel channel, TimeMs at,
+                                  TimeMs known_at,
                                   const std::function<void(const FilterItem&)>& fn) const;
   // Every event about the subject, and the policy changes that bear on its
   // answers (the channel policy, the consent types and reasons it refers
