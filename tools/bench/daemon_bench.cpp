@@ -8,6 +8,8 @@
 //   writes      32 clients, each one durable consent_grant at a time
 // Every reply is checked to be a result; an error stops the benchmark.
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -60,6 +62,39 @@ double CpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// The floor under sequential checks: 100-byte round trips over a Unix
+// socket pair between two threads of this process, nothing else.
+double RawRoundTripsPerSecond(uint64_t n) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) Die(Status::IOError("socketpair"));
+  auto exact = [](int fd, char* b, bool write) {
+    size_t done = 0;
+    while (done < 100) {
+      ssize_t k = write ? ::write(fd, b + done, 100 - done) : ::read(fd, b + done, 100 - done);
+      if (k <= 0) Die(Status::IOError("socket pair"));
+      done += static_cast<size_t>(k);
+    }
+  };
+  std::thread echo([&] {
+    char b[100];
+    for (uint64_t i = 0; i < n; ++i) {
+      exact(sv[1], b, false);
+      exact(sv[1], b, true);
+    }
+  });
+  char b[100] = {};
+  auto t0 = Wall::now();
+  for (uint64_t i = 0; i < n; ++i) {
+    exact(sv[0], b, true);
+    exact(sv[0], b, false);
+  }
+  const double rate = static_cast<double>(n) / Seconds(t0);
+  echo.join();
+  ::close(sv[0]);
+  ::close(sv[1]);
+  return rate;
+}
+
 std::string CheckLine(uint64_t id, uint64_t k) {
   std::string r = "{\"id\":";
   r += std::to_string(id);
@@ -72,6 +107,7 @@ std::string CheckLine(uint64_t id, uint64_t k) {
 struct Run {
   double pipelined_cpu_us = 0;  // CPU of the process (clients and daemon) per check
   double writes_cpu_us = 0;     // and per write
+  double raw_per_s = 0;         // bare socket round trips, just before
   double seq_per_s = 0, p50_us = 0, p99_us = 0, pipelined_per_s = 0, batch_per_s = 0,
          writes_per_s = 0;
 };
@@ -82,6 +118,7 @@ Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::st
   auto want = [&](const char* m) { return only.empty() || only == m; };
   // Sequential, with each round trip timed.
   if (want("sequential")) {
+    r.raw_per_s = RawRoundTripsPerSecond(checks);
     Client c = Connect(socket);
     std::vector<double> lat;
     lat.reserve(checks);
@@ -206,9 +243,10 @@ int RunDaemonBench(const Options& opt) {
   std::mt19937_64 rng(42);
   // Consents go to numbers past the seeded ones: each is a new event.
   uint64_t write_base = opt.numbers;
-  std::vector<double> seq, p50, p99, pipelined, batch, writes;
+  std::vector<double> raw, seq, p50, p99, pipelined, batch, writes;
   for (int run = 1; run <= opt.runs; ++run) {
     Run r = OneRun(config.daemon.socket, opt.numbers, opt.checks, opt.only, rng, write_base, today);
+    raw.push_back(r.raw_per_s);
     seq.push_back(r.seq_per_s);
     p50.push_back(r.p50_us);
     p99.push_back(r.p99_us);
@@ -216,12 +254,13 @@ int RunDaemonBench(const Options& opt) {
     batch.push_back(r.batch_per_s);
     writes.push_back(r.writes_per_s);
     std::printf(
-        "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us), pipelined %.0f checks/s "
+        "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us; bare socket round trips "
+        "%.0f/s), pipelined %.0f checks/s "
         "(%.1f us of CPU each), "
         "check_batch %.0f subjects/s, durable writes from %d clients %.0f/s (%.1f us of CPU "
         "each)\n",
-        run, r.seq_per_s, r.p50_us, r.p99_us, r.pipelined_per_s, r.pipelined_cpu_us, r.batch_per_s,
-        kWriters, r.writes_per_s, r.writes_cpu_us);
+        run, r.seq_per_s, r.p50_us, r.p99_us, r.raw_per_s, r.pipelined_per_s, r.pipelined_cpu_us,
+        r.batch_per_s, kWriters, r.writes_per_s, r.writes_cpu_us);
     std::fflush(stdout);
   }
   {
@@ -246,10 +285,11 @@ int RunDaemonBench(const Options& opt) {
   serving.join();
   if (!served.ok()) Die(served);
   std::printf(
-      "median of %d: sequential %.0f checks/s, p50 %.1f us, p99 %.1f us, pipelined %.0f "
+      "median of %d: sequential %.0f checks/s (bare socket %.0f/s), p50 %.1f us, p99 %.1f us, "
+      "pipelined %.0f "
       "checks/s, check_batch %.0f subjects/s, durable writes from %d clients %.0f/s\n",
-      opt.runs, Median(seq), Median(p50), Median(p99), Median(pipelined), Median(batch), kWriters,
-      Median(writes));
+      opt.runs, Median(seq), Median(raw), Median(p50), Median(p99), Median(pipelined),
+      Median(batch), kWriters, Median(writes));
   server->reset();
   fs::remove_all(dir);
   return 0;
