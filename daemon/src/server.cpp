@@ -683,8 +683,12 @@ class Session : public std::enable_shared_from_this<Session> {
       std::vector<std::function<void()>> tasks = {
           [&] { replies = server_.service().ExecuteChecks(std::span(reqs).first(half), ctx); },
           [&] { second = server_.service().ExecuteChecks(std::span(reqs).subspan(half), ctx); }};
-      server_.ForkJoin(tasks);
-      std::move(second.begin(), second.end(), std::back_inserter(replies));
+      try {
+        server_.ForkJoin(tasks);
+        std::move(second.begin(), second.end(), std::back_inserter(replies));
+      } catch (const std::exception& e) {  // out of memory: answer, keep serving
+        replies.assign(reqs.size(), Reply::Error(errc::kInternal, e.what()));
+      }
     }
     for (size_t i = 0; i < checks_.size(); ++i)
       Answer(kCheckOp, checks_[i].id, replies[i], checks_[i].start);
@@ -1018,14 +1022,25 @@ Status Server::Impl::Open() {
 
 void Server::Impl::ForkJoin(std::vector<std::function<void()>>& tasks) {
   if (tasks.empty()) return;
+  // What a task throws (out of memory) is rethrown here, after all are done.
+  std::vector<std::exception_ptr> errors(tasks.size());
+  auto run = [&tasks, &errors](size_t i) {
+    try {
+      tasks[i]();
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  };
   std::latch done(static_cast<std::ptrdiff_t>(tasks.size() - 1));
   for (size_t i = 1; i < tasks.size(); ++i)
-    asio::post(compute_, [&tasks, &done, i] {
-      tasks[i]();
+    asio::post(compute_, [&run, &done, i] {
+      run(i);
       done.count_down();
     });
-  tasks[0]();
+  run(0);
   done.wait();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 Status Server::Impl::BindSocket() {
@@ -1263,7 +1278,7 @@ void Server::Impl::Publish(uint64_t from, uint64_t to) {
     return true;
   });
   if (!st.ok()) log_.Write(spdlog::level::err, "cannot publish events", {{"error", st.message()}});
-  size_t limit = options_.config.daemon.subscriber_queue;
+  const size_t limit = daemon_config().subscriber_queue;  // a reload may change it
   std::lock_guard lock(hub_mu_);
   published_ = to;
   for (auto& w : subscribers_)
