@@ -670,28 +670,43 @@ class Session : public std::enable_shared_from_this<Session> {
   // between this thread and the compute pool.
   void FlushChecks() {
     if (checks_.empty()) return;
+    const size_t n = checks_.size();
     std::vector<const json*> reqs;
-    reqs.reserve(checks_.size());
+    reqs.reserve(n);
     for (const PendingCheck& c : checks_) reqs.push_back(&c.req);
     const CallContext ctx = Context();
-    std::vector<Reply> replies;
-    if (reqs.size() < kParallelCheckRun) {
-      replies = server_.service().ExecuteChecks(reqs, ctx);
+    std::vector<Reply> replies(n);
+    std::vector<std::string> lines(n);
+    // Decides checks [begin, end), writes their reply lines and frees their
+    // requests: all of it off this thread for the second half of a long run.
+    auto part = [&](size_t begin, size_t end) {
+      std::vector<Reply> r =
+          server_.service().ExecuteChecks(std::span(reqs).subspan(begin, end - begin), ctx);
+      for (size_t i = begin; i < end; ++i) {
+        lines[i] = ReplyLine(checks_[i].id, r[i - begin]);
+        replies[i] = std::move(r[i - begin]);
+        replies[i].raw.clear();  // in lines[i] now
+        checks_[i].req = json();
+      }
+    };
+    if (n < kParallelCheckRun) {
+      part(0, n);
     } else {
-      const size_t half = reqs.size() / 2;
-      std::vector<Reply> second;
-      std::vector<std::function<void()>> tasks = {
-          [&] { replies = server_.service().ExecuteChecks(std::span(reqs).first(half), ctx); },
-          [&] { second = server_.service().ExecuteChecks(std::span(reqs).subspan(half), ctx); }};
+      std::vector<std::function<void()>> tasks = {[&] { part(0, n / 2); },
+                                                  [&] { part(n / 2, n); }};
       try {
         server_.ForkJoin(tasks);
-        std::move(second.begin(), second.end(), std::back_inserter(replies));
       } catch (const std::exception& e) {  // out of memory: answer, keep serving
-        replies.assign(reqs.size(), Reply::Error(errc::kInternal, e.what()));
+        for (size_t i = 0; i < n; ++i) {
+          replies[i] = Reply::Error(errc::kInternal, e.what());
+          lines[i] = ReplyLine(checks_[i].id, replies[i]);
+        }
       }
     }
-    for (size_t i = 0; i < checks_.size(); ++i)
-      Answer(kCheckOp, checks_[i].id, replies[i], checks_[i].start);
+    for (size_t i = 0; i < n; ++i) {
+      Account(kCheckOp, replies[i], checks_[i].start);
+      Queue(std::move(lines[i]));
+    }
     checks_.clear();
   }
 
@@ -718,6 +733,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // A reply in request order. Replies of writes submitted earlier come
   // first: a read after a write waits for it (Process stops on waiting_).
   void Answer(const OpSpec* op, const std::string& id, const Reply& r, Clock_::time_point start) {
+    Account(op, r, start);
+    Queue(ReplyLine(id, r));
+  }
+
+  // Counts a reply in the stats and logs a refusal.
+  void Account(const OpSpec* op, const Reply& r, Clock_::time_point start) {
     ++replies_;
     if (op != nullptr) server_.stats().Record(OpIndex(op), r.ok, Clock_::now() - start);
     if (!r.ok && r.code != errc::kInvalidSubject)
@@ -726,7 +747,6 @@ class Session : public std::enable_shared_from_this<Session> {
                            {"code", r.code},
                            {"message", r.message},
                            {"peer", peer_}});
-    Queue(ReplyLine(id, r));
   }
 
   void SubmitWrites() {
