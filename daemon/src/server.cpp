@@ -692,8 +692,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (n < kParallelCheckRun) {
       part(0, n);
     } else {
-      std::vector<std::function<void()>> tasks = {[&] { part(0, n / 2); },
-                                                  [&] { part(n / 2, n); }};
+      std::vector<std::function<void()>> tasks = {[&] { part(0, n / 2); }, [&] { part(n / 2, n); }};
       try {
         server_.ForkJoin(tasks);
       } catch (const std::exception& e) {  // out of memory: answer, keep serving

@@ -308,7 +308,7 @@ bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
 Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                                     const std::optional<std::string>& subject_record,
                                     const std::optional<std::string>& registry_record,
-                                    bool registry_applies) const {
+                                    bool registry_applies, bool policy_locked) const {
   DecisionInput in;
   in.channel = channel;
   in.at = at;
@@ -326,7 +326,10 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
     in.registry_state = &registry_state;
   }
   const TimeMs cut = std::min(at, known_at);
-  std::shared_lock lock(policy_mu_);
+  // The caller of many (DecideAll) holds the policy lock once for all:
+  // taking a shared lock per decision makes its counter bounce between cores.
+  std::shared_lock lock(policy_mu_, std::defer_lock);
+  if (!policy_locked) lock.lock();
   PolicyView past;
   if (cut >= policy_changed_at_) {
     in.policy = &current_policy_;
@@ -400,11 +403,12 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
       log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
   static const std::optional<std::string> kNone;
   size_t r = 0;
+  std::shared_lock lock(policy_mu_);
   for (size_t i = 0; i < answers.size(); ++i) {
     DecisionAnswer& a = answers[i];
     const auto& reg = applies[i] ? registry_records[r++] : kNone;
-    TACET_ASSIGN_OR_RETURN(
-        a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i], reg, applies[i]));
+    TACET_ASSIGN_OR_RETURN(a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i],
+                                                  reg, applies[i], /*policy_locked=*/true));
   }
   return Status::Ok();
 }

@@ -357,10 +357,11 @@ class Ledger {
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
   // The decision from the subject's two records as read (absent: nullopt).
+  // `policy_locked`: the caller holds policy_mu_ shared.
   Result<Decision> DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                               const std::optional<std::string>& subject_record,
                               const std::optional<std::string>& registry_record,
-                              bool registry_applies) const;
+                              bool registry_applies, bool policy_locked = false) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
