@@ -1161,6 +1161,22 @@ bool Server::Impl::SubmitWrite(std::shared_ptr<WriteJob> job) {
   return true;
 }
 
+namespace {
+
+// Waits (on `lock`, of `q`) until `q` has items or `exit` is set, then moves
+// every item to `out`. False when exiting with nothing left.
+template <class T>
+bool TakeAll(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, std::deque<T>& q,
+             const bool& exit, std::vector<T>& out) {
+  cv.wait(lock, [&] { return exit || !q.empty(); });
+  if (q.empty()) return false;
+  for (T& item : q) out.push_back(std::move(item));
+  q.clear();
+  return true;
+}
+
+}  // namespace
+
 // The writer executes groups of writes (no sync) and hands each group that
 // appended events to the syncer; the syncer makes everything handed so far
 // durable with one WAL sync, then answers. While one group syncs, the next
@@ -1171,14 +1187,8 @@ void Server::Impl::WriterLoop() {
   for (;;) {
     {
       std::unique_lock lock(writer_mu_);
-      writer_cv_.wait(lock, [&] { return writer_exit_ || !writer_queue_.empty(); });
-      if (writer_queue_.empty() && writer_exit_) break;
-      while (!writer_queue_.empty()) {
-        group.push_back(std::move(writer_queue_.front()));
-        writer_queue_.pop_front();
-      }
+      if (!TakeAll(lock, writer_cv_, writer_queue_, writer_exit_, group)) break;
       queued_items_ = 0;
-      for (auto& j : writer_queue_) queued_items_ += j->items.size();
     }
     const Status sticky = Sticky();
     const uint64_t before = ledger_->log().head().seq;
@@ -1214,12 +1224,7 @@ void Server::Impl::SyncLoop() {
   for (;;) {
     {
       std::unique_lock lock(sync_mu_);
-      sync_cv_.wait(lock, [&] { return sync_exit_ || !sync_queue_.empty(); });
-      if (sync_queue_.empty() && sync_exit_) return;
-      while (!sync_queue_.empty()) {
-        groups.push_back(std::move(sync_queue_.front()));
-        sync_queue_.pop_front();
-      }
+      if (!TakeAll(lock, sync_cv_, sync_queue_, sync_exit_, groups)) return;
     }
     const bool appended = std::any_of(groups.begin(), groups.end(),
                                       [](const SyncGroup& g) { return g.after != g.before; });
