@@ -275,9 +275,12 @@ int RunDaemonBench(const Options& opt) {
                   static_cast<unsigned long long>(all["committed_writes"].get<uint64_t>()),
                   static_cast<unsigned long long>(all["group_commits"].get<uint64_t>()),
                   all["committed_writes"].get<double>() / all["group_commits"].get<double>());
+    std::printf(
+        "in tacetd, from a request line parsed to its reply queued (a check of a pipelined run "
+        "waits for the whole run):\n");
     for (const char* op : {"check", "check_batch", "consent_grant"})
       if (stats.contains(op))
-        std::printf("in tacetd, %s: p50 %.1f us, p99 %.1f us over %llu requests\n", op,
+        std::printf("  %s: p50 %.1f us, p99 %.1f us over %llu requests\n", op,
                     stats[op]["p50_us"].get<double>(), stats[op]["p99_us"].get<double>(),
                     static_cast<unsigned long long>(stats[op]["count"].get<uint64_t>()));
   }
