@@ -308,7 +308,7 @@ bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
 Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                                     const std::optional<std::string>& subject_record,
                                     const std::optional<std::string>& registry_record,
-                                    bool registry_applies, bool policy_locked) const {
+                                    bool registry_applies) const {
   DecisionInput in;
   in.channel = channel;
   in.at = at;
@@ -326,10 +326,6 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
     in.registry_state = &registry_state;
   }
   const TimeMs cut = std::min(at, known_at);
-  // The caller of many (DecideAll) holds the policy lock once for all:
-  // taking a shared lock per decision makes its counter bounce between cores.
-  std::shared_lock lock(policy_mu_, std::defer_lock);
-  if (!policy_locked) lock.lock();
   PolicyView past;
   if (cut >= policy_changed_at_) {
     in.policy = &current_policy_;
@@ -342,30 +338,13 @@ Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
 
 Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, TimeMs at,
                                       TimeMs known_at) const {
-  TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
-  return Decide(std::move(s), channel, at, known_at);
-}
-
-Result<DecisionAnswer> Ledger::Decide(Subject subject, Channel channel, TimeMs at,
-                                      TimeMs known_at) const {
   DecisionAnswer a;
-  a.subject = std::move(subject);
-  TACET_RETURN_IF_ERROR(ChannelFits(a.subject, channel));
+  TACET_ASSIGN_OR_RETURN(a.subject, parser_.Parse(text));
   a.channel = channel;
   a.at = at;
   a.known_at = known_at;
-  const bool applies = RegistryApplies(a.subject, channel);
   // Point lookup 1: the subject's own records; 2: its registry record.
-  TACET_ASSIGN_OR_RETURN(auto subject_record,
-                         log_->Get(projector_.subject_family(), a.subject.value));
-  std::optional<std::string> registry_record;
-  if (applies) {
-    TACET_ASSIGN_OR_RETURN(
-        registry_record,
-        log_->Get(projector_.registry_family(), RegistryKey(options_.rpo.name, a.subject.value)));
-  }
-  TACET_ASSIGN_OR_RETURN(
-      a.decision, DecideWith(channel, at, known_at, subject_record, registry_record, applies));
+  TACET_RETURN_IF_ERROR(DecideAll(std::span(&a, 1)));
   return a;
 }
 
@@ -403,12 +382,14 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
       log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
   static const std::optional<std::string> kNone;
   size_t r = 0;
+  // One shared lock for the whole batch: a lock per decision makes its
+  // counter bounce between the cores deciding halves of a run.
   std::shared_lock lock(policy_mu_);
   for (size_t i = 0; i < answers.size(); ++i) {
     DecisionAnswer& a = answers[i];
     const auto& reg = applies[i] ? registry_records[r++] : kNone;
-    TACET_ASSIGN_OR_RETURN(a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i],
-                                                  reg, applies[i], /*policy_locked=*/true));
+    TACET_ASSIGN_OR_RETURN(
+        a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i], reg, applies[i]));
   }
   return Status::Ok();
 }

@@ -301,9 +301,6 @@ class Ledger {
   // `known_at`: two point lookups (the subject's record, its registry record).
   Result<DecisionAnswer> Decide(std::string_view subject, Channel channel, TimeMs at,
                                 TimeMs known_at = kKnownNow) const;
-  // The same for a subject already parsed (ParseSubject).
-  Result<DecisionAnswer> Decide(Subject subject, Channel channel, TimeMs at,
-                                TimeMs known_at = kKnownNow) const;
   // Decides many at once: each answer comes with its subject (parsed),
   // channel, at and known_at set, and gets its decision. Two batched
   // lookups (MultiGet) for all of them instead of two per subject.
@@ -357,11 +354,11 @@ class Ledger {
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
   // The decision from the subject's two records as read (absent: nullopt).
-  // `policy_locked`: the caller holds policy_mu_ shared.
+  // The caller holds policy_mu_ shared.
   Result<Decision> DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                               const std::optional<std::string>& subject_record,
                               const std::optional<std::string>& registry_record,
-                              bool registry_applies, bool policy_locked = false) const;
+                              bool registry_applies) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
