@@ -11,11 +11,12 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -49,6 +50,30 @@ namespace {
 
 // ---------------------------------------------------------------- logging
 
+// stderr, written with one write(2) per flush rather than per line: the
+// syncer logs the writes of a whole group commit and flushes once.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    pending_.append(line.data(), line.size());
+  }
+  void flush_() override {
+    size_t done = 0;
+    while (done < pending_.size()) {
+      ssize_t n = ::write(STDERR_FILENO, pending_.data() + done, pending_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stderr is gone: nothing better to do with the line
+      done += static_cast<size_t>(n);
+    }
+    pending_.clear();
+  }
+
+ private:
+  std::string pending_;
+};
+
 // One line per event: text ("msg key=value ...") or a JSON object.
 class Log {
  public:
@@ -56,16 +81,22 @@ class Log {
     json_ = format == "json";
     // Not in spdlog's registry: several servers may live in one process (tests).
     if (!logger_)
-      logger_ = std::make_shared<spdlog::logger>("tacetd",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+      logger_ = std::make_shared<spdlog::logger>("tacetd", std::make_shared<StderrSink>());
     logger_->set_pattern(json_ ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l",%v})"
                                : "%Y-%m-%d %H:%M:%S.%e %l %v");
     logger_->set_level(spdlog::level::from_str(level));
-    logger_->flush_on(spdlog::level::trace);
+    logger_->flush_on(spdlog::level::off);  // Write flushes; Buffer leaves it to Flush
   }
   bool enabled(spdlog::level::level_enum l) const { return logger_ && logger_->should_log(l); }
+  // Logs one line and writes it out.
   void Write(spdlog::level::level_enum l, std::string_view msg,
              const json& fields = json::object()) {
+    if (!enabled(l)) return;
+    Buffer(l, msg, fields);
+    Flush();
+  }
+  // Logs one line, written out by the next Flush (or Write, from any thread).
+  void Buffer(spdlog::level::level_enum l, std::string_view msg, const json& fields) {
     if (!enabled(l)) return;
     std::string line;
     if (json_) {
@@ -79,6 +110,9 @@ class Log {
                 (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
     }
     logger_->log(l, "{}", line);
+  }
+  void Flush() {
+    if (logger_) logger_->flush();
   }
 
  private:
@@ -1221,6 +1255,7 @@ void Server::Impl::WriterLoop() {
 
 void Server::Impl::SyncLoop() {
   std::vector<SyncGroup> groups;
+  std::vector<json> lines;
   for (;;) {
     {
       std::unique_lock lock(sync_mu_);
@@ -1238,6 +1273,8 @@ void Server::Impl::SyncLoop() {
                    {{"error", st.message()}});
       }
     }
+    // One log line per durable write, written once the writers are answered.
+    const bool log_writes = log_.enabled(spdlog::level::info);
     size_t ok_writes = 0;
     for (SyncGroup& g : groups)
       for (auto& job : g.jobs)
@@ -1248,13 +1285,11 @@ void Server::Impl::SyncLoop() {
             continue;
           }
           ++ok_writes;
-          // The ledger is the record of writes; the log names them at debug.
-          if (log_.enabled(spdlog::level::debug))
-            log_.Write(spdlog::level::debug, "write",
-                       {{"op", std::string(w.op->name)},
-                        {"peer", w.ctx.actor.os_user},
-                        {"seq", w.reply.result.value("seq", json(nullptr))},
-                        {"subject", w.reply.result.value("subject", json(nullptr))}});
+          if (log_writes)
+            lines.push_back({{"op", std::string(w.op->name)},
+                             {"peer", w.ctx.actor.os_user},
+                             {"seq", w.reply.result.value("seq", json(nullptr))},
+                             {"subject", w.reply.result.value("subject", json(nullptr))}});
         }
     group_commits_.fetch_add(appended ? 1 : 0, std::memory_order_relaxed);
     committed_writes_.fetch_add(ok_writes, std::memory_order_relaxed);
@@ -1265,6 +1300,9 @@ void Server::Impl::SyncLoop() {
       for (auto& job : g.jobs)
         if (job->done) job->done(job);
     groups.clear();
+    for (const json& fields : lines) log_.Buffer(spdlog::level::info, "write", fields);
+    if (!lines.empty()) log_.Flush();
+    lines.clear();
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "test_util.h"
@@ -25,10 +26,24 @@ using json = nlohmann::json;
 namespace {
 
 // Logs at debug: a failing test prints the daemon's log, connections included.
-std::string Config(const test::TempDir& dir, const std::string& roles = "") {
+std::string Config(const test::TempDir& dir, const std::string& roles = "",
+                   const std::string& level = "debug") {
   return "data_dir = \"" + dir / "data" + "\"\n" +
          "[consent_types.newsletter]\ntitle = \"Newsletter\"\nuses = [\"newsletter\"]\n" +
-         "[daemon]\nsocket = \"" + dir / "tacet.sock" + "\"\nlog_level = \"debug\"\n" + roles;
+         "[daemon]\nsocket = \"" + dir / "tacet.sock" + "\"\nlog_level = \"" + level + "\"\n" +
+         "log_format = \"json\"\n" + roles;
+}
+
+// The daemon's log lines whose "msg" is `msg`.
+std::vector<json> LogLines(const std::string& path, const std::string& msg) {
+  std::vector<json> out;
+  std::istringstream in(test::ReadText(path));
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line, nullptr, false);
+    BOOST_TEST_REQUIRE(!j.is_discarded(), "not a JSON log line: " << line);
+    if (j.value("msg", "") == msg) out.push_back(j);
+  }
+  return out;
 }
 
 // Starts tacetd; returns its pid once the socket answers (or -1).
@@ -173,6 +188,39 @@ BOOST_AUTO_TEST_CASE(the_cli_prints_the_same_through_the_daemon_as_embedded) {
   BOOST_TEST(json::parse(out)["ops"]["block"]["count"] == 1);
   kill(pid, SIGTERM);
   BOOST_TEST(WaitExit(pid) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(at_the_default_level_the_log_has_a_line_per_write_and_refusal_none_per_check) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir, "", "info"));
+  pid_t pid = StartDaemon(dir / "t.toml", dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST_REQUIRE(c.ok());
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST(Call(*c, {{"id", i}, {"op", "check"}, {"subject", "a@b.it"}, {"channel", "email"}})
+                   .contains("result"));
+  BOOST_TEST(Call(*c, {{"id", 20}, {"op", "block"}, {"subject", "a@b.it"}, {"reason", "asked"}})
+                 .contains("result"));
+  BOOST_TEST(Call(*c, {{"id", 21}, {"op", "block"}, {"subject", "c@d.it"}, {"reason", "asked"}})
+                 .contains("result"));
+  BOOST_TEST(Call(*c, {{"id", 22}, {"op", "nonsense"}}).contains("error"));
+  kill(pid, SIGTERM);
+  BOOST_TEST_REQUIRE(WaitExit(pid) == 0);
+  const std::string log = dir / "d.log";
+  auto writes = LogLines(log, "write");
+  BOOST_TEST_REQUIRE(writes.size() == 2u, test::ReadText(log));
+  BOOST_TEST(writes[0]["op"] == "block");
+  BOOST_TEST(writes[0]["subject"] == "a@b.it");
+  BOOST_TEST(writes[1]["subject"] == "c@d.it");
+  BOOST_TEST(writes[1]["seq"].get<uint64_t>() == writes[0]["seq"].get<uint64_t>() + 1);
+  BOOST_TEST(writes[0]["level"] == "info");
+  auto refused = LogLines(log, "refused");
+  BOOST_TEST_REQUIRE(refused.size() == 1u, test::ReadText(log));
+  BOOST_TEST(refused[0]["code"] == "unknown_op");
+  // Nothing per check, and nothing per connection at info.
+  BOOST_TEST(test::ReadText(log).find("check") == std::string::npos, test::ReadText(log));
+  BOOST_TEST(LogLines(log, "connected").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

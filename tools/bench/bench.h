@@ -34,8 +34,15 @@ inline double Quantile(std::vector<double>& v, double p) {
   return v[i];
 }
 
+// Where Die writes: stderr, or the terminal's stderr saved while the daemon
+// bench sends fd 2 (tacetd's log) to a file.
+inline int& DieFd() {
+  static int fd = 2;
+  return fd;
+}
+
 [[noreturn]] inline void Die(const Status& s) {
-  std::fprintf(stderr, "tacet-bench: %s\n", s.ToString().c_str());
+  dprintf(DieFd(), "tacet-bench: %s\n", s.ToString().c_str());
   std::exit(1);
 }
 

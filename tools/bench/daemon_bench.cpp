@@ -7,11 +7,13 @@
 //   batch       check_batch of 10,000 subjects, one batch at a time
 //   writes      32 clients, each one durable consent_grant at a time
 // Every reply is checked to be a result; an error stops the benchmark.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -34,7 +36,7 @@ uses = ["phone", "email", "newsletter"]
 title = "Asked to be called back"
 
 [daemon]
-log_level = "off"
+log_level = "info"  # the default: a line per write, in DIR/tacetd.log
 )";
 
 constexpr size_t kBatch = 10'000;
@@ -232,6 +234,13 @@ int RunDaemonBench(const Options& opt) {
                 static_cast<unsigned long long>(s.imported.cleared),
                 static_cast<unsigned long long>(s.imported.listed));
   }
+  // tacetd logs to stderr: sent to a file for the run, as journald would take it.
+  const int terminal = dup(STDERR_FILENO);
+  const int log_fd = open((dir + "/tacetd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (terminal < 0 || log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+    Die(Status::IOError("cannot send tacetd's log to " + dir + "/tacetd.log"));
+  close(log_fd);
+  DieFd() = terminal;
   ServerOptions so;
   so.config = config;
   so.handle_signals = false;
@@ -294,6 +303,16 @@ int RunDaemonBench(const Options& opt) {
       opt.runs, Median(seq), Median(raw), Median(p50), Median(p99), Median(pipelined),
       Median(batch), kWriters, Median(writes));
   server->reset();
+  dup2(terminal, STDERR_FILENO);
+  close(terminal);
+  DieFd() = STDERR_FILENO;
+  {
+    std::ifstream in(dir + "/tacetd.log");
+    size_t lines = 0, write_lines = 0;
+    for (std::string line; std::getline(in, line); ++lines)
+      write_lines += line.find(" info write op=") != std::string::npos;
+    std::printf("tacetd's log at info: %zu lines, %zu of them for writes\n", lines, write_lines);
+  }
   fs::remove_all(dir);
   return 0;
 }
