@@ -305,26 +305,17 @@ bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
   return (channel == Channel::kVoice || channel == Channel::kSms) && InScope(s, options_.rpo);
 }
 
-Result<Decision> Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
-                                    const std::optional<std::string>& subject_record,
-                                    const std::optional<std::string>& registry_record,
-                                    bool registry_applies) const {
+Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
+                            const SubjectState* subject_state,
+                            const RegistryState* registry_state, bool registry_applies) const {
   DecisionInput in;
   in.channel = channel;
   in.at = at;
   in.known_at = known_at;
   in.registry = options_.rpo.name;
   in.registry_applies = registry_applies;
-  SubjectState subject_state;
-  if (subject_record) {
-    TACET_ASSIGN_OR_RETURN(subject_state, DecodeSubjectState(*subject_record));
-    in.subject_state = &subject_state;
-  }
-  RegistryState registry_state;
-  if (registry_applies && registry_record) {
-    TACET_ASSIGN_OR_RETURN(registry_state, DecodeRegistryState(*registry_record));
-    in.registry_state = &registry_state;
-  }
+  in.subject_state = subject_state;
+  if (registry_applies) in.registry_state = registry_state;
   const TimeMs cut = std::min(at, known_at);
   PolicyView past;
   if (cut >= policy_changed_at_) {
@@ -365,31 +356,51 @@ Result<FilterReport> Ledger::DecideMany(std::span<const std::string> subjects, C
 }
 
 Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
+  const size_t n = answers.size();
   std::vector<std::string> subject_keys, registry_keys;
-  std::vector<std::optional<std::string>> subject_records, registry_records;
-  std::vector<char> applies(answers.size());
-  subject_keys.reserve(answers.size());
-  for (size_t i = 0; i < answers.size(); ++i) {
+  std::vector<uint32_t> registry_of;  // registry_keys[k] belongs to answers[registry_of[k]]
+  subject_keys.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     const DecisionAnswer& a = answers[i];
     TACET_RETURN_IF_ERROR(ChannelFits(a.subject, a.channel));
     subject_keys.push_back(a.subject.value);
-    applies[i] = RegistryApplies(a.subject, a.channel);
-    if (applies[i]) registry_keys.push_back(RegistryKey(options_.rpo.name, a.subject.value));
+    if (RegistryApplies(a.subject, a.channel)) {
+      registry_keys.push_back(RegistryKey(options_.rpo.name, a.subject.value));
+      registry_of.push_back(static_cast<uint32_t>(i));
+    }
   }
-  TACET_RETURN_IF_ERROR(
-      log_->MultiGet(projector_.subject_family(), subject_keys, &subject_records));
-  TACET_RETURN_IF_ERROR(
-      log_->MultiGet(projector_.registry_family(), registry_keys, &registry_records));
-  static const std::optional<std::string> kNone;
-  size_t r = 0;
+  // Records are decoded straight from RocksDB's buffers (no copies).
+  std::vector<std::optional<SubjectState>> subjects(n);
+  std::vector<std::optional<RegistryState>> registries(n);
+  Status bad;
+  TACET_RETURN_IF_ERROR(log_->MultiGet(
+      projector_.subject_family(), subject_keys, [&](size_t i, std::string_view v) {
+        Result<SubjectState> s = DecodeSubjectState(v);
+        if (s.ok()) {
+          subjects[i] = std::move(s).value();
+        } else if (bad.ok()) {
+          bad = s.status();
+        }
+      }));
+  TACET_RETURN_IF_ERROR(log_->MultiGet(
+      projector_.registry_family(), registry_keys, [&](size_t k, std::string_view v) {
+        Result<RegistryState> r = DecodeRegistryState(v);
+        if (r.ok()) {
+          registries[registry_of[k]] = std::move(r).value();
+        } else if (bad.ok()) {
+          bad = r.status();
+        }
+      }));
+  TACET_RETURN_IF_ERROR(bad);
+  std::vector<char> applies(n, 0);
+  for (uint32_t i : registry_of) applies[i] = 1;
   // One shared lock for the whole batch: a lock per decision makes its
   // counter bounce between the cores deciding halves of a run.
   std::shared_lock lock(policy_mu_);
-  for (size_t i = 0; i < answers.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
-    const auto& reg = applies[i] ? registry_records[r++] : kNone;
-    TACET_ASSIGN_OR_RETURN(
-        a.decision, DecideWith(a.channel, a.at, a.known_at, subject_records[i], reg, applies[i]));
+    a.decision = DecideWith(a.channel, a.at, a.known_at, subjects[i] ? &*subjects[i] : nullptr,
+                            registries[i] ? &*registries[i] : nullptr, applies[i] != 0);
   }
   return Status::Ok();
 }

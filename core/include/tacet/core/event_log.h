@@ -160,6 +160,10 @@ class EventLog {
   uint64_t point_lookups() const;
   Status MultiGet(int family, const std::vector<std::string>& keys,
                   std::vector<std::optional<std::string>>* values) const;
+  // The same without copies: found(i, value) for each key present, value
+  // valid during the call only; absent keys are skipped. Order unspecified.
+  Status MultiGet(int family, const std::vector<std::string>& keys,
+                  const std::function<void(size_t, std::string_view)>& found) const;
   // Calls fn(key, value) for keys starting with prefix, in key order.
   Status ScanFamily(int family, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;

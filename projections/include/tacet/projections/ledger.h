@@ -353,12 +353,11 @@ class Ledger {
   Status LoadPolicy();
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
-  // The decision from the subject's two records as read (absent: nullopt).
+  // The decision from the subject's two records, decoded (absent: null).
   // The caller holds policy_mu_ shared.
-  Result<Decision> DecideWith(Channel channel, TimeMs at, TimeMs known_at,
-                              const std::optional<std::string>& subject_record,
-                              const std::optional<std::string>& registry_record,
-                              bool registry_applies) const;
+  Decision DecideWith(Channel channel, TimeMs at, TimeMs known_at,
+                      const SubjectState* subject_state, const RegistryState* registry_state,
+                      bool registry_applies) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
