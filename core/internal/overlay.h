@@ -8,7 +8,8 @@
 // the old record stays in the arena until the overlay is destroyed. Views
 // returned by Find() are valid until the next Set().
 //
-// Not thread-safe; owned by one AppendBatch.
+// Not thread-safe. Owned by one AppendBatch, or by the EventLog as the
+// in-memory mirror of a projection family (under its lock).
 #pragma once
 
 #include <cstdint>
@@ -62,6 +63,22 @@ class Overlay {
   }
 
   size_t size() const { return count_; }
+  // Bytes of records, superseded ones included.
+  size_t arena_bytes() const { return arena_.size(); }
+
+  // Calls fn(key, value or nullopt) for each key, in no particular order.
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    for (uint64_t slot : slots_)
+      if (slot != 0) fn(KeyAt(Offset(slot)), ValueAt(Offset(slot)));
+  }
+
+  // The same entries without the superseded records.
+  Overlay Compacted() const {
+    Overlay out(count_);
+    ForEach([&](std::string_view k, std::optional<std::string_view> v) { out.Set(k, v); });
+    return out;
+  }
 
   // Sizes the table for `entries` keys and the arena for about 64 bytes each.
   void Reserve(size_t entries) {

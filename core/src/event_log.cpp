@@ -17,6 +17,7 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
+#include <shared_mutex>
 
 #include "../internal/overlay.h"
 #include "tacet/core/codec.h"
@@ -101,6 +102,41 @@ struct EventLog::Impl {
   Status sticky;                 // first failed commit; every later write returns it
   uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
   mutable std::atomic<uint64_t> point_lookups{0};
+  // mirror_projections: each projection family in memory, by FamilyIndex
+  // (empty when off). Commit updates it after RocksDB took the write.
+  mutable std::shared_mutex mirror_mu;
+  std::vector<internal::Overlay> mirrors;
+  std::vector<size_t> mirror_base;  // arena bytes after the last compaction
+
+  bool mirrored() const { return !mirrors.empty(); }
+  // A batch's view of each family (its writes, and reads of the same
+  // unchanged store) folded into the mirrors. Holds mu.
+  void MergeMirrors(const std::vector<internal::Overlay>& views) {
+    if (!mirrored()) return;
+    std::unique_lock lock(mirror_mu);
+    for (size_t i = 0; i < views.size() && i < mirrors.size(); ++i) {
+      internal::Overlay& m = mirrors[i];
+      views[i].ForEach([&](std::string_view k, std::optional<std::string_view> v) { m.Set(k, v); });
+      // Superseded records pile up in the arena: compacted once they are
+      // more than the live ones.
+      if (m.arena_bytes() > 2 * mirror_base[i] + (16u << 20)) {
+        m = m.Compacted();
+        mirror_base[i] = m.arena_bytes();
+      }
+    }
+  }
+  // A read of the mirror: true when the family is mirrored.
+  bool FromMirror(size_t family, std::string_view key, std::optional<std::string>* out) const {
+    if (!mirrored()) return false;
+    std::optional<std::string_view> v;
+    std::shared_lock lock(mirror_mu);
+    if (mirrors[family].Find(key, &v) && v) {
+      *out = std::string(*v);
+    } else {
+      *out = std::nullopt;
+    }
+    return true;
+  }
 
   ~Impl() {
     if (db) {
@@ -294,7 +330,28 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   if (!s.ok()) return FromRocks(s, "cannot read ledger head");
   TACET_ASSIGN_OR_RETURN(im.head, DecodeHead(value));
   TACET_RETURN_IF_ERROR(log->CheckTail());
+  if (options.mirror_projections && !options.read_only) TACET_RETURN_IF_ERROR(log->LoadMirrors());
   return log;
+}
+
+Status EventLog::LoadMirrors() {
+  Impl& im = *impl_;
+  std::vector<internal::Overlay> mirrors(im.projections.size());
+  std::vector<size_t> base(im.projections.size(), 0);
+  for (size_t i = 0; i < im.projections.size(); ++i) {
+    if (im.projections[i] == nullptr) continue;
+    std::unique_ptr<rocksdb::Iterator> it(
+        im.db->NewIterator(rocksdb::ReadOptions(), im.projections[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      mirrors[i].Set(std::string_view(it->key().data(), it->key().size()),
+                     std::string_view(it->value().data(), it->value().size()));
+    TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot load " + im.projection_names[i]));
+    base[i] = mirrors[i].arena_bytes();
+  }
+  std::unique_lock lock(im.mirror_mu);
+  im.mirrors = std::move(mirrors);
+  im.mirror_base = std::move(base);
+  return Status::Ok();
 }
 
 Status EventLog::CheckTail() {
@@ -373,6 +430,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
       return s;
     }
     im.unflushed_bytes += wb.GetDataSize();
+    im.MergeMirrors(batch.impl_->views);
     return Status::Ok();
   }
   if (batch.size() == 0) return Status::Ok();
@@ -395,6 +453,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
   }
   im.head = next;
   im.unflushed_bytes += wb.GetDataSize();
+  im.MergeMirrors(batch.impl_->views);
   return Status::Ok();
 }
 
@@ -428,6 +487,11 @@ Status EventLog::ResetProjections() {
         FromRocks(im.db->CreateColumnFamily(im.cf_opts, im.projection_names[i], &fresh),
                   "cannot recreate " + im.projection_names[i]));
     im.projections[i] = fresh;
+    if (im.mirrored()) {
+      std::unique_lock mirror_lock(im.mirror_mu);
+      im.mirrors[i] = internal::Overlay();
+      im.mirror_base[i] = 0;
+    }
     if (pos != im.handles.end()) {
       *pos = fresh;
     } else {
@@ -532,6 +596,8 @@ Result<std::optional<std::string>> EventLog::Get(int family, std::string_view ke
   impl_->point_lookups.fetch_add(1, std::memory_order_relaxed);
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr) return std::optional<std::string>();
+  if (std::optional<std::string> v; impl_->FromMirror(static_cast<size_t>(family), key, &v))
+    return v;
   std::string value;
   auto s =
       impl_->db->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
@@ -545,6 +611,8 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
   values->assign(keys.size(), std::nullopt);
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr || keys.empty()) return Status::Ok();
+  if (impl_->mirrored())
+    return MultiGet(family, keys, [&](size_t i, std::string_view v) { (*values)[i] = v; });
   if (keys.size() == 1) {  // a lone check: Get costs less than MultiGet's setup
     TACET_ASSIGN_OR_RETURN((*values)[0], Get(family, keys[0]));
     return Status::Ok();
@@ -558,6 +626,14 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
                           const std::function<void(size_t, std::string_view)>& found) const {
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr || keys.empty()) return Status::Ok();
+  if (impl_->mirrored()) {
+    const internal::Overlay& m = impl_->mirrors[static_cast<size_t>(family)];
+    std::optional<std::string_view> v;
+    std::shared_lock lock(impl_->mirror_mu);
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (m.Find(keys[i], &v) && v) found(i, *v);
+    return Status::Ok();
+  }
   if (keys.size() == 1) {  // a lone check: Get costs less than MultiGet's setup
     TACET_ASSIGN_OR_RETURN(auto v, Get(family, keys[0]));
     if (v) found(0, *v);

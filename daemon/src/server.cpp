@@ -1047,7 +1047,8 @@ Status Server::Impl::Open() {
   LedgerOptions lo = c.ledger;
   lo.read_only = false;
   lo.create_if_missing = true;
-  lo.sync = false;  // the writer syncs the WAL once per group
+  lo.sync = false;               // the writer syncs the WAL once per group
+  lo.mirror_projections = true;  // checks read memory, not RocksDB's blocks
   lo.clock = options_.clock;
   lo.policy_actor = Actor{PeerName(::geteuid(), ::getegid()), "",
                           "tacetd config" + (c.source.empty() ? std::string() : " " + c.source)};

@@ -306,8 +306,8 @@ bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
 }
 
 Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
-                            const SubjectState* subject_state,
-                            const RegistryState* registry_state, bool registry_applies) const {
+                            const SubjectState* subject_state, const RegistryState* registry_state,
+                            bool registry_applies) const {
   DecisionInput in;
   in.channel = channel;
   in.at = at;
@@ -373,8 +373,8 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   std::vector<std::optional<SubjectState>> subjects(n);
   std::vector<std::optional<RegistryState>> registries(n);
   Status bad;
-  TACET_RETURN_IF_ERROR(log_->MultiGet(
-      projector_.subject_family(), subject_keys, [&](size_t i, std::string_view v) {
+  TACET_RETURN_IF_ERROR(
+      log_->MultiGet(projector_.subject_family(), subject_keys, [&](size_t i, std::string_view v) {
         Result<SubjectState> s = DecodeSubjectState(v);
         if (s.ok()) {
           subjects[i] = std::move(s).value();
@@ -382,15 +382,15 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
           bad = s.status();
         }
       }));
-  TACET_RETURN_IF_ERROR(log_->MultiGet(
-      projector_.registry_family(), registry_keys, [&](size_t k, std::string_view v) {
-        Result<RegistryState> r = DecodeRegistryState(v);
-        if (r.ok()) {
-          registries[registry_of[k]] = std::move(r).value();
-        } else if (bad.ok()) {
-          bad = r.status();
-        }
-      }));
+  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), registry_keys,
+                                       [&](size_t k, std::string_view v) {
+                                         Result<RegistryState> r = DecodeRegistryState(v);
+                                         if (r.ok()) {
+                                           registries[registry_of[k]] = std::move(r).value();
+                                         } else if (bad.ok()) {
+                                           bad = r.status();
+                                         }
+                                       }));
   TACET_RETURN_IF_ERROR(bad);
   std::vector<char> applies(n, 0);
   for (uint32_t i : registry_of) applies[i] = 1;

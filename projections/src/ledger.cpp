@@ -63,6 +63,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   lo.create_if_missing = options.create_if_missing;
   lo.read_only = options.read_only;
   lo.sync = options.sync;
+  lo.mirror_projections = options.mirror_projections;
   lo.projection_families = ProjectionFamilies();
   TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
                                                   lo, options.clock));

@@ -5,6 +5,11 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
 #include "tacet/core/codec.h"
 #include "tacet/core/hash.h"
 #include "test_util.h"
@@ -200,6 +205,128 @@ BOOST_AUTO_TEST_CASE(a_batch_reads_its_own_projection_writes) {
   BOOST_TEST(log.Get(f, "stored")->value_or("-") == "new");
   BOOST_TEST(log.Get(f, "absent")->value_or("-") == "");
   BOOST_TEST(log.Get(f, "k19999")->value_or("-") == std::to_string(19999 * 7));
+}
+
+BOOST_AUTO_TEST_CASE(the_in_memory_mirror_answers_as_the_store_does) {
+  test::TempDir dir;
+  ManualClock clock(1'000);
+  const Actor actor{"tester", "", "event_log_tests"};
+  EventLogOptions o;
+  o.create_if_missing = true;
+  o.sync = false;
+  o.projection_families = {"p_test"};
+  auto key = [](int i) {
+    std::string k = std::to_string(i);
+    k.insert(k.begin(), 'k');
+    return k;
+  };
+  // Value of key i written in round r: "i:r" padded, so that the rounds
+  // below supersede far more than the live bytes (the mirror compacts).
+  auto value = [](int i, int r) {
+    std::string v = std::to_string(i) + ":" + std::to_string(r);
+    v.resize(600, '.');
+    return v;
+  };
+  std::map<std::string, std::string> model;
+  uint64_t events = 0;
+  {
+    auto opened = EventLog::Open(dir.path(), o, &clock);  // no mirror
+    BOOST_TEST_REQUIRE(opened.ok(), opened.status().ToString());
+    auto b = (*opened)->NewBatch(actor);
+    BOOST_TEST_REQUIRE(b.ok());
+    b->Add(Number(events++));
+    for (int i = 0; i < 500; ++i) b->Put(0, key(i), model[key(i)] = value(i, 0));
+    b->Put(0, "before-the-mirror", "x");
+    BOOST_TEST_REQUIRE((*opened)->Commit(std::move(b).value()).ok());
+  }
+  o.mirror_projections = true;
+  auto opened = EventLog::Open(dir.path(), o, &clock);
+  BOOST_TEST_REQUIRE(opened.ok(), opened.status().ToString());
+  EventLog& log = **opened;
+  // What the store held before: loaded on open.
+  BOOST_TEST(log.Get(0, "before-the-mirror")->value_or("-") == "x");
+  BOOST_TEST(log.Get(0, key(3))->value_or("-") == value(3, 0));
+
+  // A reader never sees a key go back to an older round.
+  std::atomic<bool> stop{false};
+  std::atomic<int> regressions{0}, reads{0};
+  std::thread reader([&] {
+    std::vector<std::string> keys;
+    for (int i = 500; i < 2500; i += 7) keys.push_back(key(i));
+    std::map<std::string, int> seen;
+    while (!stop) {
+      Status st = log.MultiGet(0, keys, [&](size_t i, std::string_view v) {
+        int round = std::stoi(std::string(v.substr(v.find(':') + 1)));
+        if (v.substr(0, v.find(':')) != keys[i].substr(1) || round < seen[keys[i]]) ++regressions;
+        seen[keys[i]] = round;
+      });
+      if (!st.ok()) ++regressions;
+      ++reads;
+    }
+  });
+  std::mt19937 rng(7);
+  for (int r = 1; r <= 120; ++r) {
+    auto b = log.NewBatch(actor);
+    BOOST_TEST_REQUIRE(b.ok());
+    b->Add(Number(events++));
+    std::vector<std::string> prefetch;
+    for (int j = 0; j < 400; ++j) {
+      int i = static_cast<int>(500 + rng() % 2000);  // the first 500 keys stay as loaded
+      b->Put(0, key(i), model[key(i)] = value(i, r));
+      // Reads join the batch's view, and so the mirror, too: of keys no
+      // round writes, so that they cannot mend what a bad compaction lost.
+      prefetch.push_back(key(static_cast<int>(2500 + rng() % 500)));
+    }
+    BOOST_TEST_REQUIRE(b->Prefetch(0, prefetch).ok());
+    BOOST_TEST_REQUIRE(log.Commit(std::move(b).value()).ok());
+    if (r % 40 == 0) {
+      // A batch the log refuses (prepared on an older head) changes nothing.
+      auto stale = log.NewBatch(actor);
+      auto winner = log.NewBatch(actor);
+      BOOST_TEST_REQUIRE((stale.ok() && winner.ok()));
+      stale->Add(Number(events));
+      stale->Put(0, key(1), "lost");
+      stale->Put(0, "only-in-the-stale-batch", "lost");
+      winner->Add(Number(events++));
+      BOOST_TEST_REQUIRE(log.Commit(std::move(winner).value()).ok());
+      BOOST_TEST(log.Commit(std::move(stale).value()).code() == StatusCode::kFailedPrecondition);
+      BOOST_TEST(!log.Get(0, "only-in-the-stale-batch")->has_value());
+    }
+  }
+  stop = true;
+  reader.join();
+  BOOST_TEST(regressions == 0);
+  BOOST_TEST(reads > 0);
+
+  auto check_all = [&](EventLog& l) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 3000; ++i) keys.push_back(key(i));
+    std::vector<std::optional<std::string>> got;
+    BOOST_TEST_REQUIRE(l.MultiGet(0, keys, &got).ok());
+    size_t wrong = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto it = model.find(keys[i]);
+      std::optional<std::string> want;
+      if (it != model.end()) want = it->second;
+      wrong += got[i] != want;
+      if (i % 101 == 0) wrong += *l.Get(0, keys[i]) != want;
+    }
+    BOOST_TEST(wrong == 0u);
+  };
+  check_all(log);
+  opened->reset();
+  o.mirror_projections = false;
+  auto plain = EventLog::Open(dir.path(), o, &clock);
+  BOOST_TEST_REQUIRE(plain.ok());
+  check_all(**plain);  // the store holds what the mirror answered
+  plain->reset();
+  o.mirror_projections = true;
+  auto again = EventLog::Open(dir.path(), o, &clock);
+  BOOST_TEST_REQUIRE(again.ok());
+  check_all(**again);
+  // Dropped projections are dropped from the mirror too.
+  BOOST_TEST_REQUIRE((*again)->ResetProjections().ok());
+  BOOST_TEST(!(*again)->Get(0, key(1))->has_value());
 }
 
 BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {

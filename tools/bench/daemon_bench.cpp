@@ -269,7 +269,8 @@ int RunDaemonBench(const Options& opt) {
         "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us; bare socket round trips "
         "%.0f/s), pipelined %.0f checks/s "
         "(%.1f us of CPU each), "
-        "check_batch %.0f subjects/s (%.2f us of CPU each), durable writes from %d clients %.0f/s (%.1f us of CPU "
+        "check_batch %.0f subjects/s (%.2f us of CPU each), durable writes from %d clients %.0f/s "
+        "(%.1f us of CPU "
         "each)\n",
         run, r.seq_per_s, r.p50_us, r.p99_us, r.raw_per_s, r.pipelined_per_s, r.pipelined_cpu_us,
         r.batch_per_s, r.batch_cpu_us, kWriters, r.writes_per_s, r.writes_cpu_us);

@@ -38,6 +38,11 @@ struct EventLogOptions {
   std::vector<std::string> projection_families;
   // How many events at the head are re-hashed and chained on open.
   uint64_t tail_check = 64;
+  // Also hold every projection family in memory (loaded on open, updated by
+  // each commit) and serve Get/MultiGet from there: for a long-running
+  // reader such as tacetd. RocksDB stays the record; the mirror costs about
+  // the families' size in RAM and a scan of them on open.
+  bool mirror_projections = false;
 };
 
 struct Head {
@@ -178,6 +183,7 @@ class EventLog {
   struct Impl;
   EventLog(std::string dir, EventLogOptions options, const Clock* clock);
   Status CheckTail();
+  Status LoadMirrors();  // mirror_projections: every projection family read into memory
 
   std::string dir_;
   EventLogOptions options_;

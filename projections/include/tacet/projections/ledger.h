@@ -75,6 +75,9 @@ struct LedgerOptions {
   // Open even when an interrupted rebuild left the projections incomplete
   // (only `tacet rebuild` does, to finish the job).
   bool repair = false;
+  // Serve projection reads from an in-memory mirror (EventLogOptions): the
+  // daemon's choice; a CLI run would pay the load for a few reads.
+  bool mirror_projections = false;
   const Clock* clock = nullptr;  // null: the system clock
 };
 
