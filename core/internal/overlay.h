@@ -65,6 +65,8 @@ class Overlay {
   size_t size() const { return count_; }
   // Bytes of records, superseded ones included.
   size_t arena_bytes() const { return arena_.size(); }
+  // Memory held: arena capacity and table.
+  size_t memory_bytes() const { return arena_.capacity() + slots_.capacity() * sizeof(uint64_t); }
 
   // Calls fn(key, value or nullopt) for each key, in no particular order.
   template <class Fn>

@@ -592,6 +592,13 @@ uint64_t EventLog::point_lookups() const {
   return impl_->point_lookups.load(std::memory_order_relaxed);
 }
 
+uint64_t EventLog::mirror_bytes() const {
+  std::shared_lock lock(impl_->mirror_mu);
+  uint64_t n = 0;
+  for (const auto& m : impl_->mirrors) n += m.memory_bytes();
+  return n;
+}
+
 Result<std::optional<std::string>> EventLog::Get(int family, std::string_view key) const {
   impl_->point_lookups.fetch_add(1, std::memory_order_relaxed);
   auto* h = impl_->projections.at(static_cast<size_t>(family));

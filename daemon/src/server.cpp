@@ -1368,6 +1368,7 @@ json Server::Impl::StatsJson() {
           {"subscribers", subs},
           {"group_commits", group_commits_.load()},
           {"committed_writes", committed_writes_.load()},
+          {"projections_in_memory_bytes", ledger_->log().mirror_bytes()},
           {"ops", stats_.ToJson()}};
 }
 

@@ -303,6 +303,8 @@ BOOST_AUTO_TEST_CASE(filter_sessions_policy_verify_and_stats_answer) {
   BOOST_TEST(st["result"]["ops"]["filter"]["count"] == 1);
   BOOST_TEST(st["result"]["head_seq"] == v["result"]["head_seq"]);
   BOOST_TEST(st["result"]["uptime_seconds"].get<double>() >= 0.0);
+  // The projections are mirrored in memory: the policy records at least.
+  BOOST_TEST(st["result"]["projections_in_memory_bytes"].get<uint64_t>() > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(export_and_import_read_files_only_under_the_import_directory) {

@@ -247,8 +247,11 @@ int RunDaemonBench(const Options& opt) {
   ServerOptions so;
   so.config = config;
   so.handle_signals = false;
+  const auto start = Wall::now();
   auto server = Server::Start(so);
   if (!server.ok()) Die(server.status());
+  std::printf("tacetd ready in %.2f s (store opened, projections loaded into memory)\n",
+              Seconds(start));
   Status served;
   std::thread serving([&] { served = (*server)->Run(); });
 
@@ -283,6 +286,8 @@ int RunDaemonBench(const Options& opt) {
     if (Status st = c.Send("{\"id\":0,\"op\":\"stats\"}\n"); !st.ok()) Die(st);
     auto all = nlohmann::json::parse(ReadReply(c))["result"];
     auto stats = all["ops"];
+    std::printf("tacetd's projections in memory: %.0f MB\n",
+                all["projections_in_memory_bytes"].get<double>() / 1e6);
     if (all["group_commits"].get<uint64_t>() > 0)
       std::printf("in tacetd: %llu writes in %llu group commits (%.1f per WAL sync)\n",
                   static_cast<unsigned long long>(all["committed_writes"].get<uint64_t>()),

@@ -163,6 +163,8 @@ class EventLog {
   // How many point lookups (Get) this log has served since it opened: what
   // a query costs, measured by the bench and asserted by the tests.
   uint64_t point_lookups() const;
+  // Bytes the in-memory mirror of the projections holds (0 when off).
+  uint64_t mirror_bytes() const;
   Status MultiGet(int family, const std::vector<std::string>& keys,
                   std::vector<std::optional<std::string>>* values) const;
   // The same without copies: found(i, value) for each key present, value
