@@ -616,17 +616,7 @@ Result<std::optional<std::string>> EventLog::Get(int family, std::string_view ke
 Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
                           std::vector<std::optional<std::string>>* values) const {
   values->assign(keys.size(), std::nullopt);
-  auto* h = impl_->projections.at(static_cast<size_t>(family));
-  if (h == nullptr || keys.empty()) return Status::Ok();
-  if (impl_->mirrored())
-    return MultiGet(family, keys, [&](size_t i, std::string_view v) { (*values)[i] = v; });
-  if (keys.size() == 1) {  // a lone check: Get costs less than MultiGet's setup
-    TACET_ASSIGN_OR_RETURN((*values)[0], Get(family, keys[0]));
-    return Status::Ok();
-  }
-  return MultiGetEach(impl_->db.get(), h, keys, [&](size_t i, const rocksdb::PinnableSlice* v) {
-    if (v != nullptr) (*values)[i] = v->ToString();
-  });
+  return MultiGet(family, keys, [&](size_t i, std::string_view v) { (*values)[i] = v; });
 }
 
 Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
