@@ -5,6 +5,7 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -41,7 +42,9 @@ namespace internal {
 // libphonenumber's number-type decision (PhoneNumberUtil's
 // GetNumberTypeHelper over IsNumberMatchingDesc) for one region, on the same
 // metadata, with the patterns compiled by RE2 instead of ICU's regex engine,
-// whose shared cache costs microseconds and a lock per match.
+// whose shared cache costs microseconds and a lock per match. All the
+// region's patterns are one RE2::Set, so a number is scanned once (one DFA
+// pass and one lock of its cache, not one per pattern).
 // subject_tests checks it against libphonenumber itself.
 class RegionMatcher {
  public:
@@ -57,51 +60,59 @@ class RegionMatcher {
       if (m.id() != region) continue;
       auto r = std::make_shared<RegionMatcher>();
       r->same_mobile_and_fixed_ = m.same_mobile_and_fixed_line_pattern();
-      bool ok = r->general_.Init(m.general_desc()) && r->fixed_.Init(m.fixed_line()) &&
-                r->mobile_.Init(m.mobile());
+      bool ok = r->Add(m.general_desc(), &r->general_) && r->Add(m.fixed_line(), &r->fixed_) &&
+                r->Add(m.mobile(), &r->mobile_);
       for (const PhoneNumberDesc* d :
            {&m.premium_rate(), &m.toll_free(), &m.shared_cost(), &m.voip(), &m.personal_number(),
-            &m.pager(), &m.uan(), &m.voicemail()}) {
-        r->others_.emplace_back();
-        ok = ok && r->others_.back().Init(*d);
-      }
-      return ok ? r : nullptr;
+            &m.pager(), &m.uan(), &m.voicemail()})
+        ok = ok && r->Add(*d, &r->others_.emplace_back());
+      return ok && r->set_.Compile() ? r : nullptr;
     }
     return nullptr;
   }
 
-  // `nsn`: the national significant number, digits only.
+  RegionMatcher() : set_(Options(), RE2::ANCHOR_BOTH) {}
+
+  // `nsn`: the national significant number, digits only. kUnknown also when
+  // RE2 gives up (its DFA out of memory): the full parser then decides.
   Type TypeOf(std::string_view nsn) const {
-    if (!general_.Matches(nsn)) return Type::kUnknown;
+    thread_local std::vector<int> hits;
+    hits.clear();
+    if (!set_.Match(re2::StringPiece(nsn.data(), nsn.size()), &hits)) return Type::kUnknown;
+    auto matches = [&](const Desc& d) {
+      if (d.index < 0 || std::find(hits.begin(), hits.end(), d.index) == hits.end()) return false;
+      return d.lengths.empty() || std::find(d.lengths.begin(), d.lengths.end(),
+                                            static_cast<int>(nsn.size())) != d.lengths.end();
+    };
+    if (!matches(general_)) return Type::kUnknown;
     for (const Desc& d : others_)
-      if (d.Matches(nsn)) return Type::kOther;
-    if (fixed_.Matches(nsn)) {
-      if (same_mobile_and_fixed_ || mobile_.Matches(nsn)) return Type::kFixedOrMobile;
+      if (matches(d)) return Type::kOther;
+    if (matches(fixed_)) {
+      if (same_mobile_and_fixed_ || matches(mobile_)) return Type::kFixedOrMobile;
       return Type::kFixed;
     }
-    if (!same_mobile_and_fixed_ && mobile_.Matches(nsn)) return Type::kMobile;
+    if (!same_mobile_and_fixed_ && matches(mobile_)) return Type::kMobile;
     return Type::kUnknown;
   }
 
  private:
   struct Desc {
-    std::vector<int> lengths;
-    std::unique_ptr<RE2> re;
-    bool Init(const PhoneNumberDesc& d) {
-      lengths.assign(d.possible_length().begin(), d.possible_length().end());
-      if (d.national_number_pattern().empty()) return true;  // matches nothing
-      RE2::Options o;
-      o.set_log_errors(false);
-      re = std::make_unique<RE2>(d.national_number_pattern(), o);
-      return re->ok();
-    }
-    bool Matches(std::string_view nsn) const {
-      if (!lengths.empty() &&
-          std::find(lengths.begin(), lengths.end(), static_cast<int>(nsn.size())) == lengths.end())
-        return false;
-      return re && RE2::FullMatch(re2::StringPiece(nsn.data(), nsn.size()), *re);
-    }
+    std::vector<int> lengths;  // possible lengths; empty: any
+    int index = -1;            // of its pattern in set_; -1: matches nothing
   };
+  static RE2::Options Options() {
+    RE2::Options o;
+    o.set_log_errors(false);
+    return o;
+  }
+  bool Add(const PhoneNumberDesc& d, Desc* out) {
+    out->lengths.assign(d.possible_length().begin(), d.possible_length().end());
+    if (d.national_number_pattern().empty()) return true;  // matches nothing
+    out->index = set_.Add(d.national_number_pattern(), nullptr);
+    return out->index >= 0;
+  }
+
+  RE2::Set set_;
   Desc general_, fixed_, mobile_;
   std::vector<Desc> others_;
   bool same_mobile_and_fixed_ = false;
