@@ -307,8 +307,9 @@ bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
 
 Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                             const SubjectState* subject_state, const RegistryState* registry_state,
-                            bool registry_applies) const {
+                            bool registry_applies, Explain explain) const {
   DecisionInput in;
+  in.explain = explain;
   in.channel = channel;
   in.at = at;
   in.known_at = known_at;
@@ -348,11 +349,12 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
 
 Result<FilterReport> Ledger::DecideMany(std::span<const std::string> subjects, Channel channel,
                                         TimeMs at, TimeMs known_at,
-                                        const std::function<void(const FilterItem&)>& fn) const {
+                                        const std::function<void(const FilterItem&)>& fn,
+                                        Explain explain) const {
   std::vector<internal::Candidate> cands;
   cands.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) cands.push_back({i + 1, subjects[i]});
-  return DecideCandidates(cands, channel, at, known_at, false, fn);
+  return DecideCandidates(cands, channel, at, known_at, false, fn, explain);
 }
 
 Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
@@ -400,14 +402,16 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
     a.decision = DecideWith(a.channel, a.at, a.known_at, subjects[i] ? &*subjects[i] : nullptr,
-                            registries[i] ? &*registries[i] : nullptr, applies[i] != 0);
+                            registries[i] ? &*registries[i] : nullptr, applies[i] != 0, a.explain);
   }
   return Status::Ok();
 }
 
-Result<FilterReport> Ledger::DecideCandidates(
-    const std::vector<internal::Candidate>& cands, Channel channel, TimeMs at, TimeMs known_at,
-    bool skip_duplicates, const std::function<void(const FilterItem&)>& fn) const {
+Result<FilterReport> Ledger::DecideCandidates(const std::vector<internal::Candidate>& cands,
+                                              Channel channel, TimeMs at, TimeMs known_at,
+                                              bool skip_duplicates,
+                                              const std::function<void(const FilterItem&)>& fn,
+                                              Explain explain) const {
   FilterReport rep;
   rep.lines = cands.size();
   std::unordered_set<std::string> seen;
@@ -453,6 +457,7 @@ Result<FilterReport> Ledger::DecideCandidates(
     a.channel = channel;
     a.at = at;
     a.known_at = known_at;
+    a.explain = explain;
     if (pending.size() == kChunk) TACET_RETURN_IF_ERROR(flush());
   }
   TACET_RETURN_IF_ERROR(flush());

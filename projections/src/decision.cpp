@@ -5,7 +5,8 @@
 namespace tacet {
 namespace {
 
-// The decision at in.at, without valid_until.
+// The decision at in.at, without valid_until. Sentences are built only
+// when asked for (Explain::kFull): they cost more than the decision.
 Decision EvaluateAt(const DecisionInput& in) {
   Decision d;
   const TimeMs at = in.at;
@@ -15,15 +16,22 @@ Decision EvaluateAt(const DecisionInput& in) {
   static const SubjectState kNothing;
   const SubjectState& s = in.subject_state ? *in.subject_state : kNothing;
   const PolicyView& policy = *in.policy;
-  auto reason = [&](std::string code, std::string detail, std::vector<uint64_t> seqs) {
-    d.reasons.push_back({std::move(code), std::move(detail), std::move(seqs)});
+  const std::string registry(in.explain == Explain::kFull ? in.registry : std::string_view());
+  // `detail` is called for the sentence only when it is wanted.
+  auto reason = [&](const char* code, auto&& detail, std::initializer_list<uint64_t> seqs) {
+    if (in.explain == Explain::kVerdict) return;
+    DecisionReason& r = d.reasons.emplace_back();
+    r.code = code;
+    if (in.explain == Explain::kFull) r.detail = detail();
+    r.seqs.assign(seqs);
   };
 
   // 1. The internal do-not-call list: only an explicit unblock lifts a block.
   std::vector<uint64_t> blocks = ActiveBlocks(s, in.channel, cut);
   if (!blocks.empty()) {
     d.verdict = Verdict::kDeny;
-    reason("blocked", "on the internal do-not-call list", blocks);
+    reason("blocked", [] { return "on the internal do-not-call list"; }, {});
+    if (!d.reasons.empty()) d.reasons.back().seqs = std::move(blocks);
     return d;
   }
 
@@ -49,44 +57,57 @@ Decision EvaluateAt(const DecisionInput& in) {
     const RegistryEntry* e = in.registry_state ? in.registry_state->At(at, known) : nullptr;
     if (e == nullptr) {
       d.verdict = Verdict::kDeny;
-      reason("registry_unchecked", "never checked against " + in.registry, {});
+      reason("registry_unchecked", [&] { return "never checked against " + registry; }, {});
       return d;
     }
     if (e->outcome == RegistryOutcome::kListed) {
+      auto listed = [&] {
+        return "listed in " + registry + " (return received " + FormatDate(e->received_day);
+      };
       if (consent != nullptr && consent->given_day > e->received_day) {
         via_consent = true;
         reason("registry_listed_consent_after_listing",
-               "listed in " + in.registry + " (return received " + FormatDate(e->received_day) +
-                   "), but consent " + consent->type_code + " was given after it, on " +
-                   FormatDate(consent->given_day),
+               [&] {
+                 return listed() + "), but consent " + consent->type_code +
+                        " was given after it, on " + FormatDate(consent->given_day);
+               },
                {e->seq, consent->seq});
       } else {
         d.verdict = Verdict::kDeny;
-        reason(
-            "registry_listed",
-            "listed in " + in.registry + " (return received " + FormatDate(e->received_day) +
-                (consent ? "); the consent given " + FormatDate(consent->given_day) +
-                               " predates the listing and does not count"
-                         : ")"),
-            consent ? std::vector<uint64_t>{e->seq, consent->seq} : std::vector<uint64_t>{e->seq});
+        if (consent != nullptr) {
+          reason("registry_listed",
+                 [&] {
+                   return listed() + "); the consent given " + FormatDate(consent->given_day) +
+                          " predates the listing and does not count";
+                 },
+                 {e->seq, consent->seq});
+        } else {
+          reason("registry_listed", [&] { return listed() + ")"; }, {e->seq});
+        }
         return d;
       }
     } else if (at >= e->valid_until) {
       d.verdict = Verdict::kDeny;
       reason("registry_expired",
-             "the " + in.registry + " clearance of the return received " +
-                 FormatDate(e->received_day) + " (session " + std::to_string(e->session_id) +
-                 ") has ended",
+             [&] {
+               return "the " + registry + " clearance of the return received " +
+                      FormatDate(e->received_day) + " (session " + std::to_string(e->session_id) +
+                      ") has ended";
+             },
              {e->seq});
       return d;
     } else {
       reason("registry_cleared",
-             "cleared by " + in.registry + " (return received " + FormatDate(e->received_day) +
-                 ", session " + std::to_string(e->session_id) + ")",
+             [&] {
+               return "cleared by " + registry + " (return received " +
+                      FormatDate(e->received_day) + ", session " + std::to_string(e->session_id) +
+                      ")";
+             },
              {e->seq});
     }
   } else if (in.channel == Channel::kVoice || in.channel == Channel::kSms) {
-    reason("registry_out_of_scope", "not a number of " + in.registry + "'s regions", {});
+    reason("registry_out_of_scope", [&] { return "not a number of " + registry + "'s regions"; },
+           {});
   }
 
   // 3. Consent.
@@ -96,32 +117,39 @@ Decision EvaluateAt(const DecisionInput& in) {
     d.verdict = Verdict::kAllow;
     if (!via_consent)
       reason("consent_valid",
-             "consent " + consent->type_code + " given " + FormatDate(consent->given_day),
+             [&] {
+               return "consent " + consent->type_code + " given " + FormatDate(consent->given_day);
+             },
              {consent->seq});
     return d;
   }
   if (!required) {
     d.verdict = Verdict::kAllow;
-    std::vector<uint64_t> seqs;
-    if (policy.channel_policy.seq != 0) seqs.push_back(policy.channel_policy.seq);
-    reason("consent_not_required", std::string(ChannelName(in.channel)) + " needs no consent",
-           seqs);
+    auto why = [&] { return std::string(ChannelName(in.channel)) + " needs no consent"; };
+    if (policy.channel_policy.seq != 0) {
+      reason("consent_not_required", why, {policy.channel_policy.seq});
+    } else {
+      reason("consent_not_required", why, {});
+    }
     return d;
   }
   if (in.channel == Channel::kNewsletter) {
     d.verdict = Verdict::kDeny;
-    reason("consent_missing", "a newsletter goes only to subjects with a valid consent", {});
+    reason("consent_missing",
+           [] { return "a newsletter goes only to subjects with a valid consent"; }, {});
     return d;
   }
   for (const JustificationEntry& j : s.justifications) {
     if (j.channel != in.channel || j.recorded_at > cut || at >= j.valid_until) continue;
     d.verdict = Verdict::kAllow;
-    reason("justified", "contact justified: " + j.reason_code, {j.seq});
+    reason("justified", [&] { return "contact justified: " + j.reason_code; }, {j.seq});
     return d;
   }
   d.verdict = Verdict::kNeedsJustification;
-  reason("consent_missing", "no valid consent for " + std::string(ChannelName(in.channel)), {});
-  for (const auto& [code, r] : policy.reasons) d.allowed_reasons.push_back(code);
+  reason("consent_missing",
+         [&] { return "no valid consent for " + std::string(ChannelName(in.channel)); }, {});
+  if (in.explain != Explain::kVerdict)
+    for (const auto& [code, r] : policy.reasons) d.allowed_reasons.push_back(code);
   return d;
 }
 
@@ -187,6 +215,7 @@ Decision Evaluate(const DecisionInput& in) {
   std::sort(moments.begin(), moments.end());
   moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
   DecisionInput later = in;
+  later.explain = Explain::kVerdict;  // only whether the verdict changes
   for (TimeMs t : moments) {
     later.at = t;
     if (EvaluateAt(later).verdict != d.verdict) {

@@ -320,8 +320,9 @@ std::string Handler::CheckBatch() {
     tasks.push_back([&, k] {
       const size_t begin = n * k / slices, end = n * (k + 1) / slices;
       BatchPart& part = parts[k];
-      auto r = l_.DecideMany(std::span(subjects).subspan(begin, end - begin), ch, at, known_at,
-                             [&part](const FilterItem& it) { part.Add(it); });
+      auto r = l_.DecideMany(
+          std::span(subjects).subspan(begin, end - begin), ch, at, known_at,
+          [&part](const FilterItem& it) { part.Add(it); }, Explain::kCodes);
       if (r.ok()) {
         part.report = *r;
       } else {

@@ -1,5 +1,7 @@
 #include "tacet/projections/decision.h"
 
+#include <set>
+
 #define BOOST_TEST_MODULE consent_tests
 #include <boost/test/unit_test.hpp>
 
@@ -268,6 +270,70 @@ BOOST_FIXTURE_TEST_CASE(a_decision_costs_at_most_two_point_lookups, PolicyFixtur
           ->Decide("06 1234 5678", Channel::kVoice, At("2026-08-31 12:00"), At("2026-08-31 12:00"))
           .ok());
   BOOST_TEST(ledger->log().point_lookups() - before == 2u);
+}
+
+// check_batch asks for reasons without their sentences (Explain::kCodes);
+// valid_until is found with verdicts alone (Explain::kVerdict). Every level
+// must give the same verdict, valid_until, codes and evidence as the full one.
+BOOST_FIXTURE_TEST_CASE(every_explanation_level_gives_the_same_decision, PolicyFixture) {
+  ExportReport e = Export("06 1234 5678\n06 1234 5679\n347 555 1000\n347 555 1001\n");
+  BOOST_TEST_REQUIRE(e.exported == 4u);
+  SetNow("2026-08-31 15:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "3475551000\n3475551001\n").ok());
+  SetNow("2026-09-02 10:00");
+  Grant("06 1234 5678", "TEL", "2026-08-20");  // before its listing
+  Grant("06 1234 5679", "TEL", "2026-09-02");  // after it
+  Grant("mario@example.it", "MKT30", "2026-09-01");
+  BOOST_TEST_REQUIRE(
+      ledger->Block({"347 555 1001", kEveryChannel, "asked to stop", "request"}, kOfficer).ok());
+  BOOST_TEST_REQUIRE(
+      ledger->Justify({"lucia@example.it", Channel::kEmail, "CUST_REQ", "op7"}, kOfficer).ok());
+  std::vector<DecisionAnswer> answers;
+  for (const char* subject :
+       {"06 1234 5678", "06 1234 5679", "347 555 1000", "347 555 1001", "347 555 1002",
+        "+44 20 7946 0000", "mario@example.it", "lucia@example.it", "nobody@example.it"}) {
+    auto s = ledger->ParseSubject(subject);
+    BOOST_TEST_REQUIRE(s.ok(), s.status().ToString());
+    const bool phone = s->kind == SubjectKind::kPhone;
+    for (Channel c : phone ? std::vector<Channel>{Channel::kVoice, Channel::kSms}
+                           : std::vector<Channel>{Channel::kEmail, Channel::kNewsletter})
+      for (const char* at : {"2026-09-02 10:10", "2026-09-20 12:00"})
+        for (Explain x : {Explain::kFull, Explain::kCodes, Explain::kVerdict}) {
+          DecisionAnswer& a = answers.emplace_back();
+          a.subject = *s;
+          a.channel = c;
+          a.at = At(at);
+          a.explain = x;
+        }
+  }
+  BOOST_TEST_REQUIRE(ledger->DecideAll(answers).ok());
+  std::set<std::string> codes_seen;
+  for (size_t i = 0; i < answers.size(); i += 3) {
+    const Decision& full = answers[i].decision;
+    const Decision& codes = answers[i + 1].decision;
+    const Decision& verdict = answers[i + 2].decision;
+    const std::string what = answers[i].subject.value + " " + ChannelName(answers[i].channel) +
+                             " " + std::to_string(answers[i].at) + ": " + Codes(full);
+    BOOST_TEST(Codes(codes) == Codes(full), what);
+    BOOST_TEST(codes.evidence == full.evidence, what);
+    BOOST_TEST(codes.allowed_reasons == full.allowed_reasons, what);
+    BOOST_TEST(codes.valid_until == full.valid_until, what);
+    for (const auto& r : full.reasons) {
+      BOOST_TEST(!r.detail.empty(), what);
+      codes_seen.insert(r.code);
+    }
+    for (const auto& r : codes.reasons) BOOST_TEST(r.detail.empty(), what);
+    BOOST_TEST((verdict.verdict == full.verdict), what);
+    BOOST_TEST(verdict.valid_until == full.valid_until, what);
+    BOOST_TEST(verdict.reasons.empty(), what);
+  }
+  // The subjects above reach every reason there is.
+  BOOST_TEST(
+      codes_seen ==
+      std::set<std::string>({"blocked", "consent_missing", "consent_not_required", "consent_valid",
+                             "justified", "registry_cleared", "registry_expired", "registry_listed",
+                             "registry_listed_consent_after_listing", "registry_out_of_scope",
+                             "registry_unchecked"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

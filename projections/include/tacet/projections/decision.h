@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tacet/projections/state.h"
@@ -30,15 +31,21 @@ struct DecisionReason {
 
 inline constexpr TimeMs kKnownNow = std::numeric_limits<TimeMs>::max();
 
+// How much of its explanation a decision carries: reasons with their codes,
+// seqs and sentences; the same without sentences (what check_batch
+// answers); or the verdict alone (no reasons, no allowed_reasons).
+enum class Explain { kFull, kCodes, kVerdict };
+
 struct DecisionInput {
   Channel channel = Channel::kVoice;
   TimeMs at = 0;
   TimeMs known_at = kKnownNow;                    // only events recorded up to this count
   bool registry_applies = false;                  // voice or SMS, number in the registry's scope
-  std::string registry;                           // its name, for the reasons
+  std::string_view registry;                      // its name, for the reasons
   const RegistryState* registry_state = nullptr;  // null: never checked
   const SubjectState* subject_state = nullptr;    // null: nothing recorded
   const PolicyView* policy = nullptr;             // required
+  Explain explain = Explain::kFull;
 };
 
 struct Decision {

@@ -198,6 +198,7 @@ struct DecisionAnswer {
   Channel channel = Channel::kVoice;
   TimeMs at = 0;
   TimeMs known_at = kKnownNow;
+  Explain explain = Explain::kFull;  // how much of the decision to explain
   Decision decision;
 };
 
@@ -317,8 +318,8 @@ class Ledger {
   // batched lookups; calls fn once for each, repeated ones included
   // (FilterItem.line is the 1-based index).
   Result<FilterReport> DecideMany(std::span<const std::string> subjects, Channel channel, TimeMs at,
-                                  TimeMs known_at,
-                                  const std::function<void(const FilterItem&)>& fn) const;
+                                  TimeMs known_at, const std::function<void(const FilterItem&)>& fn,
+                                  Explain explain = Explain::kFull) const;
   // Every event about the subject, and the policy changes that bear on its
   // answers (the channel policy, the consent types and reasons it refers
   // to), in seq order.
@@ -360,11 +361,12 @@ class Ledger {
   // The caller holds policy_mu_ shared.
   Decision DecideWith(Channel channel, TimeMs at, TimeMs known_at,
                       const SubjectState* subject_state, const RegistryState* registry_state,
-                      bool registry_applies) const;
+                      bool registry_applies, Explain explain) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
-                                        const std::function<void(const FilterItem&)>& fn) const;
+                                        const std::function<void(const FilterItem&)>& fn,
+                                        Explain explain = Explain::kFull) const;
   // Appends one event about a subject (with its projection update).
   Result<Recorded> AppendOne(const Payload& p, const Actor& actor);
 
