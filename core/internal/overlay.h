@@ -12,6 +12,7 @@
 // in-memory mirror of a projection family (under its lock).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -33,14 +34,31 @@ class Overlay {
   // when the key is known to be absent.
   bool Find(std::string_view key, std::optional<std::string_view>* value) const {
     if (slots_.empty()) return false;
-    const uint64_t h = Hash(key);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      uint64_t slot = slots_[i];
-      if (slot == 0) return false;
-      if ((slot >> kOffsetBits) == Tag(h) && KeyAt(Offset(slot)) == key) {
-        *value = ValueAt(Offset(slot));
-        return true;
+    return FindHashed(key, Hash(key), value);
+  }
+
+  // Find() of keys[0..n), calling fn(i, value or nullopt) for each key i
+  // the overlay knows. On a table larger than the caches this is several
+  // times faster than one Find() after another: the memory reads of a group
+  // of keys (their slots, then their records) are started together.
+  template <class Keys, class Fn>
+  void FindEach(const Keys& keys, size_t n, Fn&& fn) const {
+    if (slots_.empty()) return;
+    constexpr size_t kGroup = 16;
+    uint64_t h[kGroup];
+    std::optional<std::string_view> v;
+    for (size_t base = 0; base < n; base += kGroup) {
+      const size_t g = std::min(kGroup, n - base);
+      for (size_t j = 0; j < g; ++j) {
+        h[j] = Hash(keys[base + j]);
+        __builtin_prefetch(&slots_[h[j] & mask_]);
       }
+      for (size_t j = 0; j < g; ++j) {
+        const uint64_t slot = slots_[h[j] & mask_];
+        if (slot != 0) __builtin_prefetch(arena_.data() + Offset(slot));
+      }
+      for (size_t j = 0; j < g; ++j)
+        if (FindHashed(keys[base + j], h[j], &v)) fn(base + j, v);
     }
   }
 
@@ -97,6 +115,17 @@ class Overlay {
   static constexpr uint64_t kOffsetMask = (uint64_t{1} << kOffsetBits) - 1;
   // A record: u32 key size, key, u32 value size (kAbsent: no value), value.
   static constexpr uint32_t kAbsent = UINT32_MAX;
+
+  bool FindHashed(std::string_view key, uint64_t h, std::optional<std::string_view>* value) const {
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      uint64_t slot = slots_[i];
+      if (slot == 0) return false;
+      if ((slot >> kOffsetBits) == Tag(h) && KeyAt(Offset(slot)) == key) {
+        *value = ValueAt(Offset(slot));
+        return true;
+      }
+    }
+  }
 
   static uint64_t Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
   static uint64_t Tag(uint64_t h) { return h >> kOffsetBits; }

@@ -625,10 +625,10 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
   if (h == nullptr || keys.empty()) return Status::Ok();
   if (impl_->mirrored()) {
     const internal::Overlay& m = impl_->mirrors[static_cast<size_t>(family)];
-    std::optional<std::string_view> v;
     std::shared_lock lock(impl_->mirror_mu);
-    for (size_t i = 0; i < keys.size(); ++i)
-      if (m.Find(keys[i], &v) && v) found(i, *v);
+    m.FindEach(keys, keys.size(), [&](size_t i, std::optional<std::string_view> v) {
+      if (v) found(i, *v);
+    });
     return Status::Ok();
   }
   if (keys.size() == 1) {  // a lone check: Get costs less than MultiGet's setup
