@@ -59,8 +59,9 @@ Status Client::Send(std::string_view bytes) {
 }
 
 Result<std::string> Client::ReadLine() {
+  size_t scan = pos_;  // bytes before it hold no newline: a long reply is scanned once
   for (;;) {
-    size_t nl = buf_.find('\n', pos_);
+    size_t nl = buf_.find('\n', scan);
     if (nl != std::string::npos) {
       std::string line = buf_.substr(pos_, nl - pos_);
       pos_ = nl + 1;
@@ -70,6 +71,7 @@ Result<std::string> Client::ReadLine() {
       }
       return line;
     }
+    scan = buf_.size();
     char chunk[65536];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
