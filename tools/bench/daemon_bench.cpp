@@ -6,12 +6,17 @@
 //               the main thread reads the replies
 //   batch       check_batch of 10,000 subjects, one batch at a time
 //   writes      32 clients, each one durable consent_grant at a time
+//   (before it: the same number of bare RocksDB synced writes from 32 threads,
+//   what the storage engine alone does on this disk)
 // Every reply is checked to be a result; an error stops the benchmark.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rocksdb/db.h>
+
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -97,6 +102,39 @@ double RawRoundTripsPerSecond(uint64_t n) {
   return rate;
 }
 
+// The floor under durable writes: `threads` threads each writing one
+// 380-byte record at a time (what a consent_grant adds to the WAL) with
+// RocksDB's own synced writes (its group commit), nothing else: no socket,
+// no request, no projection. `n` writes in all, in a fresh store under `dir`.
+double RawSyncedWritesPerSecond(const std::string& dir, int threads, uint64_t n) {
+  std::filesystem::remove_all(dir);
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw); !s.ok())
+    Die(Status::IOError("bare RocksDB store " + dir + ": " + s.ToString()));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const uint64_t per_thread = std::max<uint64_t>(1, n / static_cast<uint64_t>(threads));
+  const std::string value(380, 'v');
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> ts;
+  auto t0 = Wall::now();
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      for (uint64_t i = 0; i < per_thread; ++i)
+        if (!db->Put(wo, std::to_string(t) + ":" + std::to_string(i), value).ok()) failed = true;
+    });
+  for (auto& t : ts) t.join();
+  const double rate =
+      static_cast<double>(per_thread * static_cast<uint64_t>(threads)) / Seconds(t0);
+  db.reset();
+  std::filesystem::remove_all(dir);
+  if (failed) Die(Status::IOError("a synced write to the bare RocksDB store failed"));
+  return rate;
+}
+
 std::string CheckLine(uint64_t id, uint64_t k) {
   std::string r = "{\"id\":";
   r += std::to_string(id);
@@ -111,12 +149,14 @@ struct Run {
   double batch_cpu_us = 0;      // ... per subject of a check_batch
   double writes_cpu_us = 0;     // and per write
   double raw_per_s = 0;         // bare socket round trips, just before
+  double raw_writes_per_s = 0;  // bare RocksDB synced writes from as many threads, just before
   double seq_per_s = 0, p50_us = 0, p99_us = 0, pipelined_per_s = 0, batch_per_s = 0,
          writes_per_s = 0;
 };
 
-Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::string& only,
-           std::mt19937_64& rng, uint64_t& write_base, const std::string& today) {
+Run OneRun(const std::string& socket, const std::string& dir, uint64_t n, uint64_t checks,
+           const std::string& only, std::mt19937_64& rng, uint64_t& write_base,
+           const std::string& today) {
   Run r;
   auto want = [&](const char* m) { return only.empty() || only == m; };
   // Sequential, with each round trip timed.
@@ -188,6 +228,7 @@ Run OneRun(const std::string& socket, uint64_t n, uint64_t checks, const std::st
   // never consented before.
   if (want("writes")) {
     const uint64_t per_client = std::max<uint64_t>(1, checks / 20 / kWriters);
+    r.raw_writes_per_s = RawSyncedWritesPerSecond(dir + "/bare-rocksdb", kWriters, checks / 20);
     std::vector<std::thread> ts;
     auto t0 = Wall::now();
     const double cpu0 = CpuSeconds();
@@ -258,9 +299,10 @@ int RunDaemonBench(const Options& opt) {
   std::mt19937_64 rng(42);
   // Consents go to numbers past the seeded ones: each is a new event.
   uint64_t write_base = opt.numbers;
-  std::vector<double> raw, seq, p50, p99, pipelined, batch, writes;
+  std::vector<double> raw, seq, p50, p99, pipelined, batch, writes, raw_writes;
   for (int run = 1; run <= opt.runs; ++run) {
-    Run r = OneRun(config.daemon.socket, opt.numbers, opt.checks, opt.only, rng, write_base, today);
+    Run r = OneRun(config.daemon.socket, dir, opt.numbers, opt.checks, opt.only, rng, write_base,
+                   today);
     raw.push_back(r.raw_per_s);
     seq.push_back(r.seq_per_s);
     p50.push_back(r.p50_us);
@@ -268,15 +310,16 @@ int RunDaemonBench(const Options& opt) {
     pipelined.push_back(r.pipelined_per_s);
     batch.push_back(r.batch_per_s);
     writes.push_back(r.writes_per_s);
+    raw_writes.push_back(r.raw_writes_per_s);
     std::printf(
         "run %d: sequential %.0f checks/s (p50 %.1f us, p99 %.1f us; bare socket round trips "
         "%.0f/s), pipelined %.0f checks/s "
         "(%.1f us of CPU each), "
         "check_batch %.0f subjects/s (%.2f us of CPU each), durable writes from %d clients %.0f/s "
-        "(%.1f us of CPU "
-        "each)\n",
+        "(%.1f us of CPU each; bare RocksDB synced writes from as many threads %.0f/s)\n",
         run, r.seq_per_s, r.p50_us, r.p99_us, r.raw_per_s, r.pipelined_per_s, r.pipelined_cpu_us,
-        r.batch_per_s, r.batch_cpu_us, kWriters, r.writes_per_s, r.writes_cpu_us);
+        r.batch_per_s, r.batch_cpu_us, kWriters, r.writes_per_s, r.writes_cpu_us,
+        r.raw_writes_per_s);
     std::fflush(stdout);
   }
   {
@@ -308,9 +351,10 @@ int RunDaemonBench(const Options& opt) {
   std::printf(
       "median of %d: sequential %.0f checks/s (bare socket %.0f/s), p50 %.1f us, p99 %.1f us, "
       "pipelined %.0f "
-      "checks/s, check_batch %.0f subjects/s, durable writes from %d clients %.0f/s\n",
+      "checks/s, check_batch %.0f subjects/s, durable writes from %d clients %.0f/s (bare "
+      "RocksDB %.0f/s)\n",
       opt.runs, Median(seq), Median(raw), Median(p50), Median(p99), Median(pipelined),
-      Median(batch), kWriters, Median(writes));
+      Median(batch), kWriters, Median(writes), Median(raw_writes));
   server->reset();
   dup2(terminal, STDERR_FILENO);
   close(terminal);
