@@ -37,13 +37,14 @@ class Overlay {
     return FindHashed(key, Hash(key), value);
   }
 
-  // Find() of keys[0..n), calling fn(i, value or nullopt) for each key i
+  // Find() of each of `keys`, calling fn(i, value or nullopt) for each key i
   // the overlay knows. On a table larger than the caches this is several
   // times faster than one Find() after another: the memory reads of a group
   // of keys (their slots, then their records) are started together.
   template <class Keys, class Fn>
-  void FindEach(const Keys& keys, size_t n, Fn&& fn) const {
+  void FindEach(const Keys& keys, Fn&& fn) const {
     if (slots_.empty()) return;
+    const size_t n = std::size(keys);
     constexpr size_t kGroup = 16;
     uint64_t h[kGroup];
     std::optional<std::string_view> v;

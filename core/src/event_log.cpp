@@ -626,7 +626,7 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
   if (impl_->mirrored()) {
     const internal::Overlay& m = impl_->mirrors[static_cast<size_t>(family)];
     std::shared_lock lock(impl_->mirror_mu);
-    m.FindEach(keys, keys.size(), [&](size_t i, std::optional<std::string_view> v) {
+    m.FindEach(keys, [&](size_t i, std::optional<std::string_view> v) {
       if (v) found(i, *v);
     });
     return Status::Ok();

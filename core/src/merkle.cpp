@@ -38,47 +38,40 @@ SubtreeFn InMemory(std::span<const Hash256> leaves) {
 
 namespace {
 
+// Appends MTH(D[begin:end]) to `out`.
+Status AppendSubtree(uint64_t begin, uint64_t end, const SubtreeFn& subtree,
+                     std::vector<Hash256>& out) {
+  TACET_ASSIGN_OR_RETURN(Hash256 h, subtree(begin, end));
+  out.push_back(h);
+  return Status::Ok();
+}
+
 // PATH(m, D[begin:end]), appended to `out` from the leaf upwards.
 Status Path(uint64_t m, uint64_t begin, uint64_t end, const SubtreeFn& subtree,
             std::vector<Hash256>& out) {
   const uint64_t n = end - begin;
   if (n == 1) return Status::Ok();
   const uint64_t k = SplitPoint(n);
-  uint64_t sibling_begin = begin + k, sibling_end = end;
   if (m < k) {
     TACET_RETURN_IF_ERROR(Path(m, begin, begin + k, subtree, out));
-  } else {
-    TACET_RETURN_IF_ERROR(Path(m - k, begin + k, end, subtree, out));
-    sibling_begin = begin;
-    sibling_end = begin + k;
+    return AppendSubtree(begin + k, end, subtree, out);
   }
-  TACET_ASSIGN_OR_RETURN(Hash256 h, subtree(sibling_begin, sibling_end));
-  out.push_back(h);
-  return Status::Ok();
+  TACET_RETURN_IF_ERROR(Path(m - k, begin + k, end, subtree, out));
+  return AppendSubtree(begin, begin + k, subtree, out);
 }
 
 // SUBPROOF(m, D[begin:end], b).
 Status SubProof(uint64_t m, uint64_t begin, uint64_t end, bool b, const SubtreeFn& subtree,
                 std::vector<Hash256>& out) {
   const uint64_t n = end - begin;
-  if (m == n) {
-    if (b) return Status::Ok();
-    TACET_ASSIGN_OR_RETURN(Hash256 h, subtree(begin, end));
-    out.push_back(h);
-    return Status::Ok();
-  }
+  if (m == n) return b ? Status::Ok() : AppendSubtree(begin, end, subtree, out);
   const uint64_t k = SplitPoint(n);
-  uint64_t sibling_begin = begin + k, sibling_end = end;
   if (m <= k) {
     TACET_RETURN_IF_ERROR(SubProof(m, begin, begin + k, b, subtree, out));
-  } else {
-    TACET_RETURN_IF_ERROR(SubProof(m - k, begin + k, end, false, subtree, out));
-    sibling_begin = begin;
-    sibling_end = begin + k;
+    return AppendSubtree(begin + k, end, subtree, out);
   }
-  TACET_ASSIGN_OR_RETURN(Hash256 h, subtree(sibling_begin, sibling_end));
-  out.push_back(h);
-  return Status::Ok();
+  TACET_RETURN_IF_ERROR(SubProof(m - k, begin + k, end, false, subtree, out));
+  return AppendSubtree(begin, begin + k, subtree, out);
 }
 
 // Right-shifts fn and sn together until fn's lowest bit is `bit` (or fn is 0
