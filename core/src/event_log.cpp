@@ -21,6 +21,7 @@
 
 #include "../internal/overlay.h"
 #include "tacet/core/codec.h"
+#include "tacet/core/merkle.h"
 
 namespace tacet {
 namespace {
@@ -28,9 +29,12 @@ namespace {
 constexpr const char* kEventsFamily = "events";
 constexpr const char* kSubjectsFamily = "subjects";
 constexpr const char* kMetaFamily = "meta";
+constexpr const char* kTreeFamily = "tree";
 constexpr const char* kHeadKey = "head";
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormatValue = "tacet-ledger-1";
+constexpr const char* kFormatValue = "tacet-ledger-2";
+// The format before the Merkle tree: a writer's open upgrades it.
+constexpr const char* kFormatWithoutTree = "tacet-ledger-1";
 // Closing a log that committed at least this much since it opened flushes
 // the memtables (see ~EventLog).
 constexpr uint64_t kFlushOnCloseBytes = 32 << 20;
@@ -70,6 +74,144 @@ Result<Head> DecodeHead(std::string_view s) {
   return h;
 }
 
+// The Merkle tree's records (core/FORMAT.md, "tree"). Key: be64 end ||
+// level (1 byte), in the order appends complete them. Level 0: the 16 leaf
+// hashes of leaves [end - 16, end); level >= 4: the hash of the perfect
+// subtree of 2^level leaves ending at `end` (exclusive). Levels 1-3 are
+// hashed from a bundle when needed; the leaves of the last, incomplete
+// bundle from their events.
+constexpr uint64_t kBundleLeaves = 16;
+constexpr int kFirstNodeLevel = 4;  // 2^4 = kBundleLeaves
+std::string TreeKey(uint64_t end, int level) {
+  std::string k;
+  k.reserve(9);
+  PutBe64(k, end);
+  k.push_back(static_cast<char>(level));
+  return k;
+}
+std::string_view BundleBytes(const std::vector<Hash256>& leaves) {
+  return {reinterpret_cast<const char*>(leaves.data()), leaves.size() * sizeof(Hash256)};
+}
+
+// The right edge of the tree: what the next append needs.
+struct TreeTail {
+  merkle::CompactRange range;   // the whole tree, as its perfect subtrees
+  std::vector<Hash256> bundle;  // the leaves after the last complete bundle
+
+  // Appends a leaf; emit(end, level, value) for each record it completes, in
+  // key order.
+  template <class Fn>
+  void Append(const Hash256& leaf, Fn&& emit) {
+    bundle.push_back(leaf);
+    if (bundle.size() == kBundleLeaves) {
+      emit(range.size() + 1, 0, BundleBytes(bundle));
+      bundle.clear();
+    }
+    range.Append(leaf, [&](int level, uint64_t end, const Hash256& h) {
+      if (level >= kFirstNodeLevel) emit(end, level, AsBytes(h));
+    });
+  }
+};
+
+// Reads the stored tree of the first `size` events (size <= head): subtree
+// hashes from the records, the leaves of levels 1-3 from a bundle (kept for
+// the reader's life), those of the incomplete bundle from their events.
+class TreeReader {
+ public:
+  struct Store {
+    rocksdb::DB* db;
+    rocksdb::ColumnFamilyHandle* tree;
+    rocksdb::ColumnFamilyHandle* events;
+    std::atomic<uint64_t>* reads;  // counts the records read
+  };
+  TreeReader(Store store, uint64_t head_seq) : im_(store), head_(head_seq) {}
+
+  // MTH(D[begin:end]), for 0 <= begin < end <= head.
+  Result<Hash256> Subtree(uint64_t begin, uint64_t end) {
+    const uint64_t n = end - begin;
+    if (std::has_single_bit(n) && begin % n == 0) {
+      const int level = std::countr_zero(n);
+      if (level >= kFirstNodeLevel) return Node(end, level);
+      TACET_ASSIGN_OR_RETURN(const std::vector<Hash256>* leaves, Bundle(begin / kBundleLeaves));
+      const uint64_t first = begin % kBundleLeaves;
+      if (first + n > leaves->size())
+        return Status::Corruption("events " + std::to_string(begin + 1) + ".." +
+                                  std::to_string(end) + " are missing");
+      return merkle::RootOf(std::span(*leaves).subspan(first, n));
+    }
+    const uint64_t k = merkle::SplitPoint(n);
+    TACET_ASSIGN_OR_RETURN(Hash256 left, Subtree(begin, begin + k));
+    TACET_ASSIGN_OR_RETURN(Hash256 right, Subtree(begin + k, end));
+    return merkle::NodeHash(left, right);
+  }
+
+  // The leaves of bundle `b` (leaves [16 b, 16 b + 16)), as far as the head.
+  Result<const std::vector<Hash256>*> Bundle(uint64_t b) {
+    auto [it, fresh] = bundles_.try_emplace(b);
+    std::vector<Hash256>& leaves = it->second;
+    if (!fresh) return &leaves;
+    const uint64_t end = (b + 1) * kBundleLeaves;
+    if (end <= head_) {
+      std::string v;
+      TACET_ASSIGN_OR_RETURN(v, Read(end, 0));
+      if (v.size() != kBundleLeaves * sizeof(Hash256))
+        return Status::Corruption(What(end, 0) + " has " + std::to_string(v.size()) + " bytes");
+      leaves.resize(kBundleLeaves);
+      std::memcpy(leaves.data(), v.data(), v.size());
+      return &leaves;
+    }
+    // The incomplete bundle: not stored, hashed from its events' bodies.
+    std::unique_ptr<rocksdb::Iterator> e(im_.db->NewIterator(rocksdb::ReadOptions(), im_.events));
+    for (e->Seek(SeqKey(b * kBundleLeaves + 1)); e->Valid(); e->Next()) {
+      const uint64_t seq = DecodeSeqKey(e->key().ToStringView());
+      if (seq > head_) break;
+      if (seq != b * kBundleLeaves + leaves.size() + 1 || e->value().size() < 64)
+        return Status::Corruption("event seq " + std::to_string(seq) + " is out of place");
+      std::string_view stored = e->value().ToStringView();
+      leaves.push_back(merkle::LeafHash(stored.substr(0, stored.size() - 64)));
+    }
+    TACET_RETURN_IF_ERROR(FromRocks(e->status(), "reading the events of the tree's right edge"));
+    return &leaves;
+  }
+
+ private:
+  static std::string What(uint64_t end, int level) {
+    return level == 0 ? "tree leaf bundle of seqs " + std::to_string(end - kBundleLeaves + 1) +
+                            ".." + std::to_string(end)
+                      : "tree node of seqs " + std::to_string(end - (uint64_t{1} << level) + 1) +
+                            ".." + std::to_string(end);
+  }
+  Result<std::string> Read(uint64_t end, int level) {
+    im_.reads->fetch_add(1, std::memory_order_relaxed);
+    std::string v;
+    auto s = im_.db->Get(rocksdb::ReadOptions(), im_.tree, TreeKey(end, level), &v);
+    if (s.IsNotFound()) return Status::Corruption(What(end, level) + " is missing");
+    TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read the " + What(end, level)));
+    return v;
+  }
+  Result<Hash256> Node(uint64_t end, int level) {
+    TACET_ASSIGN_OR_RETURN(std::string v, Read(end, level));
+    if (v.size() != sizeof(Hash256))
+      return Status::Corruption(What(end, level) + " has " + std::to_string(v.size()) + " bytes");
+    Hash256 h;
+    std::memcpy(h.data(), v.data(), h.size());
+    return h;
+  }
+
+  Store im_;
+  uint64_t head_;
+  std::map<uint64_t, std::vector<Hash256>> bundles_;
+};
+
+// Puts the tree records a leaf completes into `wb`.
+void AppendLeaf(rocksdb::WriteBatch& wb, rocksdb::ColumnFamilyHandle* tree, TreeTail& tail,
+                const Hash256& leaf) {
+  tail.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
+    wb.Put(tree, TreeKey(end, level), rocksdb::Slice(value.data(), value.size()))
+        .PermitUncheckedError();
+  });
+}
+
 // subjects key: len (1 byte) || subject || be64 seq
 std::string SubjectPrefix(std::string_view subject) {
   std::string k;
@@ -94,14 +236,18 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyHandle* events = nullptr;
   rocksdb::ColumnFamilyHandle* subjects = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* tree = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> projections;  // by FamilyIndex; null if absent
   std::vector<std::string> projection_names;
   rocksdb::ColumnFamilyOptions cf_opts;  // of every family, for recreating one
   mutable std::mutex mu;
   Head head;
+  TreeTail tree_tail;            // of the tree of the events up to head
+  bool tree_ready = false;       // false: a format-1 ledger opened read-only
   Status sticky;                 // first failed commit; every later write returns it
   uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
   mutable std::atomic<uint64_t> point_lookups{0};
+  mutable std::atomic<uint64_t> tree_reads{0};
   // mirror_projections: each projection family in memory, by FamilyIndex
   // (empty when off). Commit updates it after RocksDB took the write.
   mutable std::shared_mutex mirror_mu;
@@ -109,6 +255,7 @@ struct EventLog::Impl {
   std::vector<size_t> mirror_base;  // arena bytes after the last compaction
 
   bool mirrored() const { return !mirrors.empty(); }
+  TreeReader::Store tree_store() const { return {db.get(), tree, events, &tree_reads}; }
   // A batch's view of each family (its writes, and reads of the same
   // unchanged store) folded into the mirrors. Holds mu.
   void MergeMirrors(const std::vector<internal::Overlay>& views) {
@@ -150,6 +297,7 @@ struct AppendBatch::Impl {
   Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
   rocksdb::WriteBatch wb;
   std::vector<internal::Overlay> views;  // per projection family: read-your-writes
+  TreeTail tree;                         // of the tree up to the batch's head
 };
 
 namespace {
@@ -270,7 +418,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   cf_opts.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
 
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kEventsFamily,
-                                    kSubjectsFamily, kMetaFamily};
+                                    kSubjectsFamily, kMetaFamily, kTreeFamily};
   if (exists) {
     std::vector<std::string> existing;
     auto s = rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing);
@@ -288,6 +436,14 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
+    // A format-1 ledger has no tree family yet; read-only cannot create it.
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok() &&
+        std::find(existing.begin(), existing.end(), kTreeFamily) == existing.end()) {
+      descs.erase(std::find_if(descs.begin(), descs.end(),
+                               [](const auto& d) { return d.name == kTreeFamily; }));
+      names.erase(std::find(names.begin(), names.end(), kTreeFamily));
+    }
     s = rocksdb::DB::OpenForReadOnly(db_opts, dir, descs, &im.handles, &raw);
   } else {
     s = rocksdb::DB::Open(db_opts, dir, descs, &im.handles, &raw);
@@ -303,6 +459,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     if (names[i] == kEventsFamily) im.events = im.handles[i];
     if (names[i] == kSubjectsFamily) im.subjects = im.handles[i];
     if (names[i] == kMetaFamily) im.meta = im.handles[i];
+    if (names[i] == kTreeFamily) im.tree = im.handles[i];
   }
   for (auto& p : options.projection_families) {
     im.projection_names.push_back(p);
@@ -311,6 +468,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   }
 
   std::string value;
+  bool upgrade = false;
   s = im.db->Get(rocksdb::ReadOptions(), im.meta, kFormatKey, &value);
   if (s.IsNotFound()) {
     if (options.read_only) return Status::Corruption("ledger '" + dir + "' has no format record");
@@ -322,6 +480,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot initialise ledger"));
   } else if (!s.ok()) {
     return FromRocks(s, "cannot read ledger format");
+  } else if (value == kFormatWithoutTree) {
+    upgrade = true;
   } else if (value != kFormatValue) {
     return Status::Corruption("'" + dir + "' holds ledger format '" + value + "', expected '" +
                               kFormatValue + "'");
@@ -330,6 +490,11 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   if (!s.ok()) return FromRocks(s, "cannot read ledger head");
   TACET_ASSIGN_OR_RETURN(im.head, DecodeHead(value));
   TACET_RETURN_IF_ERROR(log->CheckTail());
+  if (upgrade && !options.read_only) {
+    TACET_RETURN_IF_ERROR(log->BuildTree());
+  } else if (!upgrade) {
+    TACET_RETURN_IF_ERROR(log->LoadTree());
+  }
   if (options.mirror_projections && !options.read_only) TACET_RETURN_IF_ERROR(log->LoadMirrors());
   return log;
 }
@@ -351,6 +516,61 @@ Status EventLog::LoadMirrors() {
   std::unique_lock lock(im.mirror_mu);
   im.mirrors = std::move(mirrors);
   im.mirror_base = std::move(base);
+  return Status::Ok();
+}
+
+Status EventLog::LoadTree() {
+  Impl& im = *impl_;
+  const uint64_t size = im.head.seq;
+  TreeReader reader(im.tree_store(), size);
+  auto context = [&](const Status& s) {
+    return s.WithContext("loading the Merkle tree of '" + dir_ + "'");
+  };
+  std::vector<Hash256> hashes;
+  uint64_t begin = 0;
+  for (int bit = 63; bit >= 0; --bit) {
+    const uint64_t width = uint64_t{1} << bit;
+    if ((size & width) == 0) continue;
+    auto h = reader.Subtree(begin, begin + width);
+    if (!h.ok()) return context(h.status());
+    hashes.push_back(*h);
+    begin += width;
+  }
+  TACET_ASSIGN_OR_RETURN(im.tree_tail.range, merkle::CompactRange::From(size, std::move(hashes)));
+  auto bundle = reader.Bundle(size / kBundleLeaves);
+  if (!bundle.ok()) return context(bundle.status());
+  im.tree_tail.bundle = **bundle;
+  if (im.tree_tail.bundle.size() != size % kBundleLeaves)
+    return context(Status::Corruption("the tree's last bundle has " +
+                                      std::to_string(im.tree_tail.bundle.size()) + " leaves"));
+  im.tree_ready = true;
+  return Status::Ok();
+}
+
+Status EventLog::BuildTree() {
+  Impl& im = *impl_;
+  TreeTail tail;
+  rocksdb::WriteBatch wb;
+  rocksdb::WriteOptions wo;
+  Status put;
+  auto flush = [&]() -> Status {
+    TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot write the Merkle tree"));
+    wb.Clear();
+    return Status::Ok();
+  };
+  Status st = Scan(1, im.head.seq, [&](const Event& e) {
+    std::string body = EncodeEventBody(e);
+    AppendLeaf(wb, im.tree, tail, merkle::LeafHash(body));
+    if (wb.Count() >= 100'000) put = flush();
+    return put.ok();
+  });
+  TACET_RETURN_IF_ERROR(st.WithContext("building the Merkle tree of '" + dir_ + "'"));
+  TACET_RETURN_IF_ERROR(put);
+  wb.Put(im.meta, kFormatKey, kFormatValue).PermitUncheckedError();
+  wo.sync = true;
+  TACET_RETURN_IF_ERROR(flush());
+  im.tree_tail = std::move(tail);
+  im.tree_ready = true;
   return Status::Ok();
 }
 
@@ -400,7 +620,9 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   TimeMs now = std::max(clock_->NowMs(), impl_->head.recorded_at);
-  return AppendBatch(this, actor, impl_->head, now, expected_events);
+  AppendBatch b(this, actor, impl_->head, now, expected_events);
+  b.impl_->tree = impl_->tree_tail;
+  return b;
 }
 
 Result<AppendBatch> EventLog::NewProjectionBatch() {
@@ -452,6 +674,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
     return s;
   }
   im.head = next;
+  im.tree_tail = std::move(batch.impl_->tree);
   im.unflushed_bytes += wb.GetDataSize();
   im.MergeMirrors(batch.impl_->views);
   return Status::Ok();
@@ -588,9 +811,47 @@ Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const 
   return seqs;
 }
 
+Status EventLog::CheckTreeSize(uint64_t size, const char* what) const {
+  if (!impl_->tree_ready)
+    return Status::FailedPrecondition("ledger '" + dir_ +
+                                      "' has no Merkle tree yet (format 1): open it once with a "
+                                      "writer (tacet init) to build it");
+  const uint64_t head_seq = head().seq;
+  if (size > head_seq)
+    return Status::InvalidArgument(std::string(what) + " " + std::to_string(size) +
+                                   " is beyond the head (seq " + std::to_string(head_seq) + ")");
+  return Status::Ok();
+}
+
+Result<Hash256> EventLog::TreeRoot(uint64_t size) const {
+  TACET_RETURN_IF_ERROR(CheckTreeSize(size, "tree size"));
+  if (size == 0) return merkle::EmptyRoot();
+  return TreeReader(impl_->tree_store(), size).Subtree(0, size);
+}
+
+Result<std::vector<Hash256>> EventLog::InclusionProof(uint64_t seq, uint64_t size) const {
+  TACET_RETURN_IF_ERROR(CheckTreeSize(size, "tree size"));
+  if (seq == 0 || seq > size)
+    return Status::InvalidArgument("seq " + std::to_string(seq) + " is not in the tree of " +
+                                   std::to_string(size) + " events");
+  TreeReader reader(impl_->tree_store(), size);
+  return merkle::InclusionProof(seq - 1, size,
+                                [&](uint64_t b, uint64_t e) { return reader.Subtree(b, e); });
+}
+
+Result<std::vector<Hash256>> EventLog::ConsistencyProof(uint64_t old_size,
+                                                        uint64_t new_size) const {
+  TACET_RETURN_IF_ERROR(CheckTreeSize(new_size, "tree size"));
+  TreeReader reader(impl_->tree_store(), new_size);
+  return merkle::ConsistencyProof(old_size, new_size,
+                                  [&](uint64_t b, uint64_t e) { return reader.Subtree(b, e); });
+}
+
 uint64_t EventLog::point_lookups() const {
   return impl_->point_lookups.load(std::memory_order_relaxed);
 }
+
+uint64_t EventLog::tree_reads() const { return impl_->tree_reads.load(std::memory_order_relaxed); }
 
 uint64_t EventLog::mirror_bytes() const {
   std::shared_lock lock(impl_->mirror_mu);
@@ -667,6 +928,42 @@ VerifyReport EventLog::Verify() const {
     r.problem = std::move(problem);
     return r;
   };
+  // The tree family is read alongside, in key order: the order in which the
+  // appends complete its nodes, so every node is compared as it is rebuilt.
+  std::unique_ptr<rocksdb::Iterator> nodes;
+  if (impl_->tree != nullptr) {
+    nodes.reset(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->tree));
+    nodes->SeekToFirst();
+  }
+  TreeTail tail;
+  uint64_t bad_seq = 0;  // set with tree_problem
+  std::string tree_problem;
+  auto check_record = [&](uint64_t end, int level, std::string_view expected) {
+    if (!tree_problem.empty()) return;
+    const uint64_t width = level == 0 ? kBundleLeaves : uint64_t{1} << level;
+    std::string what =
+        (level == 0 ? "the tree's bundle of leaf hashes of seqs " : "the tree node of seqs ") +
+        std::to_string(end - width + 1) + ".." + std::to_string(end);
+    bad_seq = end;
+    if (!nodes->Valid() || nodes->key().ToStringView() != TreeKey(end, level)) {
+      tree_problem = what + " is missing";
+      return;
+    }
+    std::string_view stored = nodes->value().ToStringView();
+    if (stored != expected) {
+      tree_problem = what + " differs from the hashes of the events";
+      if (level == 0 && stored.size() == expected.size()) {
+        // Name the event whose leaf hash differs.
+        size_t i = 0;
+        while (stored.substr(i * 32, 32) == expected.substr(i * 32, 32)) ++i;
+        bad_seq = end - width + 1 + i;
+        tree_problem = "the tree's leaf hash of seq " + std::to_string(bad_seq) +
+                       " differs from the hash of the event";
+      }
+      return;
+    }
+    nodes->Next();
+  };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     uint64_t seq = DecodeSeqKey(it->key().ToStringView());
     if (seq != expect)
@@ -684,10 +981,21 @@ VerifyReport EventLog::Verify() const {
     if (e->prev_hash != prev)
       return fail(seq, "prev_hash does not match the hash of seq " + std::to_string(seq - 1));
     prev = e->hash;
+    if (nodes) {
+      tail.Append(merkle::LeafHash(body), check_record);
+      if (!tree_problem.empty()) return fail(bad_seq, tree_problem);
+    }
     ++r.events;
     ++expect;
   }
   if (!it->status().ok()) return fail(expect, "read error: " + it->status().ToString());
+  if (nodes) {
+    if (!nodes->status().ok())
+      return fail(expect, "read error in the tree: " + nodes->status().ToString());
+    if (nodes->Valid())
+      return fail(expect, "the tree holds a node beyond the last event (key " +
+                              ToHex(nodes->key().ToStringView()) + ")");
+  }
   if (r.events != r.head.seq)
     return fail(r.events + 1, "meta head says seq " + std::to_string(r.head.seq) +
                                   " but the chain ends at seq " + std::to_string(r.events));
@@ -705,8 +1013,10 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
       base_(base),
       head_(base),
       recorded_at_(recorded_at),
-      // ~300 bytes per event: the event, its index entry and a projection write.
-      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 300,
+      // 280-330 bytes per event (the event, its index entry, a projection
+      // write, its share of the tree): reserved generously, since growing
+      // copies the whole batch, while reserved pages cost nothing untouched.
+      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 400,
                                    log->impl_->projections.size())) {
   last_.actor = actor_;
   last_.recorded_at = recorded_at_;
@@ -722,6 +1032,7 @@ void AppendBatch::WriteEvent(const Event& e, std::string_view body, std::string_
     PutBe64(k, e.seq);
     impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
   }
+  AppendLeaf(impl_->wb, im->tree, impl_->tree, merkle::LeafHash(body));
   head_.seq = e.seq;
   head_.hash = e.hash;
 }

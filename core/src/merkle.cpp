@@ -36,6 +36,24 @@ SubtreeFn InMemory(std::span<const Hash256> leaves) {
   };
 }
 
+Result<CompactRange> CompactRange::From(uint64_t size, std::vector<Hash256> hashes) {
+  if (hashes.size() != static_cast<size_t>(std::popcount(size)))
+    return Status::InvalidArgument("a tree of " + std::to_string(size) + " leaves has " +
+                                   std::to_string(std::popcount(size)) + " perfect subtrees, not " +
+                                   std::to_string(hashes.size()));
+  CompactRange r;
+  r.size_ = size;
+  r.hashes_ = std::move(hashes);
+  return r;
+}
+
+Hash256 CompactRange::Root() const {
+  if (hashes_.empty()) return EmptyRoot();
+  Hash256 r = hashes_.back();
+  for (size_t i = hashes_.size() - 1; i-- > 0;) r = NodeHash(hashes_[i], r);
+  return r;
+}
+
 namespace {
 
 // Appends MTH(D[begin:end]) to `out`.

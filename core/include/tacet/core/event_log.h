@@ -26,6 +26,7 @@
 
 #include "tacet/core/clock.h"
 #include "tacet/core/event.h"
+#include "tacet/core/hash.h"
 #include "tacet/core/status.h"
 
 namespace tacet {
@@ -175,8 +176,21 @@ class EventLog {
   Status ScanFamily(int family, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
-  // Walks the whole chain: dense seqs, each hash, each link, and the head.
+  // Walks the whole chain: dense seqs, each hash, each link, and the head;
+  // recomputes the Merkle tree and compares every stored node.
   VerifyReport Verify() const;
+
+  // The RFC 9162 Merkle tree over the events (core/FORMAT.md): leaf i (from
+  // 0) is the canonical body of seq i + 1. Sizes are counts of events, at
+  // most the head's seq. Each call reads O(log n) stored nodes.
+  // FailedPrecondition on a format-1 ledger opened read-only (no tree yet).
+  Result<Hash256> TreeRoot(uint64_t size) const;
+  // The inclusion proof of event `seq` in the tree of `size` events.
+  Result<std::vector<Hash256>> InclusionProof(uint64_t seq, uint64_t size) const;
+  // The consistency proof between the trees of `old_size` and `new_size`.
+  Result<std::vector<Hash256>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+  // Stored tree nodes read since the log opened (what a proof costs).
+  uint64_t tree_reads() const;
 
   const std::string& dir() const { return dir_; }
 
@@ -186,6 +200,9 @@ class EventLog {
   EventLog(std::string dir, EventLogOptions options, const Clock* clock);
   Status CheckTail();
   Status LoadMirrors();  // mirror_projections: every projection family read into memory
+  Status LoadTree();     // the compact range of the head from the stored nodes
+  Status BuildTree();    // a format-1 ledger: the tree from every event, then format 2
+  Status CheckTreeSize(uint64_t size, const char* what) const;
 
   std::string dir_;
   EventLogOptions options_;

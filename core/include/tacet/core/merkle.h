@@ -53,6 +53,47 @@ Result<std::vector<Hash256>> ConsistencyProof(uint64_t old_size, uint64_t new_si
 // of `size` leaves whose root is `root`.
 bool VerifyInclusion(uint64_t index, uint64_t size, const Hash256& leaf,
                      std::span<const Hash256> proof, const Hash256& root);
+// The tree of the leaves appended so far, kept as its perfect subtrees: one
+// per set bit of size(), largest (leftmost) first. Appending a leaf merges
+// the subtrees it completes; the root folds them right to left. O(log n)
+// memory, amortised two hashes per leaf.
+class CompactRange {
+ public:
+  CompactRange() = default;
+  // The range of a tree of `size` leaves from its perfect subtrees' hashes,
+  // largest first: D[0:2^a], then the next set bit's, ... InvalidArgument
+  // unless there is one hash per set bit of size.
+  static Result<CompactRange> From(uint64_t size, std::vector<Hash256> hashes);
+
+  // Appends a leaf hash. completed(level, end, hash) is called for each
+  // perfect subtree the leaf completes, level 1 upwards: the subtree of 2^level
+  // leaves ending at leaf `end` (exclusive, so end = size() afterwards).
+  template <class Fn>
+  void Append(const Hash256& leaf, Fn&& completed) {
+    Hash256 h = leaf;
+    int level = 0;
+    for (uint64_t n = size_; (n & 1) != 0; n >>= 1) {
+      h = NodeHash(hashes_.back(), h);
+      hashes_.pop_back();
+      completed(++level, size_ + 1, h);
+    }
+    hashes_.push_back(h);
+    ++size_;
+  }
+  void Append(const Hash256& leaf) {
+    Append(leaf, [](int, uint64_t, const Hash256&) {});
+  }
+
+  uint64_t size() const { return size_; }
+  // MTH(D[0:size]); EmptyRoot() when empty.
+  Hash256 Root() const;
+  const std::vector<Hash256>& hashes() const { return hashes_; }
+
+ private:
+  uint64_t size_ = 0;
+  std::vector<Hash256> hashes_;
+};
+
 // True when `proof` shows that the tree of `old_size` leaves with root
 // `old_root` is a prefix of the tree of `new_size` leaves with `new_root`.
 bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash256& old_root,
