@@ -22,6 +22,7 @@
 #include "../internal/overlay.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/merkle.h"
+#include "tacet/core/time.h"
 
 namespace tacet {
 namespace {
@@ -30,6 +31,8 @@ constexpr const char* kEventsFamily = "events";
 constexpr const char* kSubjectsFamily = "subjects";
 constexpr const char* kMetaFamily = "meta";
 constexpr const char* kTreeFamily = "tree";
+constexpr const char* kCheckpointsFamily = "checkpoints";
+constexpr const char* kCheckpointKeyKey = "checkpoint_key";
 constexpr const char* kHeadKey = "head";
 constexpr const char* kFormatKey = "format";
 constexpr const char* kFormatValue = "tacet-ledger-2";
@@ -237,15 +240,18 @@ struct EventLog::Impl {
   rocksdb::ColumnFamilyHandle* subjects = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* tree = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> projections;  // by FamilyIndex; null if absent
   std::vector<std::string> projection_names;
   rocksdb::ColumnFamilyOptions cf_opts;  // of every family, for recreating one
   mutable std::mutex mu;
   Head head;
-  TreeTail tree_tail;            // of the tree of the events up to head
-  bool tree_ready = false;       // false: a format-1 ledger opened read-only
-  Status sticky;                 // first failed commit; every later write returns it
-  uint64_t unflushed_bytes = 0;  // committed since open, only in the WAL and memtables
+  TreeTail tree_tail;                   // of the tree of the events up to head
+  bool tree_ready = false;              // false: a format-1 ledger opened read-only
+  uint64_t checkpoint_size = 0;         // of the latest checkpoint
+  std::optional<TimeMs> checkpoint_ms;  // when this process signed its last one
+  Status sticky;                        // first failed commit; every later write returns it
+  uint64_t unflushed_bytes = 0;         // committed since open, only in the WAL and memtables
   mutable std::atomic<uint64_t> point_lookups{0};
   mutable std::atomic<uint64_t> tree_reads{0};
   // mirror_projections: each projection family in memory, by FamilyIndex
@@ -301,6 +307,19 @@ struct AppendBatch::Impl {
 };
 
 namespace {
+
+// The signed checkpoint of the tree of `size` events with root `root`.
+std::string SignedCheckpoint(const note::Signer& signer, uint64_t size, const Hash256& root,
+                             TimeMs now) {
+  note::Checkpoint c;
+  c.origin = signer.name();
+  c.size = size;
+  c.root = root;
+  c.extensions.push_back("time " + FormatUtc(now));
+  auto signed_note = signer.Sign(note::FormatCheckpoint(c));
+  // A checkpoint's text is always a valid note text: its origin is a key name.
+  return signed_note.ok() ? *signed_note : std::string();
+}
 
 // MultiGet of `keys` in chunks; calls fn(i, value or null when absent), in
 // key order. RocksDB wants a chunk's keys sorted: sorting their positions
@@ -417,8 +436,12 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   // each memtable insert from a skiplist search into a step from the last.
   cf_opts.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
 
-  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kEventsFamily,
-                                    kSubjectsFamily, kMetaFamily, kTreeFamily};
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
+                                    kEventsFamily,
+                                    kSubjectsFamily,
+                                    kMetaFamily,
+                                    kTreeFamily,
+                                    kCheckpointsFamily};
   if (exists) {
     std::vector<std::string> existing;
     auto s = rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing);
@@ -438,11 +461,13 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   if (options.read_only) {
     // A format-1 ledger has no tree family yet; read-only cannot create it.
     std::vector<std::string> existing;
-    if (rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok() &&
-        std::find(existing.begin(), existing.end(), kTreeFamily) == existing.end()) {
-      descs.erase(std::find_if(descs.begin(), descs.end(),
-                               [](const auto& d) { return d.name == kTreeFamily; }));
-      names.erase(std::find(names.begin(), names.end(), kTreeFamily));
+    if (rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok()) {
+      for (const char* family : {kTreeFamily, kCheckpointsFamily}) {
+        if (std::find(existing.begin(), existing.end(), family) != existing.end()) continue;
+        descs.erase(std::find_if(descs.begin(), descs.end(),
+                                 [&](const auto& d) { return d.name == family; }));
+        names.erase(std::find(names.begin(), names.end(), family));
+      }
     }
     s = rocksdb::DB::OpenForReadOnly(db_opts, dir, descs, &im.handles, &raw);
   } else {
@@ -460,6 +485,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     if (names[i] == kSubjectsFamily) im.subjects = im.handles[i];
     if (names[i] == kMetaFamily) im.meta = im.handles[i];
     if (names[i] == kTreeFamily) im.tree = im.handles[i];
+    if (names[i] == kCheckpointsFamily) im.checkpoints = im.handles[i];
   }
   for (auto& p : options.projection_families) {
     im.projection_names.push_back(p);
@@ -496,6 +522,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     TACET_RETURN_IF_ERROR(log->LoadTree());
   }
   if (options.mirror_projections && !options.read_only) TACET_RETURN_IF_ERROR(log->LoadMirrors());
+  TACET_RETURN_IF_ERROR(log->LoadCheckpointState());
   return log;
 }
 
@@ -571,6 +598,32 @@ Status EventLog::BuildTree() {
   TACET_RETURN_IF_ERROR(flush());
   im.tree_tail = std::move(tail);
   im.tree_ready = true;
+  return Status::Ok();
+}
+
+Status EventLog::LoadCheckpointState() {
+  Impl& im = *impl_;
+  if (im.checkpoints != nullptr) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        im.db->NewIterator(rocksdb::ReadOptions(), im.checkpoints));
+    it->SeekToLast();
+    if (it->Valid()) im.checkpoint_size = DecodeSeqKey(it->key().ToStringView());
+    TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the latest checkpoint"));
+  }
+  const note::Signer* signer = options_.checkpoint_signer.get();
+  if (signer == nullptr || options_.read_only) return Status::Ok();
+  TACET_ASSIGN_OR_RETURN(auto recorded, CheckpointKey());
+  const std::string mine = signer->verifier().Encode();
+  if (!recorded) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(im.db->Put(wo, im.meta, kCheckpointKeyKey, mine),
+                     "cannot record the checkpoint key");
+  }
+  if (*recorded != mine)
+    return Status::FailedPrecondition("the checkpoint key (" + mine +
+                                      ") is not the one that signs this ledger's checkpoints (" +
+                                      *recorded + ")");
   return Status::Ok();
 }
 
@@ -664,6 +717,16 @@ Status EventLog::Commit(AppendBatch&& batch) {
   next.recorded_at = batch.recorded_at_;
   rocksdb::WriteBatch& wb = batch.impl_->wb;
   wb.Put(im.meta, kHeadKey, EncodeHead(next)).PermitUncheckedError();
+  const TimeMs now = clock_->NowMs();
+  const bool checkpoint =
+      options_.checkpoint_signer != nullptr && im.tree_ready &&
+      (!im.checkpoint_ms || now - *im.checkpoint_ms >= options_.checkpoint_interval_ms);
+  if (checkpoint) {
+    wb.Put(im.checkpoints, SeqKey(next.seq),
+           SignedCheckpoint(*options_.checkpoint_signer, next.seq, batch.impl_->tree.range.Root(),
+                            now))
+        .PermitUncheckedError();
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   Status s =
@@ -675,9 +738,73 @@ Status EventLog::Commit(AppendBatch&& batch) {
   }
   im.head = next;
   im.tree_tail = std::move(batch.impl_->tree);
+  if (checkpoint) {
+    im.checkpoint_size = next.seq;
+    im.checkpoint_ms = now;
+  }
   im.unflushed_bytes += wb.GetDataSize();
   im.MergeMirrors(batch.impl_->views);
   return Status::Ok();
+}
+
+Result<bool> EventLog::Checkpoint() {
+  Impl& im = *impl_;
+  if (options_.checkpoint_signer == nullptr || options_.read_only)
+    return Status::FailedPrecondition("this process has no checkpoint key for '" + dir_ + "'");
+  std::lock_guard<std::mutex> lock(im.mu);
+  if (!im.sticky.ok()) return im.sticky;
+  if (!im.tree_ready) return Status::FailedPrecondition("ledger '" + dir_ + "' has no tree");
+  if (im.head.seq == im.checkpoint_size) return false;
+  const TimeMs now = clock_->NowMs();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  Status s = FromRocks(im.db->Put(wo, im.checkpoints, SeqKey(im.head.seq),
+                                  SignedCheckpoint(*options_.checkpoint_signer, im.head.seq,
+                                                   im.tree_tail.range.Root(), now)),
+                       "cannot write the checkpoint of seq " + std::to_string(im.head.seq));
+  if (!s.ok()) {
+    im.sticky = s.WithContext("ledger refuses writes until reopened");
+    return s;
+  }
+  im.checkpoint_size = im.head.seq;
+  im.checkpoint_ms = now;
+  return true;
+}
+
+Result<std::optional<std::string>> EventLog::CheckpointKey() const {
+  return GetMeta(kCheckpointKeyKey);
+}
+
+Result<std::optional<std::string>> EventLog::LatestCheckpoint() const {
+  std::optional<std::string> latest;
+  if (impl_->checkpoints == nullptr) return latest;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->checkpoints));
+  it->SeekToLast();
+  if (it->Valid()) latest = it->value().ToString();
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the latest checkpoint"));
+  return latest;
+}
+
+Result<std::optional<std::string>> EventLog::CheckpointOfSize(uint64_t size) const {
+  std::optional<std::string> found;
+  if (impl_->checkpoints == nullptr) return found;
+  std::string v;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->checkpoints, SeqKey(size), &v);
+  if (s.IsNotFound()) return found;
+  TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read the checkpoint of size " + std::to_string(size)));
+  found = std::move(v);
+  return found;
+}
+
+Status EventLog::ScanCheckpoints(uint64_t from,
+                                 const std::function<bool(uint64_t, std::string_view)>& fn) const {
+  if (impl_->checkpoints == nullptr) return Status::Ok();
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->checkpoints));
+  for (it->Seek(SeqKey(from)); it->Valid(); it->Next())
+    if (!fn(DecodeSeqKey(it->key().ToStringView()), it->value().ToStringView())) break;
+  return FromRocks(it->status(), "cannot read the checkpoints");
 }
 
 Status EventLog::SyncWal() { return FromRocks(impl_->db->SyncWAL(), "cannot sync the WAL"); }
@@ -935,7 +1062,48 @@ VerifyReport EventLog::Verify() const {
     nodes.reset(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->tree));
     nodes->SeekToFirst();
   }
+  // Every checkpoint is checked when the walk reaches its size: signed by
+  // the recorded key, for this origin, with the root of the events so far.
+  std::optional<note::Verifier> verifier;
+  if (auto key = CheckpointKey(); !key.ok()) {
+    return fail(0, key.status().message());
+  } else if (*key) {
+    auto v = note::Verifier::Parse(**key);
+    if (!v.ok()) return fail(0, "meta checkpoint_key: " + v.status().message());
+    verifier = std::move(v).value();
+  }
+  std::unique_ptr<rocksdb::Iterator> cps;
+  if (impl_->checkpoints != nullptr) {
+    cps.reset(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->checkpoints));
+    cps->SeekToFirst();
+  }
+  uint64_t good_size = 0;  // of the last checkpoint that matched
   TreeTail tail;
+  auto check_checkpoints = [&](uint64_t seq) -> std::optional<std::pair<uint64_t, std::string>> {
+    for (; cps && cps->Valid(); cps->Next()) {
+      const uint64_t size = DecodeSeqKey(cps->key().ToStringView());
+      if (size > seq) break;
+      const std::string what = "the checkpoint of size " + std::to_string(size);
+      if (size < seq || cps->key().size() != 8)
+        return std::pair(seq, what + " is stored out of place");
+      if (!verifier) return std::pair(seq, what + " exists but meta records no checkpoint key");
+      auto text = verifier->Open(cps->value().ToStringView());
+      if (!text.ok()) return std::pair(seq, what + ": " + text.status().message());
+      auto c = note::ParseCheckpoint(*text);
+      if (!c.ok()) return std::pair(seq, what + ": " + c.status().message());
+      if (c->origin != verifier->name() || c->size != size)
+        return std::pair(
+            seq, what + " names origin '" + c->origin + "' and size " + std::to_string(c->size));
+      if (c->root != tail.range.Root())
+        return std::pair(good_size + 1, what + " signed a root that events 1.." +
+                                            std::to_string(size) + " do not hash to: events " +
+                                            std::to_string(good_size + 1) + ".." +
+                                            std::to_string(size) + " changed after it was signed");
+      good_size = size;
+      ++r.checkpoints;
+    }
+    return std::nullopt;
+  };
   uint64_t bad_seq = 0;  // set with tree_problem
   std::string tree_problem;
   auto check_record = [&](uint64_t end, int level, std::string_view expected) {
@@ -984,6 +1152,7 @@ VerifyReport EventLog::Verify() const {
     if (nodes) {
       tail.Append(merkle::LeafHash(body), check_record);
       if (!tree_problem.empty()) return fail(bad_seq, tree_problem);
+      if (auto bad = check_checkpoints(seq)) return fail(bad->first, bad->second);
     }
     ++r.events;
     ++expect;
@@ -996,6 +1165,12 @@ VerifyReport EventLog::Verify() const {
       return fail(expect, "the tree holds a node beyond the last event (key " +
                               ToHex(nodes->key().ToStringView()) + ")");
   }
+  if (cps && cps->Valid())
+    return fail(expect, "a checkpoint of size " +
+                            std::to_string(DecodeSeqKey(cps->key().ToStringView())) +
+                            " lies beyond the last event");
+  if (cps && !cps->status().ok())
+    return fail(expect, "read error in the checkpoints: " + cps->status().ToString());
   if (r.events != r.head.seq)
     return fail(r.events + 1, "meta head says seq " + std::to_string(r.head.seq) +
                                   " but the chain ends at seq " + std::to_string(r.events));

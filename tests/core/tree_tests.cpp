@@ -12,6 +12,8 @@
 
 #include "tacet/core/codec.h"
 #include "tacet/core/merkle.h"
+#include "tacet/core/note.h"
+#include "tacet/core/time.h"
 #include "test_util.h"
 
 using namespace tacet;
@@ -24,11 +26,13 @@ Payload Number(uint64_t i) {
 }
 
 std::unique_ptr<EventLog> OpenLog(const std::string& dir, const Clock* clock,
-                                  bool read_only = false) {
+                                  bool read_only = false,
+                                  std::shared_ptr<const note::Signer> signer = nullptr) {
   EventLogOptions o;
   o.create_if_missing = !read_only;
   o.read_only = read_only;
   o.tail_check = 1'000'000;
+  o.checkpoint_signer = std::move(signer);
   auto log = EventLog::Open(dir, o, clock);
   BOOST_TEST_REQUIRE(log.ok(), log.status().ToString());
   return std::move(log).value();
@@ -279,6 +283,174 @@ BOOST_AUTO_TEST_CASE(verify_names_a_damaged_or_missing_tree_record) {
       d.apply(raw);
     }
     auto log = OpenLog(dir.path(), &clock);
+    VerifyReport r = log->Verify();
+    BOOST_TEST(!r.ok, d.name);
+    BOOST_TEST(r.first_bad_seq == d.first_bad_seq, d.name << ": " << r.problem);
+    BOOST_TEST(r.problem.find(d.says) != std::string::npos, d.name << ": " << r.problem);
+  }
+}
+
+std::shared_ptr<const note::Signer> NewSigner(const std::string& name) {
+  auto s = note::Signer::Generate(name);
+  BOOST_TEST_REQUIRE(s.ok());
+  return std::make_shared<const note::Signer>(std::move(s).value());
+}
+
+// Opens a stored checkpoint; checks it against the log's own tree.
+note::Checkpoint OpenCheckpoint(const EventLog& log, const note::Verifier& v,
+                                const std::string& signed_note) {
+  auto text = v.Open(signed_note);
+  BOOST_TEST_REQUIRE(text.ok(), text.status().ToString());
+  auto c = note::ParseCheckpoint(*text);
+  BOOST_TEST_REQUIRE(c.ok(), c.status().ToString());
+  BOOST_TEST(c->origin == v.name());
+  BOOST_TEST((c->root == *log.TreeRoot(c->size)), "size " << c->size);
+  return *c;
+}
+
+BOOST_AUTO_TEST_CASE(commits_sign_a_checkpoint_at_most_once_per_interval) {
+  test::TempDir dir;
+  ManualClock clock(1'780'000'000'000);
+  auto signer = NewSigner("tacet.test/ledger");
+  auto log = OpenLog(dir.path(), &clock, false, signer);
+  BOOST_TEST(log->CheckpointKey()->value_or("") == signer->verifier().Encode());
+  std::vector<uint64_t> sizes;
+  auto record = [&] {
+    sizes.clear();
+    BOOST_TEST_REQUIRE(log->ScanCheckpoints(0,
+                                            [&](uint64_t size, std::string_view n) {
+                                              OpenCheckpoint(*log, signer->verifier(),
+                                                             std::string(n));
+                                              sizes.push_back(size);
+                                              return true;
+                                            })
+                           .ok());
+    return sizes;
+  };
+  AppendNumbers(*log, 10);  // the first commit signs one
+  clock.Advance(400);
+  AppendNumbers(*log, 10);  // within the interval (1 s): none
+  clock.Advance(599);
+  AppendNumbers(*log, 10);  // 999 ms after the first: none
+  BOOST_TEST(record() == std::vector<uint64_t>({10}));
+  clock.Advance(1);
+  AppendNumbers(*log, 5);  // 1000 ms: one
+  BOOST_TEST(record() == std::vector<uint64_t>({10, 35}));
+  AppendNumbers(*log, 5);
+  // Checkpoint() covers the head now, whatever the interval; once.
+  BOOST_TEST(*log->Checkpoint() == true);
+  BOOST_TEST(*log->Checkpoint() == false);
+  BOOST_TEST(record() == std::vector<uint64_t>({10, 35, 40}));
+  auto latest = log->LatestCheckpoint();
+  BOOST_TEST(OpenCheckpoint(*log, signer->verifier(), latest->value()).size == 40u);
+  BOOST_TEST(OpenCheckpoint(*log, signer->verifier(), latest->value()).extensions[0] ==
+             "time " + FormatUtc(clock.NowMs()));
+  BOOST_TEST(!log->CheckpointOfSize(20)->has_value());
+  BOOST_TEST(log->CheckpointOfSize(35)->has_value());
+  VerifyReport r = log->Verify();
+  BOOST_TEST(r.ok, r.problem);
+  BOOST_TEST(r.checkpoints == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_with_another_key_is_refused) {
+  test::TempDir dir;
+  ManualClock clock(1);
+  {
+    auto log = OpenLog(dir.path(), &clock, false, NewSigner("tacet.test/ledger"));
+    AppendNumbers(*log, 3);
+  }
+  EventLogOptions o;
+  o.checkpoint_signer = NewSigner("tacet.test/ledger");
+  auto log = EventLog::Open(dir.path(), o, &clock);
+  BOOST_TEST(log.status().code() == StatusCode::kFailedPrecondition);
+  BOOST_TEST(log.status().message().find("is not the one that signs") != std::string::npos,
+             log.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(events_proven_once_stay_proven_by_every_later_checkpoint) {
+  // An auditor holds the inclusion proofs of some events against checkpoint
+  // A; each later checkpoint B comes with a consistency proof A -> B.
+  test::TempDir dir;
+  ManualClock clock(1'780'000'000'000);
+  auto signer = NewSigner("tacet.test/ledger");
+  auto log = OpenLog(dir.path(), &clock, false, signer);
+  AppendNumbers(*log, 77);
+  const note::Checkpoint first =
+      OpenCheckpoint(*log, signer->verifier(), log->LatestCheckpoint()->value());
+  BOOST_TEST_REQUIRE(first.size == 77u);
+  const std::vector<Hash256> leaves = Leaves(*log);
+  for (uint64_t seq : {1, 16, 17, 50, 77}) {
+    auto proof = log->InclusionProof(seq, first.size);
+    BOOST_TEST(merkle::VerifyInclusion(seq - 1, first.size, leaves[seq - 1], *proof, first.root));
+  }
+  size_t later = 0;
+  for (uint64_t n : {1, 15, 16, 33, 100, 256}) {
+    clock.Advance(1000);
+    AppendNumbers(*log, n);
+    const note::Checkpoint b =
+        OpenCheckpoint(*log, signer->verifier(), log->LatestCheckpoint()->value());
+    auto proof = log->ConsistencyProof(first.size, b.size);
+    BOOST_TEST_REQUIRE(proof.ok());
+    BOOST_TEST(merkle::VerifyConsistency(first.size, b.size, first.root, b.root, *proof),
+               first.size << " -> " << b.size);
+    // And not for a root that is not the first checkpoint's.
+    Hash256 other = first.root;
+    other[0] ^= 1;
+    BOOST_TEST(!merkle::VerifyConsistency(first.size, b.size, other, b.root, *proof));
+    ++later;
+  }
+  BOOST_TEST(later == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(verify_names_a_forged_or_altered_checkpoint) {
+  auto signer = NewSigner("tacet.test/ledger");
+  struct Damage {
+    std::string name;
+    std::function<void(RawLedger&)> apply;
+    uint64_t first_bad_seq;
+    std::string says;
+  };
+  const std::vector<Damage> damages = {
+      {"a changed signature",
+       [](RawLedger& raw) {
+         std::string n = raw.Get("checkpoints", SeqKey(150));
+         n[n.size() - 6] = n[n.size() - 6] == 'A' ? 'B' : 'A';
+         raw.Put("checkpoints", SeqKey(150), n);
+       },
+       150, "checkpoint of size 150: the signature by 'tacet.test/ledger'"},
+      {"a properly signed checkpoint of other events",
+       [&](RawLedger& raw) {
+         note::Checkpoint c;
+         c.origin = "tacet.test/ledger";
+         c.size = 150;
+         c.root = merkle::LeafHash("something else");
+         raw.Put("checkpoints", SeqKey(150), *signer->Sign(note::FormatCheckpoint(c)));
+       },
+       101, "events 101..150 changed after it was signed"},
+      {"a checkpoint beyond the head",
+       [&](RawLedger& raw) {
+         raw.Put("checkpoints", SeqKey(999), raw.Get("checkpoints", SeqKey(150)));
+       },
+       201, "checkpoint of size 999 lies beyond the last event"},
+  };
+  for (const Damage& d : damages) {
+    test::TempDir dir;
+    ManualClock clock(1);
+    {
+      auto log = OpenLog(dir.path(), &clock, false, signer);
+      for (int i = 0; i < 4; ++i) {
+        AppendNumbers(*log, 50);
+        clock.Advance(1000);
+      }
+      VerifyReport r = log->Verify();
+      BOOST_TEST_REQUIRE(r.ok, r.problem);
+      BOOST_TEST_REQUIRE(r.checkpoints == 4u);
+    }
+    {
+      RawLedger raw(dir.path());
+      d.apply(raw);
+    }
+    auto log = OpenLog(dir.path(), &clock, true);
     VerifyReport r = log->Verify();
     BOOST_TEST(!r.ok, d.name);
     BOOST_TEST(r.first_bad_seq == d.first_bad_seq, d.name << ": " << r.problem);

@@ -27,6 +27,7 @@
 #include "tacet/core/clock.h"
 #include "tacet/core/event.h"
 #include "tacet/core/hash.h"
+#include "tacet/core/note.h"
 #include "tacet/core/status.h"
 
 namespace tacet {
@@ -44,6 +45,13 @@ struct EventLogOptions {
   // reader such as tacetd. RocksDB stays the record; the mirror costs about
   // the families' size in RAM and a scan of them on open.
   bool mirror_projections = false;
+  // Signs checkpoints of the Merkle tree (core/FORMAT.md): a commit that
+  // moves the head adds one to its batch when none was made in the last
+  // `checkpoint_interval_ms`. Null: the log makes none. The key's name is
+  // the checkpoints' origin. The first writer with a key records its
+  // verifier key in meta; a writer with another key is refused.
+  std::shared_ptr<const note::Signer> checkpoint_signer;
+  int64_t checkpoint_interval_ms = 1000;
 };
 
 struct Head {
@@ -58,6 +66,7 @@ struct VerifyReport {
   Head head;                   // as stored in meta
   uint64_t first_bad_seq = 0;  // when !ok; 0 if the fault is in meta
   std::string problem;         // when !ok
+  uint64_t checkpoints = 0;    // signed checkpoints checked against the tree
 };
 
 class EventLog;
@@ -192,6 +201,20 @@ class EventLog {
   // Stored tree nodes read since the log opened (what a proof costs).
   uint64_t tree_reads() const;
 
+  // Signed checkpoints (signed notes, core/note.h), kept forever, one per
+  // tree size. The verifier key recorded by the first signing writer, if any.
+  Result<std::optional<std::string>> CheckpointKey() const;
+  // The checkpoint with the largest size; nullopt when none was made.
+  Result<std::optional<std::string>> LatestCheckpoint() const;
+  // The checkpoint of exactly `size` events; nullopt when none was made.
+  Result<std::optional<std::string>> CheckpointOfSize(uint64_t size) const;
+  // Calls fn(size, note) for the checkpoints of size >= from, by size.
+  Status ScanCheckpoints(uint64_t from,
+                         const std::function<bool(uint64_t, std::string_view)>& fn) const;
+  // Signs and durably writes a checkpoint of the head now, unless one of
+  // this size exists (then returns false). FailedPrecondition without a key.
+  Result<bool> Checkpoint();
+
   const std::string& dir() const { return dir_; }
 
  private:
@@ -203,6 +226,7 @@ class EventLog {
   Status LoadTree();     // the compact range of the head from the stored nodes
   Status BuildTree();    // a format-1 ledger: the tree from every event, then format 2
   Status CheckTreeSize(uint64_t size, const char* what) const;
+  Status LoadCheckpointState();  // the latest checkpoint; records or checks the key
 
   std::string dir_;
   EventLogOptions options_;
