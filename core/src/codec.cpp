@@ -229,9 +229,7 @@ std::string EncodeStoredEvent(const Event& e, std::string_view body) {
   return out;
 }
 
-Result<Event> DecodeStoredEvent(std::string_view stored) {
-  if (stored.size() < 64 + 1) return Status::Corruption("stored event is too short");
-  std::string_view body = stored.substr(0, stored.size() - 64);
+Result<Event> DecodeEventBody(std::string_view body) {
   Event e;
   uint8_t format = 0;
   uint16_t type = 0;
@@ -247,6 +245,13 @@ Result<Event> DecodeStoredEvent(std::string_view stored) {
   if (format != kEventFormatVersion)
     return Status::Corruption("unknown event format " + std::to_string(format));
   e.type = static_cast<PayloadType>(type);
+  return e;
+}
+
+Result<Event> DecodeStoredEvent(std::string_view stored) {
+  if (stored.size() < 64 + 1) return Status::Corruption("stored event is too short");
+  std::string_view body = stored.substr(0, stored.size() - 64);
+  TACET_ASSIGN_OR_RETURN(Event e, DecodeEventBody(body));
   std::copy_n(stored.data() + body.size(), 32, reinterpret_cast<char*>(e.prev_hash.data()));
   std::copy_n(stored.data() + body.size() + 32, 32, reinterpret_cast<char*>(e.hash.data()));
   return e;

@@ -610,20 +610,25 @@ Status EventLog::LoadCheckpointState() {
     if (it->Valid()) im.checkpoint_size = DecodeSeqKey(it->key().ToStringView());
     TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the latest checkpoint"));
   }
-  const note::Signer* signer = options_.checkpoint_signer.get();
-  if (signer == nullptr || options_.read_only) return Status::Ok();
+  return Status::Ok();
+}
+
+Status EventLog::UseCheckpointKey(std::shared_ptr<const note::Signer> signer) {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
   TACET_ASSIGN_OR_RETURN(auto recorded, CheckpointKey());
   const std::string mine = signer->verifier().Encode();
   if (!recorded) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    return FromRocks(im.db->Put(wo, im.meta, kCheckpointKeyKey, mine),
-                     "cannot record the checkpoint key");
-  }
-  if (*recorded != mine)
+    TACET_RETURN_IF_ERROR(FromRocks(impl_->db->Put(wo, impl_->meta, kCheckpointKeyKey, mine),
+                                    "cannot record the checkpoint key"));
+  } else if (*recorded != mine) {
     return Status::FailedPrecondition("the checkpoint key (" + mine +
                                       ") is not the one that signs this ledger's checkpoints (" +
                                       *recorded + ")");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  signer_ = std::move(signer);
   return Status::Ok();
 }
 
@@ -719,12 +724,11 @@ Status EventLog::Commit(AppendBatch&& batch) {
   wb.Put(im.meta, kHeadKey, EncodeHead(next)).PermitUncheckedError();
   const TimeMs now = clock_->NowMs();
   const bool checkpoint =
-      options_.checkpoint_signer != nullptr && im.tree_ready &&
+      signer_ != nullptr && im.tree_ready &&
       (!im.checkpoint_ms || now - *im.checkpoint_ms >= options_.checkpoint_interval_ms);
   if (checkpoint) {
     wb.Put(im.checkpoints, SeqKey(next.seq),
-           SignedCheckpoint(*options_.checkpoint_signer, next.seq, batch.impl_->tree.range.Root(),
-                            now))
+           SignedCheckpoint(*signer_, next.seq, batch.impl_->tree.range.Root(), now))
         .PermitUncheckedError();
   }
   rocksdb::WriteOptions wo;
@@ -747,21 +751,24 @@ Status EventLog::Commit(AppendBatch&& batch) {
   return Status::Ok();
 }
 
-Result<bool> EventLog::Checkpoint() {
+Result<bool> EventLog::Checkpoint(bool only_when_due) {
   Impl& im = *impl_;
-  if (options_.checkpoint_signer == nullptr || options_.read_only)
+  if (signer_ == nullptr || options_.read_only)
     return Status::FailedPrecondition("this process has no checkpoint key for '" + dir_ + "'");
   std::lock_guard<std::mutex> lock(im.mu);
   if (!im.sticky.ok()) return im.sticky;
   if (!im.tree_ready) return Status::FailedPrecondition("ledger '" + dir_ + "' has no tree");
   if (im.head.seq == im.checkpoint_size) return false;
   const TimeMs now = clock_->NowMs();
+  if (only_when_due && im.checkpoint_ms &&
+      now - *im.checkpoint_ms < options_.checkpoint_interval_ms)
+    return false;
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  Status s = FromRocks(im.db->Put(wo, im.checkpoints, SeqKey(im.head.seq),
-                                  SignedCheckpoint(*options_.checkpoint_signer, im.head.seq,
-                                                   im.tree_tail.range.Root(), now)),
-                       "cannot write the checkpoint of seq " + std::to_string(im.head.seq));
+  wo.sync = true;  // rare, and handed out at once: never lost in a crash
+  Status s =
+      FromRocks(im.db->Put(wo, im.checkpoints, SeqKey(im.head.seq),
+                           SignedCheckpoint(*signer_, im.head.seq, im.tree_tail.range.Root(), now)),
+                "cannot write the checkpoint of seq " + std::to_string(im.head.seq));
   if (!s.ok()) {
     im.sticky = s.WithContext("ledger refuses writes until reopened");
     return s;

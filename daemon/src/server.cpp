@@ -348,6 +348,7 @@ class Server::Impl {
  private:
   void Accept();
   void WriterLoop();
+  void CheckpointLoop();
   void SyncLoop();
   Status Sticky() {
     std::lock_guard lock(sticky_mu_);
@@ -408,6 +409,11 @@ class Server::Impl {
     std::vector<std::shared_ptr<WriteJob>> jobs;
     uint64_t before = 0, after = 0;  // head seq around their execution
   };
+  // Signs the head when a quiet checkpoint interval left it unsigned.
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_exit_ = false;
   std::thread syncer_;
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
@@ -1071,6 +1077,7 @@ Status Server::Impl::Open() {
   TACET_RETURN_IF_ERROR(BindSocket());
   writer_ = std::thread([this] { WriterLoop(); });
   syncer_ = std::thread([this] { SyncLoop(); });
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();
 }
 
@@ -1254,6 +1261,23 @@ void Server::Impl::WriterLoop() {
   sync_cv_.notify_one();
 }
 
+void Server::Impl::CheckpointLoop() {
+  if (!ledger_->log().has_checkpoint_key()) return;
+  const auto interval =
+      std::chrono::milliseconds(std::max<uint32_t>(ledger_->options().checkpoint.interval_ms, 10));
+  std::unique_lock lock(checkpoint_mu_);
+  while (!checkpoint_cv_.wait_for(lock, interval, [&] { return checkpoint_exit_; })) {
+    if (!Sticky().ok()) continue;
+    auto made = ledger_->log().Checkpoint(/*only_when_due=*/true);
+    if (!made.ok()) {
+      std::lock_guard sticky_lock(sticky_mu_);
+      sticky_ = made.status();
+      log_.Write(spdlog::level::critical, "checkpoint failed; refusing every further write",
+                 {{"error", made.status().message()}});
+    }
+  }
+}
+
 void Server::Impl::SyncLoop() {
   std::vector<SyncGroup> groups;
   std::vector<json> lines;
@@ -1420,10 +1444,18 @@ Status Server::Impl::Run() {
   }
   if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    checkpoint_exit_ = true;
+    checkpoint_cv_.notify_one();
+  }
+  if (checkpointer_.joinable()) checkpointer_.join();
   pool_.join();
   compute_.join();
   Status st = Sticky();
   if (st.ok()) st = ledger_->log().SyncWal();
+  if (st.ok() && ledger_->log().has_checkpoint_key())
+    st = ledger_->log().Checkpoint().status();  // the last head, signed
   if (st.ok()) st = ledger_->log().FlushProjections();
   ledger_.reset();
   ::unlink(socket_path_.c_str());

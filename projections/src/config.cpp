@@ -297,12 +297,22 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
   }
   TACET_RETURN_IF_ERROR(UnknownKeys(root,
                                     {"data_dir", "default_region", "registry", "channels",
-                                     "consent_types", "reasons", "daemon", "roles"},
+                                     "consent_types", "reasons", "daemon", "roles", "checkpoint"},
                                     source, ""));
   TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
   TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));
   TACET_RETURN_IF_ERROR(Read(root, "default_region", c.ledger.default_region, source));
+  if (const toml::node* n = root.get("checkpoint")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [checkpoint] must be a table");
+    TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"key", "origin", "interval_ms"}, source, "checkpoint."));
+    CheckpointOptions& cp = c.ledger.checkpoint;
+    TACET_RETURN_IF_ERROR(Read(*t, "key", cp.key_path, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "origin", cp.origin, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "interval_ms", cp.interval_ms, source));
+  }
   if (const toml::table* regs = root["registry"].as_table()) {
     for (auto&& [name, node] : *regs) {
       if (name.str() != "it-rpo")

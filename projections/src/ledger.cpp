@@ -1,7 +1,17 @@
 #include "tacet/projections/ledger.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <unordered_set>
 
 #include "../internal/bytes.h"
@@ -65,6 +75,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   lo.sync = options.sync;
   lo.mirror_projections = options.mirror_projections;
   lo.projection_families = ProjectionFamilies();
+  lo.checkpoint_interval_ms = options.checkpoint.interval_ms;
   TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
                                                   lo, options.clock));
   TACET_ASSIGN_OR_RETURN(auto rebuilding, log->GetMeta(kRebuildMetaKey));
@@ -85,6 +96,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   }
   std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log), std::move(zone)));
   ledger->replayed_as_known_at_ = replayed_at;
+  if (!ledger->options_.read_only) TACET_RETURN_IF_ERROR(ledger->LoadCheckpointKey());
   TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
   if (!ledger->options_.read_only && !ledger->options_.repair) {
     auto rep = ledger->ReconcilePolicy(ledger->options_.policy, ledger->options_.policy_actor);
@@ -92,6 +104,82 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     ledger->reconciled_ = std::move(rep).value();
   }
   return ledger;
+}
+
+std::string Ledger::CheckpointKeyPath() const {
+  return options_.checkpoint.key_path.empty()
+             ? (fs::path(options_.data_dir) / "checkpoint.key").string()
+             : options_.checkpoint.key_path;
+}
+
+namespace {
+
+// tacet/<host name>/<8 random hex digits>: a key name (no '+' or spaces).
+std::string DefaultOrigin() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::strcpy(host, "localhost");
+  std::string name = "tacet/";
+  for (const char* c = host; *c != 0; ++c)
+    name.push_back(std::isalnum(static_cast<unsigned char>(*c)) || *c == '.' || *c == '-' ? *c
+                                                                                          : '-');
+  std::random_device rd;
+  char id[16];
+  std::snprintf(id, sizeof id, "/%08x", static_cast<unsigned>(rd()));
+  return name + id;
+}
+
+// Writes a new private key file, readable by its owner only.
+Status WriteKeyFile(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Status::IOError("cannot create the checkpoint key '" + path +
+                           "': " + std::strerror(errno));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::IOError("cannot write the checkpoint key '" + path + "': " + std::strerror(err));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Ledger::LoadCheckpointKey() {
+  const std::string path = CheckpointKeyPath();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT)
+      return Status::IOError("cannot read the checkpoint key '" + path +
+                             "': " + std::strerror(errno));
+    TACET_ASSIGN_OR_RETURN(auto recorded, log_->CheckpointKey());
+    if (recorded)
+      return Status::FailedPrecondition(
+          "the checkpoint key '" + path + "' is missing; it signs this ledger's checkpoints (" +
+          *recorded + "): restore it, or set [checkpoint] key to where it is");
+    // A new ledger, or one from before checkpoints: its key is made now.
+    const std::string name =
+        options_.checkpoint.origin.empty() ? DefaultOrigin() : options_.checkpoint.origin;
+    auto signer = note::Signer::Generate(name);
+    if (!signer.ok()) return signer.status().WithContext("[checkpoint] origin");
+    TACET_RETURN_IF_ERROR(WriteKeyFile(path, signer->Encode() + "\n"));
+    return log_->UseCheckpointKey(std::make_shared<const note::Signer>(std::move(signer).value()));
+  }
+  if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("the checkpoint key '" + path +
+                                      "' is open to every user (mode " + mode +
+                                      "); run: chmod 600 " + path);
+  }
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (!in && !in.eof()) return Status::IOError("cannot read the checkpoint key '" + path + "'");
+  auto signer = note::Signer::Parse(text);
+  if (!signer.ok()) return signer.status().WithContext("checkpoint key '" + path + "'");
+  return log_->UseCheckpointKey(std::make_shared<const note::Signer>(std::move(signer).value()));
 }
 
 const RegistryConfig* Ledger::FindRegistry(std::string_view name) const {

@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "tacet/core/json_text.h"
+#include "tacet/core/note.h"
+#include "tacet/projections/proof.h"
 
 namespace tacet {
 namespace {
@@ -220,6 +222,9 @@ class Handler {
   json Sessions();
   json Policy();
   json Verify();
+  json Checkpoint();
+  json Proof();
+  json Consistency();
   json Stats();
   json ConsentGrant();
   json ConsentRevoke();
@@ -240,6 +245,9 @@ json Handler::Run(std::string_view op) {
   if (op == "sessions") return Sessions();
   if (op == "policy") return Policy();
   if (op == "verify") return Verify();
+  if (op == "checkpoint") return Checkpoint();
+  if (op == "proof") return Proof();
+  if (op == "consistency") return Consistency();
   if (op == "stats") return Stats();
   if (op == "consent_grant") return ConsentGrant();
   if (op == "consent_revoke") return ConsentRevoke();
@@ -485,8 +493,70 @@ json Handler::Verify() {
   if (!r.ok) return {{"ok", false}, {"first_bad_seq", r.first_bad_seq}, {"problem", r.problem}};
   return {{"ok", true},
           {"events", r.events},
+          {"checkpoints", r.checkpoints},
           {"head_seq", r.head.seq},
           {"head_hash", ToHex(r.head.hash)}};
+}
+
+json Handler::Checkpoint() {
+  const EventLog& log = l_.log();
+  auto key = Must(log.CheckpointKey());
+  std::optional<std::string> cp;
+  if ((a_.Find("size") != nullptr)) {
+    cp = Must(log.CheckpointOfSize(a_.U64("size")));
+    if (!cp) Throw(errc::kNotFound, "no checkpoint of size " + std::to_string(a_.U64("size")));
+  } else {
+    cp = Must(log.LatestCheckpoint());
+  }
+  json out = {{"key", key ? json(*key) : json()}, {"head_seq", log.head().seq}};
+  if (!cp) {
+    out["checkpoint"] = nullptr;
+    return out;
+  }
+  auto text = cp->substr(0, cp->find("\n\n") + 1);
+  note::Checkpoint c = Must(note::ParseCheckpoint(text));
+  out["checkpoint"] = *cp;
+  out["origin"] = c.origin;
+  out["size"] = c.size;
+  out["root"] = ToHex(c.root);
+  return out;
+}
+
+json Handler::Proof() {
+  ProofRequest r;
+  if ((a_.Find("seq") != nullptr)) r.seq = a_.U64("seq");
+  if ((a_.Find("subject") != nullptr)) r.subject = a_.Str("subject");
+  if (r.subject.empty() == (r.seq == 0))
+    Throw(errc::kBadRequest, "give either subject or seq (a positive number)");
+  return Must(MakeProof(l_, r));
+}
+
+json Handler::Consistency() {
+  const EventLog& log = l_.log();
+  const uint64_t old_size = a_.U64("old_size");
+  auto latest = Must(log.LatestCheckpoint());
+  std::optional<std::string> cp = latest;
+  uint64_t new_size = 0;
+  if ((a_.Find("new_size") != nullptr)) {
+    new_size = a_.U64("new_size");
+    cp = Must(log.CheckpointOfSize(new_size));
+    if (!cp) Throw(errc::kNotFound, "no checkpoint of size " + std::to_string(new_size));
+  } else if (latest) {
+    new_size = Must(note::ParseCheckpoint(latest->substr(0, latest->find("\n\n") + 1))).size;
+  } else {
+    Throw(errc::kNotFound, "the ledger has no checkpoint yet");
+  }
+  if (old_size > new_size)
+    Throw(errc::kBadRequest, "old_size " + std::to_string(old_size) +
+                                 " is beyond the checkpoint's size " + std::to_string(new_size));
+  json proof = json::array();
+  for (const Hash256& h : Must(log.ConsistencyProof(old_size, new_size)))
+    proof.push_back(Base64Encode(AsBytes(h)));
+  return {{"old_size", old_size},
+          {"new_size", new_size},
+          {"checkpoint", *cp},
+          {"old_root", Base64Encode(AsBytes(Must(log.TreeRoot(old_size))))},
+          {"proof", std::move(proof)}};
 }
 
 json Handler::Stats() {
@@ -639,6 +709,9 @@ const std::vector<OpSpec>& AllOps() {
       {"sessions", Role::kReader, OpKind::kRead, {}},
       {"policy", Role::kReader, OpKind::kRead, {"at"}},
       {"verify", Role::kReader, OpKind::kLongRead, {}},
+      {"checkpoint", Role::kReader, OpKind::kRead, {"size"}},
+      {"proof", Role::kReader, OpKind::kLongRead, {"subject", "seq"}},
+      {"consistency", Role::kReader, OpKind::kRead, {"old_size", "new_size"}},
       {"stats", Role::kReader, OpKind::kRead, {}},
       {"subscribe", Role::kReader, OpKind::kStream, {"from_seq"}},
       {"consent_grant",

@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "daemon/daemon_fixture.h"
+#include "tacet/core/merkle.h"
 #include "tacet/projections/ledger.h"
+#include "tacet/projections/proof.h"
 
 using namespace tacet;
 using json = nlohmann::json;
@@ -595,6 +597,57 @@ void CheckLedger(const std::string& data_dir, const std::vector<uint64_t>& acked
   auto rebuilt = (*l)->Rebuild();
   BOOST_TEST_REQUIRE(rebuilt.ok(), rebuilt.status().ToString());
   BOOST_TEST(rebuilt->equal);
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_proof_and_consistency_over_the_socket) {
+  Daemon d([](Config& c) { c.ledger.checkpoint.interval_ms = 200; });
+  Client c = d.Connect();
+  json first = Daemon::Call(c, {{"op", "checkpoint"}, {"id", 1}});
+  const uint64_t first_size = first["result"]["size"].get<uint64_t>();  // the policy's events
+  auto key = note::Verifier::Parse(first["result"]["key"].get<std::string>());
+  BOOST_TEST_REQUIRE(key.ok());
+  // Three writes in a row: the first one's batch may be signed, the rest
+  // fall within the interval. A quiet interval later the head is signed.
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST_REQUIRE(
+        Daemon::Call(
+            c, {{"op", "block"}, {"id", 2}, {"subject", "+393471000001"}, {"reason", Cat("r", i)}})
+            .contains("result"));
+  json head = Daemon::Call(c, {{"op", "stats"}, {"id", 3}});
+  const uint64_t head_seq = head["result"]["head_seq"].get<uint64_t>();
+  json latest;
+  for (int tries = 0; tries < 50; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    latest = Daemon::Call(c, {{"op", "checkpoint"}, {"id", 4}});
+    if (latest["result"]["size"] == head_seq) break;
+  }
+  BOOST_TEST(latest["result"]["size"].get<uint64_t>() == head_seq);
+  BOOST_TEST_REQUIRE(key->Open(latest["result"]["checkpoint"].get<std::string>()).ok());
+
+  json proof = Daemon::Call(c, {{"op", "proof"}, {"id", 5}, {"subject", "347 100 0001"}});
+  BOOST_TEST_REQUIRE(proof.contains("result"), proof.dump());
+  auto check = VerifyProof(proof["result"].dump(), *key);
+  BOOST_TEST_REQUIRE(check.ok(), check.status().ToString());
+  BOOST_TEST(check->events.size() == 3u);
+  BOOST_TEST(check->checkpoint.size == head_seq);
+
+  json cons = Daemon::Call(c, {{"op", "consistency"}, {"id", 6}, {"old_size", first_size}});
+  BOOST_TEST_REQUIRE(cons.contains("result"), cons.dump());
+  auto old_cp = note::ParseCheckpoint(*key->Open(first["result"]["checkpoint"].get<std::string>()));
+  std::vector<Hash256> path;
+  for (const json& h : cons["result"]["proof"]) {
+    std::string b = Base64Decode(h.get<std::string>()).value();
+    Hash256 x{};
+    std::copy_n(b.data(), 32, reinterpret_cast<char*>(x.data()));
+    path.push_back(x);
+  }
+  BOOST_TEST(
+      merkle::VerifyConsistency(first_size, head_seq, old_cp->root, check->checkpoint.root, path));
+  // Errors name the field.
+  json bad = Daemon::Call(c, {{"op", "consistency"}, {"id", 7}, {"old_size", head_seq + 5}});
+  BOOST_TEST(Code(bad) == "bad_request");
+  json neither = Daemon::Call(c, {{"op", "proof"}, {"id", 8}});
+  BOOST_TEST(Code(neither) == "bad_request");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

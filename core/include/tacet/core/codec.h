@@ -22,6 +22,8 @@ std::string EncodeEventBody(const Event& e);
 Hash256 ChainHash(const Hash256& prev_hash, std::string_view body);
 // Stored value: body || prev_hash || hash.
 std::string EncodeStoredEvent(const Event& e, std::string_view body);
+// Decodes a body (prev_hash and hash left zero): the leaf of the Merkle tree.
+Result<Event> DecodeEventBody(std::string_view body);
 // Decodes a stored value; does not check the hash (see VerifyStoredEvent).
 Result<Event> DecodeStoredEvent(std::string_view stored);
 // Decodes and checks the event's own hash. Returns the event.

@@ -45,12 +45,9 @@ struct EventLogOptions {
   // reader such as tacetd. RocksDB stays the record; the mirror costs about
   // the families' size in RAM and a scan of them on open.
   bool mirror_projections = false;
-  // Signs checkpoints of the Merkle tree (core/FORMAT.md): a commit that
-  // moves the head adds one to its batch when none was made in the last
-  // `checkpoint_interval_ms`. Null: the log makes none. The key's name is
-  // the checkpoints' origin. The first writer with a key records its
-  // verifier key in meta; a writer with another key is refused.
-  std::shared_ptr<const note::Signer> checkpoint_signer;
+  // With a checkpoint key (UseCheckpointKey), a commit that moves the head
+  // adds a signed checkpoint to its batch when this process made none in
+  // the last `checkpoint_interval_ms`.
   int64_t checkpoint_interval_ms = 1000;
 };
 
@@ -212,8 +209,16 @@ class EventLog {
   Status ScanCheckpoints(uint64_t from,
                          const std::function<bool(uint64_t, std::string_view)>& fn) const;
   // Signs and durably writes a checkpoint of the head now, unless one of
-  // this size exists (then returns false). FailedPrecondition without a key.
-  Result<bool> Checkpoint();
+  // this size exists, or (only_when_due) this process signed one less than
+  // the checkpoint interval ago: then returns false. FailedPrecondition
+  // without a key.
+  Result<bool> Checkpoint(bool only_when_due = false);
+  // From now on, signs checkpoints (core/FORMAT.md) with `signer`, whose
+  // name is their origin. Writer only, before the first batch. The first
+  // key a ledger is given is recorded in meta; FailedPrecondition for
+  // another one.
+  Status UseCheckpointKey(std::shared_ptr<const note::Signer> signer);
+  bool has_checkpoint_key() const { return signer_ != nullptr; }
 
   const std::string& dir() const { return dir_; }
 
@@ -226,11 +231,12 @@ class EventLog {
   Status LoadTree();     // the compact range of the head from the stored nodes
   Status BuildTree();    // a format-1 ledger: the tree from every event, then format 2
   Status CheckTreeSize(uint64_t size, const char* what) const;
-  Status LoadCheckpointState();  // the latest checkpoint; records or checks the key
+  Status LoadCheckpointState();  // the size of the latest checkpoint
 
   std::string dir_;
   EventLogOptions options_;
   const Clock* clock_;
+  std::shared_ptr<const note::Signer> signer_;  // of checkpoints; null: none
   std::unique_ptr<Impl> impl_;
 };
 

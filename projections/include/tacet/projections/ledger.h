@@ -61,6 +61,15 @@ struct PolicyConfig {
   std::optional<ChannelPolicySet> channels;
 };
 
+// Signed checkpoints of the ledger's Merkle tree (core/FORMAT.md).
+struct CheckpointOptions {
+  std::string key_path;  // the writer's signing key; empty: <data_dir>/checkpoint.key
+  // The name of a key made by the first writer (and so the checkpoints'
+  // origin); empty: tacet/<host name>/<8 random hex digits>.
+  std::string origin;
+  uint32_t interval_ms = 1000;  // at most one checkpoint per interval
+};
+
 struct LedgerOptions {
   std::string data_dir = "./var";
   std::string default_region = "IT";  // for numbers written without +CC
@@ -78,6 +87,10 @@ struct LedgerOptions {
   // Serve projection reads from an in-memory mirror (EventLogOptions): the
   // daemon's choice; a CLI run would pay the load for a few reads.
   bool mirror_projections = false;
+  // A writer signs checkpoints with the key at checkpoint.key_path: it
+  // makes one (mode 0600) when the ledger has none yet, refuses to open
+  // when the ledger's key file is missing or readable by every user.
+  CheckpointOptions checkpoint;
   const Clock* clock = nullptr;  // null: the system clock
 };
 
@@ -335,6 +348,8 @@ class Ledger {
   // unchanged, and the projections folded from them. The copy opens
   // read-only only.
   Result<ReplayReport> ReplayTo(const std::string& out_data_dir, TimeMs known_at) const;
+  // The path of the checkpoint key a writer uses.
+  std::string CheckpointKeyPath() const;
   // What the writer's open recorded to reconcile the policy with the config.
   const PolicyReconcileReport& reconciled() const { return reconciled_; }
   // Set on a replayed copy: the time it was replayed as known at.
@@ -347,6 +362,7 @@ class Ledger {
   const TimeZone& zone() const { return zone_; }
   const Clock& clock() const { return *clock_; }
   EventLog& log() { return *log_; }
+  const EventLog& log() const { return *log_; }
   const LedgerOptions& options() const { return options_; }
 
  private:
@@ -355,6 +371,7 @@ class Ledger {
   bool InScope(const Subject& s, const RegistryConfig& reg) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
   Status LoadPolicy();
+  Status LoadCheckpointKey();  // a writer's: read, or made for a ledger without one
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
   // The decision from the subject's two records, decoded (absent: null).

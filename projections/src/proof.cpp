@@ -1,0 +1,131 @@
+#include "tacet/projections/proof.h"
+
+#include "tacet/core/codec.h"
+#include "tacet/core/merkle.h"
+
+namespace tacet {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kProofFormat = "tacet-proof-1";
+
+// The checkpoint's fields, from a note this ledger signed.
+Result<note::Checkpoint> OwnCheckpoint(const EventLog& log, const std::string& signed_note) {
+  TACET_ASSIGN_OR_RETURN(auto key, log.CheckpointKey());
+  if (!key) return Status::Corruption("the ledger has checkpoints but no checkpoint key in meta");
+  TACET_ASSIGN_OR_RETURN(note::Verifier v, note::Verifier::Parse(*key));
+  TACET_ASSIGN_OR_RETURN(std::string text, v.Open(signed_note));
+  return note::ParseCheckpoint(text);
+}
+
+}  // namespace
+
+Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
+  const EventLog& log = ledger.log();
+  TACET_ASSIGN_OR_RETURN(auto latest, log.LatestCheckpoint());
+  if (!latest)
+    return Status::FailedPrecondition(
+        "the ledger has no signed checkpoint yet (a writer signs "
+        "one with its next commit)");
+  TACET_ASSIGN_OR_RETURN(note::Checkpoint cp, OwnCheckpoint(log, *latest));
+  json out = {{"format", kProofFormat}, {"checkpoint", *latest}};
+  std::vector<uint64_t> seqs;
+  if (!req.subject.empty()) {
+    TACET_ASSIGN_OR_RETURN(Subject s, ledger.ParseSubject(req.subject));
+    out["subject"] = s.value;
+    TACET_ASSIGN_OR_RETURN(seqs, log.SeqsFor(s.value));
+  } else {
+    if (req.seq == 0 || req.seq > log.head().seq)
+      return Status::NotFound("no event with seq " + std::to_string(req.seq));
+    seqs.push_back(req.seq);
+  }
+  json events = json::array(), pending = json::array();
+  for (uint64_t seq : seqs) {
+    if (seq > cp.size) {
+      pending.push_back(seq);
+      continue;
+    }
+    TACET_ASSIGN_OR_RETURN(Event e, log.Read(seq));
+    TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
+    TACET_ASSIGN_OR_RETURN(std::vector<Hash256> path, log.InclusionProof(seq, cp.size));
+    json hashes = json::array();
+    for (const Hash256& h : path) hashes.push_back(Base64Encode(AsBytes(h)));
+    events.push_back({{"seq", seq},
+                      {"body", Base64Encode(EncodeEventBody(e))},
+                      {"inclusion", std::move(hashes)},
+                      {"recorded_at", FormatUtc(e.recorded_at)},
+                      {"summary", DescribeEvent(e, p, ledger.zone())}});
+  }
+  out["events"] = std::move(events);
+  out["pending"] = std::move(pending);
+  return out;
+}
+
+Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key) {
+  auto bad = [](const std::string& why) { return Status::InvalidArgument(why); };
+  json doc = json::parse(file, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return bad("not a proof file: not a JSON object");
+  if (doc.value("format", std::string()) != kProofFormat)
+    return bad("not a proof file: \"format\" is not \"" + std::string(kProofFormat) + "\"");
+  if (!doc.contains("checkpoint") || !doc["checkpoint"].is_string())
+    return bad("\"checkpoint\": missing or not a string");
+  auto text = key.Open(doc["checkpoint"].get<std::string>());
+  if (!text.ok()) return bad("\"checkpoint\": " + text.status().message());
+  auto cp = note::ParseCheckpoint(*text);
+  if (!cp.ok()) return bad("\"checkpoint\": " + cp.status().message());
+  if (cp->origin != key.name())
+    return bad("\"checkpoint\": origin '" + cp->origin + "' is not the key's '" + key.name() + "'");
+  ProofCheck out;
+  out.checkpoint = *cp;
+  if (doc.contains("subject")) {
+    if (!doc["subject"].is_string()) return bad("\"subject\": not a string");
+    out.subject = doc["subject"].get<std::string>();
+  }
+  if (!doc.contains("events") || !doc["events"].is_array())
+    return bad("\"events\": missing or not an array");
+  const json& events = doc["events"];
+  for (size_t i = 0; i < events.size(); ++i) {
+    const json& ej = events[i];
+    const std::string where = "\"events\"[" + std::to_string(i) + "]";
+    if (!ej.is_object() || !ej.contains("seq") || !ej["seq"].is_number_unsigned() ||
+        !ej.contains("body") || !ej["body"].is_string() || !ej.contains("inclusion") ||
+        !ej["inclusion"].is_array())
+      return bad(where + ": needs seq (a positive integer), body and inclusion");
+    const uint64_t seq = ej["seq"].get<uint64_t>();
+    const std::string at = where + " (seq " + std::to_string(seq) + ")";
+    if (seq == 0 || seq > cp->size)
+      return bad(at + ": not in the checkpoint's tree of " + std::to_string(cp->size) + " events");
+    auto body = Base64Decode(ej["body"].get<std::string>());
+    if (!body.ok()) return bad(at + ": body: " + body.status().message());
+    std::vector<Hash256> path;
+    for (const json& h : ej["inclusion"]) {
+      auto bytes = h.is_string() ? Base64Decode(h.get<std::string>()) : Result<std::string>("");
+      if (!bytes.ok() || bytes->size() != 32)
+        return bad(at + ": inclusion: every element must be 32 bytes of base64");
+      Hash256 x;
+      std::copy_n(bytes->data(), 32, reinterpret_cast<char*>(x.data()));
+      path.push_back(x);
+    }
+    if (!merkle::VerifyInclusion(seq - 1, cp->size, merkle::LeafHash(*body), path, cp->root))
+      return bad(at +
+                 ": the inclusion proof does not lead from this body to the checkpoint's "
+                 "root: the event, its seq or the proof was altered");
+    auto e = DecodeEventBody(*body);
+    if (!e.ok()) return bad(at + ": body: " + e.status().message());
+    if (e->seq != seq) return bad(at + ": the body is the event of seq " + std::to_string(e->seq));
+    auto p = DecodePayload(e->type, e->version, e->payload);
+    if (!p.ok()) return bad(at + ": payload: " + p.status().message());
+    if (!out.subject.empty() && SubjectOf(*p) != out.subject)
+      return bad(at + ": the event is about '" + std::string(SubjectOf(*p)) + "', not " +
+                 out.subject);
+    out.events.push_back({std::move(e).value(), std::move(p).value()});
+  }
+  if (doc.contains("pending") && doc["pending"].is_array())
+    for (const json& s : doc["pending"])
+      if (s.is_number_unsigned()) out.pending.push_back(s.get<uint64_t>());
+  return out;
+}
+
+}  // namespace tacet
