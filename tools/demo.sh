@@ -59,7 +59,7 @@ t check "$second"
 printf '%s\n%s\n%s\n' "$mail" "other$base@example.it" "not-an-address" > "$work/list-$base.txt"
 echo "\$ tacet filter --channel newsletter $work/list-$base.txt"
 "$TACET" --data-dir "$DATA_DIR" filter --channel newsletter "$work/list-$base.txt"; echo
-echo "== 7. sessions, history, the chain, a rebuild and a replay"
+echo "== 7. sessions, history, the chain and tree, a rebuild and a replay"
 t sessions
 t history "$second"
 t verify
@@ -68,3 +68,12 @@ asof="$work/as-known-at-$base"
 t replay --as-known-at now --out "$asof"
 echo "\$ tacet --data-dir $asof check $second"
 "$TACET" --data-dir "$asof" check "$second"
+echo "== 8. proofs a regulator checks with only the public key"
+t key
+"$TACET" --data-dir "$DATA_DIR" key > "$work/tacet-$base.pub"
+t checkpoint
+"$TACET" --data-dir "$DATA_DIR" checkpoint > "$work/checkpoint-$base.txt"
+t proof "$second" --out "$work/proof-$base.json"
+t verify --proof "$work/proof-$base.json" --key "$work/tacet-$base.pub"
+t unblock "$second" --reason "customer asked to be called back" --officer m.bianchi
+t verify --since "$work/checkpoint-$base.txt"

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <numeric>
 #include <shared_mutex>
+#include <thread>
 
 #include "../internal/overlay.h"
 #include "tacet/core/codec.h"
@@ -303,7 +304,10 @@ struct AppendBatch::Impl {
   Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
   rocksdb::WriteBatch wb;
   std::vector<internal::Overlay> views;  // per projection family: read-your-writes
-  TreeTail tree;                         // of the tree up to the batch's head
+  TreeTail tree;                         // of the tree up to the batch's last hashed leaf
+  // Events whose leaves are not hashed yet: where each body lies in wb's
+  // buffer (offset, size), in seq order. Hashed on two threads by Seal.
+  std::vector<std::pair<size_t, size_t>> bodies;
 };
 
 namespace {
@@ -695,6 +699,7 @@ Result<AppendBatch> EventLog::NewProjectionBatch() {
 Status EventLog::Commit(AppendBatch&& batch) {
   if (batch.log_ != this) return Status::Internal("batch belongs to another log");
   Impl& im = *impl_;
+  batch.Seal();  // before taking the lock: readers of the head need not wait
   std::lock_guard<std::mutex> lock(im.mu);
   if (!im.sticky.ok()) return im.sticky;
   if (batch.projection_only_) {
@@ -1208,15 +1213,49 @@ AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 
 void AppendBatch::WriteEvent(const Event& e, std::string_view body, std::string_view subject) {
   auto* im = log_->impl_.get();
-  impl_->wb.Put(im->events, SeqKey(e.seq), EncodeStoredEvent(e, body)).PermitUncheckedError();
+  const std::string stored = EncodeStoredEvent(e, body);
+  impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
+  // A Put appends its value last to the batch's buffer: the body is there,
+  // to be hashed into its leaf when the batch is sealed. Should that ever
+  // not hold, the leaf is hashed now.
+  const size_t at = impl_->wb.GetDataSize() - stored.size();
+  if (impl_->wb.Data().compare(at, body.size(), body) == 0) {
+    impl_->bodies.emplace_back(at, body.size());
+  } else {
+    Seal();
+    AppendLeaf(impl_->wb, im->tree, impl_->tree, merkle::LeafHash(body));
+  }
   if (!subject.empty()) {
     std::string k = SubjectPrefix(subject);
     PutBe64(k, e.seq);
     impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
   }
-  AppendLeaf(impl_->wb, im->tree, impl_->tree, merkle::LeafHash(body));
   head_.seq = e.seq;
   head_.hash = e.hash;
+}
+
+void AppendBatch::Seal() {
+  Impl& b = *impl_;
+  const size_t n = b.bodies.size();
+  if (n == 0) return;
+  // Leaf hashes are independent: a large batch (an import) hashes them on
+  // two threads. The tree records then go in order, after the events.
+  std::vector<Hash256> leaves(n);
+  const std::string_view rep = b.wb.Data();
+  auto hash = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      leaves[i] = merkle::LeafHash(rep.substr(b.bodies[i].first, b.bodies[i].second));
+  };
+  constexpr size_t kParallelLeaves = 16384;
+  if (n >= kParallelLeaves) {
+    std::thread other(hash, 0, n / 2);
+    hash(n / 2, n);
+    other.join();
+  } else {
+    hash(0, n);
+  }
+  for (const Hash256& leaf : leaves) AppendLeaf(b.wb, log_->impl_->tree, b.tree, leaf);
+  b.bodies.clear();
 }
 
 Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {

@@ -151,6 +151,23 @@ BOOST_AUTO_TEST_CASE(every_root_and_proof_equals_the_tree_of_the_events) {
   BOOST_TEST(log->Verify().ok);
 }
 
+BOOST_AUTO_TEST_CASE(a_large_batch_hashed_on_two_threads_makes_the_same_tree) {
+  // 20,000 events in one batch (an import's shape: its leaves are hashed on
+  // two threads at commit), after a small one.
+  test::TempDir dir;
+  ManualClock clock(1);
+  auto log = OpenLog(dir.path(), &clock);
+  AppendNumbers(*log, 7);
+  AppendNumbers(*log, 20'000);
+  const std::vector<Hash256> leaves = Leaves(*log);
+  BOOST_TEST_REQUIRE(leaves.size() == 20'007u);
+  for (uint64_t size : {7u, 8u, 16'384u, 20'000u, 20'007u})
+    BOOST_TEST((*log->TreeRoot(size) == merkle::RootOf(std::span(leaves).first(size))),
+               "size " << size);
+  VerifyReport r = log->Verify();
+  BOOST_TEST(r.ok, r.problem);
+}
+
 BOOST_AUTO_TEST_CASE(a_proof_reads_a_logarithmic_number_of_records) {
   test::TempDir dir;
   ManualClock clock(1);

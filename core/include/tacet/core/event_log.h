@@ -102,6 +102,9 @@ class AppendBatch {
   AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at, size_t expected_events);
   // Writes a chained event and its index entry; moves the batch's head.
   void WriteEvent(const Event& e, std::string_view body, std::string_view subject);
+  // Hashes the leaves of the events written since the last Seal and puts
+  // the tree records they complete into the batch.
+  void Seal();
 
   EventLog* log_;
   Actor actor_;
