@@ -203,4 +203,55 @@ BOOST_AUTO_TEST_CASE(a_bad_policy_in_the_config_names_file_line_and_value) {
   BOOST_TEST(r.err.find("'fax'") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_proof_file_travels_with_only_the_public_key) {
+  test::TempDir dir;
+  BOOST_TEST_REQUIRE(Tacet(dir, "init").status == 0);
+  BOOST_TEST_REQUIRE(Tacet(dir, "block 0612345678 --reason asked").status == 0);
+  BOOST_TEST_REQUIRE(Tacet(dir, "block 0612345679 --reason asked").status == 0);
+  Run key = Tacet(dir, "key");
+  BOOST_TEST_REQUIRE(key.status == 0, key.err);
+  test::WriteText(dir / "tacet.pub", key.out);
+  Run cp = Tacet(dir, "checkpoint");
+  BOOST_TEST_REQUIRE(cp.status == 0, cp.err);
+  BOOST_TEST(cp.out.find("\n2\n") != std::string::npos, cp.out);  // the CLI signed its head
+  test::WriteText(dir / "cp2.txt", cp.out);
+  Run proof = Tacet(dir, "proof '06 1234 5678' --out " + dir / "proof.json");
+  BOOST_TEST_REQUIRE(proof.status == 0, proof.err);
+
+  // Checked with another data directory that holds nothing: only the key.
+  Run ok = Tacet(dir, "verify --proof " + dir / "proof.json" + " --key " + dir / "tacet.pub" +
+                          " --json",
+                 "elsewhere");
+  BOOST_TEST_REQUIRE(ok.status == 0, ok.err);
+  json oj = json::parse(ok.out);
+  BOOST_TEST(oj["size"] == 2);
+  BOOST_TEST(oj["events"].size() == 1u);
+  BOOST_TEST(oj["events"][0]["seq"] == 1);
+
+  // One changed character of the event: refused, naming the field.
+  json doc = json::parse(test::ReadText(dir / "proof.json"));
+  std::string body = doc["events"][0]["body"];
+  body[10] = body[10] == 'A' ? 'B' : 'A';
+  doc["events"][0]["body"] = body;
+  test::WriteText(dir / "altered.json", doc.dump());
+  Run bad = Tacet(dir, "verify --proof " + dir / "altered.json" + " --key " + dir / "tacet.pub");
+  BOOST_TEST(bad.status != 0);
+  BOOST_TEST(bad.err.find("\"events\"[0] (seq 1)") != std::string::npos, bad.err);
+  // Without a key the file alone proves nothing.
+  Run nokey = Tacet(dir, "verify --proof " + dir / "proof.json");
+  BOOST_TEST(nokey.status != 0);
+  BOOST_TEST(nokey.err.find("--key") != std::string::npos, nokey.err);
+
+  // The log grew: it still extends the checkpoint of 2 events.
+  BOOST_TEST_REQUIRE(Tacet(dir, "block 0612345670 --reason asked").status == 0);
+  Run since = Tacet(dir, "verify --since " + dir / "cp2.txt" + " --json");
+  BOOST_TEST_REQUIRE(since.status == 0, since.err);
+  json sj = json::parse(since.out);
+  BOOST_TEST(sj["old_size"] == 2);
+  BOOST_TEST(sj["new_size"] == 3);
+  Run all = Tacet(dir, "verify --json");
+  BOOST_TEST_REQUIRE(all.status == 0, all.err);
+  BOOST_TEST(json::parse(all.out)["checkpoints"].get<int>() >= 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
