@@ -114,14 +114,18 @@ std::string Verifier::Encode() const {
   return name_ + "+" + Hex8(key_id_) + "+" + Base64Encode(key);
 }
 
+std::string_view UnverifiedText(std::string_view note) {
+  const size_t split = note.rfind("\n\n");
+  return split == std::string_view::npos ? std::string_view() : note.substr(0, split + 1);
+}
+
 Result<std::string> Verifier::Open(std::string_view note) const {
   auto bad = [](const std::string& why) {
     return Status::InvalidArgument("not a signed note: " + why);
   };
-  const size_t split = note.rfind("\n\n");
-  if (split == std::string_view::npos) return bad("no blank line before the signatures");
-  std::string_view text = note.substr(0, split + 1);
-  std::string_view sigs = note.substr(split + 2);
+  std::string_view text = UnverifiedText(note);
+  if (text.empty()) return bad("no blank line before the signatures");
+  std::string_view sigs = note.substr(text.size() + 1);
   if (!ValidText(note)) return bad("it holds control characters or is not UTF-8");
   if (sigs.empty() || sigs.back() != '\n') return bad("the signature lines do not end a line");
   bool verified = false;

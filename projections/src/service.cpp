@@ -513,8 +513,7 @@ json Handler::Checkpoint() {
     out["checkpoint"] = nullptr;
     return out;
   }
-  auto text = cp->substr(0, cp->find("\n\n") + 1);
-  note::Checkpoint c = Must(note::ParseCheckpoint(text));
+  note::Checkpoint c = Must(note::ParseCheckpoint(note::UnverifiedText(*cp)));
   out["checkpoint"] = *cp;
   out["origin"] = c.origin;
   out["size"] = c.size;
@@ -542,7 +541,7 @@ json Handler::Consistency() {
     cp = Must(log.CheckpointOfSize(new_size));
     if (!cp) Throw(errc::kNotFound, "no checkpoint of size " + std::to_string(new_size));
   } else if (latest) {
-    new_size = Must(note::ParseCheckpoint(latest->substr(0, latest->find("\n\n") + 1))).size;
+    new_size = Must(note::ParseCheckpoint(note::UnverifiedText(*latest))).size;
   } else {
     Throw(errc::kNotFound, "the ledger has no checkpoint yet");
   }

@@ -809,8 +809,11 @@ int main(int argc, char** argv) {
       std::vector<Hash256> proof;
       for (const auto& h : r["proof"]) {
         std::string b = Must(Base64Decode(h.get<std::string>()));
+        if (b.size() != 32)
+          Fail(Status::Corruption("the consistency proof holds a " + std::to_string(b.size()) +
+                                  "-byte hash"));
         Hash256 x{};
-        std::copy_n(b.data(), std::min<size_t>(b.size(), 32), reinterpret_cast<char*>(x.data()));
+        std::copy_n(b.data(), 32, reinterpret_cast<char*>(x.data()));
         proof.push_back(x);
       }
       if (old_cp->origin != new_cp.origin ||

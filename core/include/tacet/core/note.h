@@ -69,6 +69,10 @@ class Signer {
   Verifier verifier_;
 };
 
+// The text of a signed note without checking any signature: for notes the
+// caller stored itself. Empty when `note` has no blank line.
+std::string_view UnverifiedText(std::string_view note);
+
 struct Checkpoint {
   std::string origin;
   uint64_t size = 0;
