@@ -171,6 +171,16 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
+Result<Hash256> HashFromBase64(std::string_view text) {
+  auto bytes = Base64Decode(text);
+  Hash256 h{};
+  if (!bytes.ok() || bytes->size() != h.size())
+    return Status::InvalidArgument("not 32 bytes of base64: '" + std::string(text.substr(0, 100)) +
+                                   "'");
+  std::memcpy(h.data(), bytes->data(), h.size());
+  return h;
+}
+
 Result<std::string> Base64Decode(std::string_view text) {
   auto bad = [&] {
     return Status::InvalidArgument("not canonical base64: '" + std::string(text.substr(0, 100)) +

@@ -240,10 +240,10 @@ Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   if (size.empty() || ec != std::errc() || end != size.data() + size.size() ||
       (size.size() > 1 && size[0] == '0'))
     return bad(2, "the tree size '" + std::string(size) + "' is not a decimal number");
-  auto root = Base64Decode(lines[2]);
-  if (!root.ok() || root->size() != c.root.size())
+  auto root = HashFromBase64(lines[2]);
+  if (!root.ok())
     return bad(3, "the root hash '" + std::string(lines[2]) + "' is not 32 bytes of base64");
-  std::memcpy(c.root.data(), root->data(), c.root.size());
+  c.root = *root;
   for (size_t i = 3; i < lines.size(); ++i) {
     if (lines[i].empty()) return bad(static_cast<int>(i) + 1, "empty extension line");
     c.extensions.emplace_back(lines[i]);

@@ -101,12 +101,10 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
     if (!body.ok()) return bad(at + ": body: " + body.status().message());
     std::vector<Hash256> path;
     for (const json& h : ej["inclusion"]) {
-      auto bytes = h.is_string() ? Base64Decode(h.get<std::string>()) : Result<std::string>("");
-      if (!bytes.ok() || bytes->size() != 32)
-        return bad(at + ": inclusion: every element must be 32 bytes of base64");
-      Hash256 x;
-      std::copy_n(bytes->data(), 32, reinterpret_cast<char*>(x.data()));
-      path.push_back(x);
+      auto hash = h.is_string() ? HashFromBase64(h.get<std::string>())
+                                : Result<Hash256>(Status::InvalidArgument("not a string"));
+      if (!hash.ok()) return bad(at + ": inclusion: every element must be 32 bytes of base64");
+      path.push_back(*hash);
     }
     if (!merkle::VerifyInclusion(seq - 1, cp->size, merkle::LeafHash(*body), path, cp->root))
       return bad(at +

@@ -502,7 +502,7 @@ json Handler::Checkpoint() {
   const EventLog& log = l_.log();
   auto key = Must(log.CheckpointKey());
   std::optional<std::string> cp;
-  if ((a_.Find("size") != nullptr)) {
+  if (a_.Find("size") != nullptr) {
     cp = Must(log.CheckpointOfSize(a_.U64("size")));
     if (!cp) Throw(errc::kNotFound, "no checkpoint of size " + std::to_string(a_.U64("size")));
   } else {
@@ -523,8 +523,8 @@ json Handler::Checkpoint() {
 
 json Handler::Proof() {
   ProofRequest r;
-  if ((a_.Find("seq") != nullptr)) r.seq = a_.U64("seq");
-  if ((a_.Find("subject") != nullptr)) r.subject = a_.Str("subject");
+  if (a_.Find("seq") != nullptr) r.seq = a_.U64("seq");
+  if (a_.Find("subject") != nullptr) r.subject = a_.Str("subject");
   if (r.subject.empty() == (r.seq == 0))
     Throw(errc::kBadRequest, "give either subject or seq (a positive number)");
   return Must(MakeProof(l_, r));
@@ -536,7 +536,7 @@ json Handler::Consistency() {
   auto latest = Must(log.LatestCheckpoint());
   std::optional<std::string> cp = latest;
   uint64_t new_size = 0;
-  if ((a_.Find("new_size") != nullptr)) {
+  if (a_.Find("new_size") != nullptr) {
     new_size = a_.U64("new_size");
     cp = Must(log.CheckpointOfSize(new_size));
     if (!cp) Throw(errc::kNotFound, "no checkpoint of size " + std::to_string(new_size));

@@ -635,12 +635,8 @@ BOOST_AUTO_TEST_CASE(checkpoint_proof_and_consistency_over_the_socket) {
   BOOST_TEST_REQUIRE(cons.contains("result"), cons.dump());
   auto old_cp = note::ParseCheckpoint(*key->Open(first["result"]["checkpoint"].get<std::string>()));
   std::vector<Hash256> path;
-  for (const json& h : cons["result"]["proof"]) {
-    std::string b = Base64Decode(h.get<std::string>()).value();
-    Hash256 x{};
-    std::copy_n(b.data(), 32, reinterpret_cast<char*>(x.data()));
-    path.push_back(x);
-  }
+  for (const json& h : cons["result"]["proof"])
+    path.push_back(HashFromBase64(h.get<std::string>()).value());
   BOOST_TEST(
       merkle::VerifyConsistency(first_size, head_seq, old_cp->root, check->checkpoint.root, path));
   // Errors name the field.

@@ -38,13 +38,6 @@ note::Verifier KeyOf(const Ledger& l) {
   return *v;
 }
 
-Hash256 FromBase64(const json& j) {
-  Hash256 h{};
-  std::string b = Base64Decode(j.get<std::string>()).value();
-  std::copy_n(b.data(), 32, reinterpret_cast<char*>(h.data()));
-  return h;
-}
-
 // Flips bit `bit` of a base64 string's decoded bytes.
 std::string FlipBit(const std::string& b64, size_t bit) {
   std::string bytes = Base64Decode(b64).value();
@@ -183,7 +176,7 @@ BOOST_AUTO_TEST_CASE(a_proof_stays_good_against_every_later_checkpoint) {
     note::Checkpoint now = *note::ParseCheckpoint(*text);
     BOOST_TEST(now.size == f.ledger->log().head().seq);
     std::vector<Hash256> path;
-    for (const json& h : c["proof"]) path.push_back(FromBase64(h));
+    for (const json& h : c["proof"]) path.push_back(HashFromBase64(h.get<std::string>()).value());
     BOOST_TEST(merkle::VerifyConsistency(first.checkpoint.size, now.size, first.checkpoint.root,
                                          now.root, path),
                first.checkpoint.size << " -> " << now.size);

@@ -808,13 +808,9 @@ int main(int argc, char** argv) {
       note::Checkpoint new_cp = Must(note::ParseCheckpoint(*new_text));
       std::vector<Hash256> proof;
       for (const auto& h : r["proof"]) {
-        std::string b = Must(Base64Decode(h.get<std::string>()));
-        if (b.size() != 32)
-          Fail(Status::Corruption("the consistency proof holds a " + std::to_string(b.size()) +
-                                  "-byte hash"));
-        Hash256 x{};
-        std::copy_n(b.data(), 32, reinterpret_cast<char*>(x.data()));
-        proof.push_back(x);
+        auto x = HashFromBase64(h.get<std::string>());
+        if (!x.ok()) Fail(x.status().WithContext("the consistency proof"));
+        proof.push_back(*x);
       }
       if (old_cp->origin != new_cp.origin ||
           !merkle::VerifyConsistency(old_cp->size, new_cp.size, old_cp->root, new_cp.root, proof))

@@ -35,6 +35,9 @@ class Sha256Stream {
 std::string ToHex(const Hash256& h);
 std::string ToHex(std::string_view bytes);
 Result<Hash256> HashFromHex(std::string_view hex);
+// A hash written in canonical base64 (checkpoints, proofs); InvalidArgument
+// unless it decodes to exactly 32 bytes.
+Result<Hash256> HashFromBase64(std::string_view text);
 inline std::string_view AsBytes(const Hash256& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
