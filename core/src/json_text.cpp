@@ -3,33 +3,10 @@
 #include <array>
 #include <charconv>
 
+#include "tacet/core/utf8.h"
+
 namespace tacet {
 namespace {
-
-// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs,
-// no surrogates, at most U+10FFFF), or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  const size_t left = s.size() - i;
-  auto cont = [&](size_t k) { return k < left && (b(i + k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const unsigned char c1 = b(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xF4 && c1 > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // Bytes that end a run of plain ASCII: controls, '"', '\\' and non-ASCII.
 constexpr std::array<bool, 256> kSpecial = [] {
@@ -43,6 +20,7 @@ constexpr std::array<bool, 256> kSpecial = [] {
 
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char kHexUpper[] = "0123456789ABCDEF";
   out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   size_t i = 0;
@@ -55,11 +33,14 @@ void AppendJsonString(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      if (size_t n = Utf8Length(s, i)) {
+      if (size_t n = Utf8SequenceLength(s, i)) {
         out.append(s.data() + i, n);
         i += n;
       } else {
-        out.append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not UTF-8
+        // A byte that is not UTF-8 is written as the text \xNN (see utf8.h).
+        out.append("\\\\x");
+        out.push_back(kHexUpper[c >> 4]);
+        out.push_back(kHexUpper[c & 15]);
         ++i;
       }
       continue;

@@ -29,7 +29,9 @@
 #include <thread>
 
 #include "tacet/core/codec.h"
+#include "tacet/core/utf8.h"
 #include "tacet/daemon/client.h"
+#include "tacet/daemon/request.h"
 #include "tacet/projections/service.h"
 
 namespace tacet {
@@ -74,7 +76,20 @@ class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::string pending_;
 };
 
-// One line per event: text ("msg key=value ...") or a JSON object.
+// A field's value in a text log line: bare when it is a plain word, else
+// quoted as JSON, so that no value can forge another field or line.
+std::string TextLogValue(const json& v) {
+  if (!v.is_string()) return ToJsonText(v);
+  const std::string& s = v.get_ref<const std::string&>();
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && c != '"' && c != '\\' &&
+           static_cast<unsigned char>(c) < 0x7F;
+  });
+  return plain ? s : ToJsonText(v);
+}
+
+// One line per event: text ("msg key=value ...") or a JSON object. Never
+// throws: stray bytes in text are escaped.
 class Log {
  public:
   void Configure(const std::string& format, const std::string& level) {
@@ -100,14 +115,13 @@ class Log {
     if (!enabled(l)) return;
     std::string line;
     if (json_) {
-      line = "\"msg\":" + json(msg).dump();
+      line = "\"msg\":" + ToJsonText(json(msg));
       for (auto it = fields.begin(); it != fields.end(); ++it)
-        line += "," + json(it.key()).dump() + ":" + it.value().dump();
+        line += "," + ToJsonText(json(it.key())) + ":" + ToJsonText(it.value());
     } else {
-      line = std::string(msg);
+      line = EscapeInvalidUtf8(msg);
       for (auto it = fields.begin(); it != fields.end(); ++it)
-        line += " " + it.key() + "=" +
-                (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+        line += " " + it.key() + "=" + TextLogValue(it.value());
     }
     logger_->log(l, "{}", line);
   }
@@ -256,23 +270,6 @@ class Stats {
 };
 
 size_t OpIndex(const OpSpec* op) { return static_cast<size_t>(op - AllOps().data()); }
-
-std::string ReplyLine(const std::string& id, const Reply& r) {
-  std::string out = "{\"id\":";
-  out += id;
-  if (r.ok) {
-    out += ",\"result\":";
-    if (r.raw.empty())
-      out += r.result.dump();
-    else
-      out += r.raw;
-  } else {
-    out += ",\"error\":";
-    out += json{{"code", r.code}, {"message", r.message}}.dump();
-  }
-  out += "}\n";
-  return out;
-}
 
 }  // namespace
 
@@ -606,31 +603,19 @@ class Session : public std::enable_shared_from_this<Session> {
   // (not JSON, no such operation, a role too low).
   bool ParseRequest(std::string_view line, json& req, std::string& id, const OpSpec*& op,
                     Reply& refusal) {
-    try {
-      req = json::parse(line);
-    } catch (const json::parse_error& e) {
-      refusal = Reply::Error(errc::kBadRequest, std::string("not JSON: ") + e.what());
+    Request parsed;
+    std::optional<Reply> bad = tacet::ParseRequest(line, parsed);
+    id = std::move(parsed.id);
+    op = parsed.op;
+    if (bad) {
+      refusal = std::move(*bad);
       return false;
     }
-    if (!req.is_object()) {
-      refusal = Reply::Error(errc::kBadRequest, "a request must be a JSON object");
-      return false;
-    }
-    if (auto it = req.find("id"); it != req.end()) id = it->dump();
-    auto op_it = req.find("op");
-    if (op_it == req.end() || !op_it->is_string()) {
-      refusal = Reply::Error(errc::kBadRequest, "'op' (a string) is required");
-      return false;
-    }
-    const std::string& name = op_it->get_ref<const std::string&>();
-    op = FindOp(name);
-    if (op == nullptr) {
-      refusal = Reply::Error(errc::kUnknownOp, "unknown operation '" + name + "'");
-      return false;
-    }
+    req = std::move(parsed.args);
     if (role_ < op->role) {
       refusal = Reply::Error(errc::kForbidden, peer_ + " has role " + RoleName(role_) + "; " +
-                                                   name + " needs " + RoleName(op->role));
+                                                   std::string(op->name) + " needs " +
+                                                   RoleName(op->role));
       return false;
     }
     return true;
@@ -949,7 +934,7 @@ class Session : public std::enable_shared_from_this<Session> {
         Status st = l.log().Scan(from, to, [&](Event& e) {
           auto p = DecodePayload(e.type, e.version, e.payload);
           if (!p.ok()) return false;
-          out += "{\"event\":" + EventJson(e, *p, l.zone()).dump() + "}\n";
+          out += "{\"event\":" + ToJsonText(EventJson(e, *p, l.zone())) + "}\n";
           last = e.seq;
           return true;
         });
@@ -1361,7 +1346,7 @@ void Server::Impl::Publish(uint64_t from, uint64_t to) {
     if (!p.ok()) return false;
     lines.emplace_back(e.seq,
                        std::make_shared<const std::string>(
-                           "{\"event\":" + EventJson(e, *p, ledger_->zone()).dump() + "}\n"));
+                           "{\"event\":" + ToJsonText(EventJson(e, *p, ledger_->zone())) + "}\n"));
     return true;
   });
   if (!st.ok()) log_.Write(spdlog::level::err, "cannot publish events", {{"error", st.message()}});

@@ -18,6 +18,7 @@
 #include "../internal/text.h"
 #include "../internal/zip.h"
 #include "tacet/core/codec.h"
+#include "tacet/core/utf8.h"
 
 namespace tacet {
 namespace {
@@ -441,6 +442,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
     file_name = entry;
     shown = req.path + "!" + entry;
   }
+  if (auto bad = CheckUtf8File(content, shown)) return Status::InvalidArgument(*bad);
   ImportReport rep;
   rep.session_id = session.id;
   rep.file_name = file_name;

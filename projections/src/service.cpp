@@ -7,6 +7,7 @@
 
 #include "tacet/core/json_text.h"
 #include "tacet/core/note.h"
+#include "tacet/core/utf8.h"
 #include "tacet/projections/proof.h"
 
 namespace tacet {
@@ -825,17 +826,50 @@ Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ct
   });
 }
 
+namespace {
+
+// A copy of `j` whose strings, keys included, are valid UTF-8.
+json ValidCopy(const json& j) {
+  if (j.is_string()) return EscapeInvalidUtf8(j.get_ref<const std::string&>());
+  if (j.is_array()) {
+    json out = json::array();
+    for (const auto& v : j) out.push_back(ValidCopy(v));
+    return out;
+  }
+  if (j.is_object()) {
+    json out = json::object();
+    for (auto it = j.begin(); it != j.end(); ++it)
+      out[EscapeInvalidUtf8(it.key())] = ValidCopy(*it);
+    return out;
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string ToJsonText(const json& j, int indent) {
+  try {
+    return j.dump(indent);
+  } catch (const json::type_error&) {
+    // Only invalid UTF-8 makes dump throw; the common case pays nothing.
+    return ValidCopy(j).dump(indent, ' ', false, json::error_handler_t::replace);
+  }
+}
+
 json EventJson(const Event& e, const Payload& p, const TimeZone& zone) {
   json j = {{"seq", e.seq},
             {"recorded_at", FormatUtc(e.recorded_at)},
             {"recorded_at_local", zone.Format(e.recorded_at)},
             {"type", PayloadTypeName(e.type)}};
+  // Stored text is shown with any stray byte escaped (ToJsonText): a ledger
+  // written before input was checked may hold some.
   std::string_view subject = SubjectOf(p);
-  if (!subject.empty()) j["subject"] = subject;
-  j["actor"] = {
-      {"os_user", e.actor.os_user}, {"operator", e.actor.operator_id}, {"tool", e.actor.tool}};
+  if (!subject.empty()) j["subject"] = EscapeInvalidUtf8(subject);
+  j["actor"] = {{"os_user", EscapeInvalidUtf8(e.actor.os_user)},
+                {"operator", EscapeInvalidUtf8(e.actor.operator_id)},
+                {"tool", EscapeInvalidUtf8(e.actor.tool)}};
   j["hash"] = ToHex(e.hash);
-  j["summary"] = DescribeEvent(e, p, zone);
+  j["summary"] = EscapeInvalidUtf8(DescribeEvent(e, p, zone));
   return j;
 }
 

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tacet/core/utf8.h"
+
 namespace tacet::internal {
 
 namespace {
@@ -17,6 +19,23 @@ std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
+}
+
+const char* const kPhones[] = {"phone",  "telefono",     "numero",         "number",
+                               "tel",    "telephone",    "mobile",         "cellulare",
+                               "msisdn", "phone_number", "numero_telefono"};
+const char* const kOthers[] = {"email",    "e-mail",  "mail",    "subject",
+                               "soggetto", "contact", "contatto"};
+
+// A header cell naming a phone column (or an e-mail or contact one).
+bool IsColumnName(std::string_view cell, bool emails) {
+  std::string h = Lower(std::string(cell));
+  for (const char* n : kPhones)
+    if (h == n) return true;
+  if (emails)
+    for (const char* n : kOthers)
+      if (h == n) return true;
+  return false;
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -127,11 +146,12 @@ Status WriteFileExclusive(const std::string& path, std::string_view content) {
 }
 
 std::string Quote(std::string_view s) {
+  std::string_view cut = TruncateUtf8(s, 80);  // never inside a character
   std::string q;
-  q.reserve(s.size() + 2);
+  q.reserve(cut.size() + 5);
   q.push_back('\'');
-  q.append(s.substr(0, 80));
-  if (s.size() > 80) q.append("...");
+  q.append(cut);
+  if (cut.size() < s.size()) q.append("...");
   q.push_back('\'');
   return q;
 }
@@ -144,6 +164,7 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
 
 Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const std::string& path,
                                                const std::string& column, bool emails) {
+  if (auto bad = CheckUtf8File(content, path)) return Status::InvalidArgument(*bad);
   std::vector<Line> lines = SplitLines(content);
   std::vector<Candidate> out;
   if (lines.empty()) return out;
@@ -154,8 +175,11 @@ Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const s
       break;
     }
   if (sep == 0 && column.empty()) {
+    // One value per line; a first line that names the column is a header.
+    const bool header = IsColumnName(lines[0].text, emails);
     out.reserve(lines.size());
-    for (auto& l : lines) out.push_back({l.number, std::string(l.text)});
+    for (size_t i = header ? 1 : 0; i < lines.size(); ++i)
+      out.push_back({lines[i].number, std::string(lines[i].text)});
     return out;
   }
   if (sep == 0) sep = ',';
@@ -164,11 +188,6 @@ Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const s
     return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
                                    ": unterminated quote in the header");
   int col = -1;
-  static const char* kPhones[] = {"phone",  "telefono",     "numero",         "number",
-                                  "tel",    "telephone",    "mobile",         "cellulare",
-                                  "msisdn", "phone_number", "numero_telefono"};
-  static const char* kOthers[] = {"email",    "e-mail",  "mail",    "subject",
-                                  "soggetto", "contact", "contatto"};
   for (size_t i = 0; i < fields.size() && col < 0; ++i) {
     std::string h = Lower(fields[i]);
     if (!column.empty()) {

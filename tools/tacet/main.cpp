@@ -15,6 +15,7 @@
 
 #include "tacet/core/merkle.h"
 #include "tacet/core/note.h"
+#include "tacet/core/utf8.h"
 #include "tacet/daemon/client.h"
 #include "tacet/projections/config.h"
 #include "tacet/projections/ledger.h"
@@ -118,10 +119,11 @@ struct Context {
     if (ConnectDaemon()) {
       args["op"] = op;
       args["id"] = 1;
-      std::string line = Must(client->Call(args.dump()));
+      std::string line = Must(client->Call(ToJsonText(args)));
       json reply = json::parse(line, nullptr, false);
       if (reply.is_discarded() || !reply.is_object())
-        Fail(Status::Internal("tacetd sent an unreadable reply: " + line.substr(0, 200)));
+        Fail(Status::Internal("tacetd sent an unreadable reply: " +
+                              EscapeInvalidUtf8(TruncateUtf8(line, 200))));
       if (auto e = reply.find("error"); e != reply.end())
         Fail(Status::InvalidArgument(e->value("message", std::string("error")) + " [" +
                                      e->value("code", std::string("?")) + "]"));
@@ -162,7 +164,10 @@ struct Context {
                                    std::to_string(size) + " bytes); put it under " + base.string() +
                                    " or run with --local after stopping tacetd"));
     std::ifstream in(full, std::ios::binary);
-    args["content"] = std::string(std::istreambuf_iterator<char>(in), {});
+    std::string content(std::istreambuf_iterator<char>(in), {});
+    // Checked here: the request's JSON could not carry the stray bytes.
+    if (auto bad = CheckUtf8File(content, path)) Fail(Status::InvalidArgument(*bad));
+    args["content"] = std::move(content);
     args[path_key] = path;
   }
 
@@ -175,7 +180,7 @@ struct Context {
 
 void Print(const Context& c, const json& j, const std::string& text) {
   if (c.g.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << ToJsonText(j, 2) << "\n";
   } else {
     std::cout << text;
   }
@@ -422,7 +427,7 @@ int main(int argc, char** argv) {
     c.AddFile(args, "path", filter_file, true);
     json r = c.Run("filter", args);
     if (c.g.json) {
-      std::cout << r.dump(2) << "\n";
+      std::cout << ToJsonText(r, 2) << "\n";
       return;
     }
     std::string out;
@@ -648,7 +653,7 @@ int main(int argc, char** argv) {
     json r = c.Run("history", {{"subject", subject}});
     const json& events = r["events"];
     if (format == "json") {
-      std::cout << events.dump(2) << "\n";
+      std::cout << ToJsonText(events, 2) << "\n";
       return;
     }
     std::string text;
@@ -831,7 +836,7 @@ int main(int argc, char** argv) {
     }
     json r = c.Run("verify", json::object());
     if (!r["ok"].get<bool>()) {
-      if (c.g.json) std::cout << r.dump(2) << "\n";
+      if (c.g.json) std::cout << ToJsonText(r, 2) << "\n";
       Fail(Status::Corruption("verify failed at seq " + Num(r, "first_bad_seq") + ": " +
                               Str(r, "problem")));
     }
@@ -883,7 +888,7 @@ int main(int argc, char** argv) {
     if (!subject.empty()) args["subject"] = subject;
     if (proof_seq) args["seq"] = proof_seq;
     json r = c.Run("proof", args);
-    std::string doc = r.dump(2) + "\n";
+    std::string doc = ToJsonText(r, 2) + "\n";
     if (proof_out.empty()) {
       std::cout << doc;
       return;
@@ -928,10 +933,29 @@ int main(int argc, char** argv) {
     Print(c, r, text);
   });
 
+  // Every argument is text the ledger may store or print: refused unless
+  // it is UTF-8, naming the argument and the byte.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (auto at = FirstInvalidUtf8(arg)) {
+      std::string which = "argument " + std::to_string(i);
+      if (arg.substr(0, 2) == "--")
+        which += " (" + EscapeInvalidUtf8(arg.substr(0, arg.find('='))) + ")";
+      else if (i > 1 && std::string_view(argv[i - 1]).substr(0, 2) == "--")
+        which += " (the value of " + EscapeInvalidUtf8(argv[i - 1]) + ")";
+      std::cerr << "tacet: " << which << " is not valid UTF-8: " << DescribeInvalidByte(arg, *at)
+                << "\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::exception& e) {
+    // A reply or file this build did not expect: say so, never abort.
+    std::cerr << "tacet: internal error: " << EscapeInvalidUtf8(e.what()) << "\n";
+    return 70;
   }
   return 0;
 }

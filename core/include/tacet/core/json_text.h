@@ -7,8 +7,9 @@
 //   for (...) j.String(code);
 //   j.EndArray().Key("valid_until").Null().EndObject();
 //
-// Strings are escaped as RFC 8259 requires; bytes that are not valid UTF-8
-// become U+FFFD, so the output is always valid JSON.
+// Strings are escaped as RFC 8259 requires; a byte that is not valid UTF-8
+// is written as the text \xNN (EscapeInvalidUtf8 in utf8.h), so the output
+// is always valid JSON and the stray byte stays visible.
 #pragma once
 
 #include <cstdint>

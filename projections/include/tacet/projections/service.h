@@ -106,6 +106,11 @@ class Service {
   Ledger& ledger_;
 };
 
+// `j` as JSON text (`indent` as json::dump's). Never throws: a string that
+// is not valid UTF-8 (text stored by an older build) is written with its
+// stray bytes as \xNN, as EscapeInvalidUtf8 does.
+std::string ToJsonText(const json& j, int indent = -1);
+
 // An event as JSON: seq, recorded_at, type, subject (when about one),
 // actor, hash, summary. History and subscriptions use it.
 json EventJson(const Event& e, const Payload& p, const TimeZone& zone);
