@@ -266,7 +266,8 @@ class Stats {
     std::atomic<uint64_t> count{0}, errors{0};
     std::array<std::atomic<uint64_t>, kBuckets> buckets{};
   };
-  std::array<Op, 32> ops_;
+  // One slot per operation of the table, however many it grows to.
+  std::unique_ptr<Op[]> ops_ = std::make_unique<Op[]>(AllOps().size());
 };
 
 size_t OpIndex(const OpSpec* op) { return static_cast<size_t>(op - AllOps().data()); }
@@ -309,7 +310,11 @@ class Server::Impl {
   Status Open();
   Status Run();
   void Stop();
-  void Reload();
+  // On the writer thread: rereads the config. The refusal keeps the
+  // running configuration.
+  Status Reload();
+  // Queues a reload as SIGHUP does; false when the writer queue is full.
+  bool QueueReload();
 
   // Called by sessions.
   void Release(Session* s);
@@ -677,18 +682,44 @@ class Session : public std::enable_shared_from_this<Session> {
                     start);
           return;
         }
-        WriteItem& w = pending_writes_.emplace_back();
-        w.op = op;
-        w.args = std::move(req);
-        w.ctx = std::move(ctx);
-        w.id = id;
-        w.start = start;
+        if (Service::NamesFiles(*op, req)) {
+          // The file is read here, on the blocking pool: the writer thread
+          // never waits on a file (a slow disk, a FIFO, a huge file).
+          waiting_ = true;
+          asio::post(server_.pool(), [self = shared_from_this(), op, req = std::move(req),
+                                      ctx = std::move(ctx), id, start]() mutable {
+            std::optional<Reply> bad = self->server_.service().LoadFiles(*op, req, ctx);
+            asio::post(self->strand_, [self, op, req = std::move(req), ctx = std::move(ctx), id,
+                                       start, bad = std::move(bad)]() mutable {
+              self->waiting_ = false;
+              if (bad) {
+                self->Immediate(op, id, std::move(*bad), start);
+              } else {
+                self->AddWrite(op, std::move(req), std::move(ctx), id, start);
+              }
+              self->Process();
+            });
+          });
+          return;
+        }
+        AddWrite(op, std::move(req), std::move(ctx), id, start);
         return;
       }
       case OpKind::kStream:
         StartSubscription(req, id, start);
         return;
     }
+  }
+
+  // Queues a write for the next submission to the writer.
+  void AddWrite(const OpSpec* op, json req, CallContext ctx, const std::string& id,
+                Clock_::time_point start) {
+    WriteItem& w = pending_writes_.emplace_back();
+    w.op = op;
+    w.args = std::move(req);
+    w.ctx = std::move(ctx);
+    w.id = id;
+    w.start = start;
   }
 
   // Answers the run of checks read so far, in order. A long run is split
@@ -1228,8 +1259,16 @@ void Server::Impl::WriterLoop() {
           continue;
         }
         if (w.op->name == "reload") {
-          Reload();
-          w.reply.result = {{"reloaded", true}, {"head_seq", ledger_->log().head().seq}};
+          if (auto bad = Service::CheckArguments(*w.op, w.args)) {
+            w.reply = std::move(*bad);
+            continue;
+          }
+          Status st = Reload();
+          if (st.ok()) {
+            w.reply.result = {{"reloaded", true}, {"head_seq", ledger_->log().head().seq}};
+          } else {
+            w.reply = Reply::Error(errc::kBadRequest, st.message());
+          }
           continue;
         }
         w.reply = service_->Execute(*w.op, w.args, w.ctx);
@@ -1390,10 +1429,7 @@ Status Server::Impl::Run() {
       if (ec) return;
       if (sig == SIGHUP) {
         log_.Write(spdlog::level::info, "SIGHUP: reloading the configuration");
-        auto job = std::make_shared<WriteJob>();
-        WriteItem& w = job->items.emplace_back();
-        w.op = FindOp("reload");
-        SubmitWrite(job);
+        QueueReload();
         signals_.async_wait(on_signal_);
         return;
       }
@@ -1484,17 +1520,27 @@ void Server::Impl::Stop() {
   });
 }
 
+bool Server::Impl::QueueReload() {
+  auto job = std::make_shared<WriteJob>();
+  WriteItem& w = job->items.emplace_back();
+  w.op = FindOp("reload");
+  w.args = json::object();
+  if (SubmitWrite(job)) return true;
+  log_.Write(spdlog::level::warn, "reload dropped: the writer queue is full; send SIGHUP again");
+  return false;
+}
+
 // On the writer thread (SIGHUP's job or a reload request).
-void Server::Impl::Reload() {
+Status Server::Impl::Reload() {
   if (options_.config_path.empty()) {
     log_.Write(spdlog::level::info, "reload: no config file; nothing to reread");
-    return;
+    return Status::Ok();
   }
   auto c = LoadConfig(options_.config_path);
   if (!c.ok()) {
     log_.Write(spdlog::level::err, "reload refused; keeping the running configuration",
                {{"error", c.status().message()}});
-    return;
+    return c.status().WithContext("reload refused; the running configuration is kept");
   }
   std::vector<std::string> warnings;
   RoleTable roles = RoleTable::From(c->daemon, &warnings);
@@ -1526,6 +1572,7 @@ void Server::Impl::Reload() {
   }
   log_.Configure(c->daemon.log_format, c->daemon.log_level);
   log_.Write(spdlog::level::info, "reloaded", {{"config", options_.config_path}});
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- Server
@@ -1540,12 +1587,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 Status Server::Run() { return impl_->Run(); }
 void Server::Stop() { impl_->Stop(); }
-void Server::Reload() {
-  auto job = std::make_shared<WriteJob>();
-  WriteItem& w = job->items.emplace_back();
-  w.op = FindOp("reload");
-  (void)impl_->SubmitWrite(job);
-}
+bool Server::Reload() { return impl_->QueueReload(); }
 const std::string& Server::socket_path() const { return impl_->socket_path(); }
 
 }  // namespace tacet

@@ -23,7 +23,14 @@ std::vector<Line> SplitLines(std::string_view content);
 // Fails on an unterminated quote.
 bool SplitCsv(std::string_view line, char sep, std::vector<std::string>* fields);
 
-Result<std::string> ReadFile(const std::string& path);
+// The files the ledger reads (candidates, block lists, returns) hold at most
+// this much; a return is bounded tighter by its registry's max_return_bytes.
+inline constexpr uint64_t kMaxFileBytes = uint64_t{1} << 30;
+
+// The content of the regular file at `path`, refused (without blocking)
+// when it is a directory, FIFO, device or socket, or holds more than
+// `max_bytes`.
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes);
 // Writes via a temporary file, fsync and rename; refuses to replace a file.
 Status WriteFileExclusive(const std::string& path, std::string_view content);
 

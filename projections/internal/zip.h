@@ -13,8 +13,11 @@ Status WriteZip(const std::string& zip_path, const std::string& entry_name,
                 std::string_view content);
 // True when the bytes start like a zip archive.
 bool LooksLikeZip(std::string_view bytes);
-// Reads the single text file of the archive: the only entry, or the only
-// ".txt" entry. `entry_name` receives its name.
-Result<std::string> ReadTextFromZip(const std::string& zip_path, std::string* entry_name);
+// The one file of an archive held in memory (`bytes`, named `name` in
+// messages), decompressed as a stream and refused as soon as it exceeds
+// `max_bytes`, whatever size its header claims. An archive with no member
+// or more than one is refused. `entry_name` receives the member's name.
+Result<std::string> ReadOnlyMember(std::string_view bytes, const std::string& name,
+                                   uint64_t max_bytes, std::string* entry_name);
 
 }  // namespace tacet::internal

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -46,6 +47,10 @@ Status Read(const toml::table& t, std::string_view key, T& out, const std::strin
     if (!v || *v < 0)
       return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) +
                                      "' must be a non-negative integer");
+    if (static_cast<uint64_t>(*v) > std::numeric_limits<T>::max())
+      return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) +
+                                     "' = " + std::to_string(*v) + " is beyond its largest value " +
+                                     std::to_string(std::numeric_limits<T>::max()));
     out = static_cast<T>(*v);
     return Status::Ok();
   }
@@ -196,6 +201,10 @@ Status ParseDaemon(const toml::table& root, const std::string& source, DaemonCon
       if (!v || v->empty() || *end != '\0' || mode > 0777)
         return Status::InvalidArgument(Where(source, *m) +
                                        ": 'socket_mode' must be an octal string such as \"0660\"");
+      if ((mode & 0007) != 0)
+        return Status::InvalidArgument(Where(source, *m) + ": 'socket_mode' " + *v +
+                                       " opens the socket to every user; give other users no "
+                                       "bit (such as \"0660\") and grant roles instead");
       d.socket_mode = static_cast<uint32_t>(mode);
     }
     TACET_RETURN_IF_ERROR(Read(*t, "socket_group", d.socket_group, source));
@@ -324,7 +333,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
       RegistryConfig& r = c.ledger.rpo;
       TACET_RETURN_IF_ERROR(UnknownKeys(*t,
                                         {"time_zone", "validity_days", "overdue_days", "fresh_days",
-                                         "file_prefix", "max_lines", "regions"},
+                                         "file_prefix", "max_lines", "max_return_bytes", "regions"},
                                         source, "registry.it-rpo."));
       TACET_RETURN_IF_ERROR(Read(*t, "time_zone", r.time_zone, source));
       TACET_RETURN_IF_ERROR(Read(*t, "validity_days", r.validity_days, source));
@@ -332,6 +341,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
       TACET_RETURN_IF_ERROR(Read(*t, "fresh_days", r.fresh_days, source));
       TACET_RETURN_IF_ERROR(Read(*t, "file_prefix", r.file_prefix, source));
       TACET_RETURN_IF_ERROR(Read(*t, "max_lines", r.max_lines, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "max_return_bytes", r.max_return_bytes, source));
+      if (r.max_return_bytes < 1024)
+        return Status::InvalidArgument(source +
+                                       ": registry.it-rpo.max_return_bytes must be at least 1024");
       if (r.max_lines == 0 || r.max_lines > 1'000'000)
         return Status::InvalidArgument(source + ": registry.it-rpo.max_lines must be 1..1000000");
       if (const toml::array* a = (*t)["regions"].as_array()) {

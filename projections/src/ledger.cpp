@@ -370,7 +370,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     }
     written.push_back(f.zip_path);
     f.txt_sha256 = Sha256(content);
-    auto zip_bytes = internal::ReadFile(f.zip_path);
+    auto zip_bytes = internal::ReadFile(f.zip_path, internal::kMaxFileBytes);
     if (!zip_bytes.ok()) {
       cleanup();
       return zip_bytes.status();
@@ -433,14 +433,25 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
                                    FormatDate(zone_.DayOf(now)) + " in " + zone_.name() + ")");
 
   // The file: a .txt, or a .zip holding it.
-  TACET_ASSIGN_OR_RETURN(std::string content, internal::ReadFile(req.path));
+  std::string content;
+  if (req.content) {
+    content = *req.content;
+  } else {
+    TACET_ASSIGN_OR_RETURN(content, internal::ReadFile(req.path, internal::kMaxFileBytes));
+  }
   std::string file_name = fs::path(req.path).filename().string();
   std::string shown = req.path;
   if (internal::LooksLikeZip(content)) {
     std::string entry;
-    TACET_ASSIGN_OR_RETURN(content, internal::ReadTextFromZip(req.path, &entry));
+    TACET_ASSIGN_OR_RETURN(
+        content, internal::ReadOnlyMember(content, req.path, reg->max_return_bytes, &entry));
     file_name = entry;
     shown = req.path + "!" + entry;
+  } else if (content.size() > reg->max_return_bytes) {
+    return Status::InvalidArgument(Q(req.path) + " holds " + std::to_string(content.size()) +
+                                   " bytes; a return holds at most " +
+                                   std::to_string(reg->max_return_bytes) +
+                                   " (registry max_return_bytes); nothing was imported");
   }
   if (auto bad = CheckUtf8File(content, shown)) return Status::InvalidArgument(*bad);
   ImportReport rep;

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <unordered_map>
 
+#include "../internal/text.h"
 #include "tacet/core/json_text.h"
 #include "tacet/core/note.h"
 #include "tacet/core/utf8.h"
@@ -166,6 +167,22 @@ ChannelMask ParseChannels(const std::vector<std::string>& names) {
   return m;
 }
 
+// `p` resolved under `import_dir` after symlinks (forbidden outside it);
+// `p` itself when there is no import directory (the embedded CLI).
+std::string ResolvePath(const std::string& p, const std::string& import_dir) {
+  if (p.empty() || import_dir.empty()) return p;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(import_dir, ec);
+  fs::path full = fs::path(p).is_absolute() ? fs::path(p) : base / p;
+  full = fs::weakly_canonical(full, ec);
+  auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+  if (ec || b != base.end())
+    Throw(errc::kForbidden, "'" + p + "' is outside the daemon's import directory " +
+                                base.string() + " (symlinks resolved); put the file there");
+  return full.string();
+}
+
 class Handler {
  public:
   Handler(Ledger& l, const json& args, const CallContext& ctx) : l_(l), a_(args), ctx_(ctx) {}
@@ -204,18 +221,19 @@ class Handler {
   }
   // A path of the request: under the import directory when one is set.
   std::string PathArg(const char* key) const {
-    std::string p = a_.Str(key);
-    if (p.empty() || ctx_.import_dir.empty()) return p;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::path base = fs::weakly_canonical(ctx_.import_dir, ec);
-    fs::path full = fs::path(p).is_absolute() ? fs::path(p) : base / p;
-    full = fs::weakly_canonical(full, ec);
-    auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
-    if (ec || b != base.end())
-      Throw(errc::kForbidden, "'" + p + "' is outside the daemon's import directory " +
-                                  base.string() + "; put the file there");
-    return full.string();
+    if (const RequestFile* f = Preloaded(key)) return f->path;
+    return ResolvePath(a_.Str(key), ctx_.import_dir);
+  }
+  // The file of argument `key` when it was read beforehand.
+  const RequestFile* Preloaded(const char* key) const {
+    if (!ctx_.files) return nullptr;
+    auto it = ctx_.files->find(std::string_view(key));
+    return it == ctx_.files->end() ? nullptr : &it->second;
+  }
+  // Inline content, or the preloaded file of `path_key`.
+  std::optional<std::string> ContentArg(const char* path_key) const {
+    if (const RequestFile* f = Preloaded(path_key)) return f->content;
+    return a_.OptStr("content");
   }
 
   json Filter();
@@ -366,8 +384,10 @@ std::string Handler::CheckBatch() {
 
 json Handler::Filter() {
   FilterRequest fr;
-  fr.content = a_.OptStr("content");
-  fr.path = fr.content ? a_.Str("path", "request") : PathArg("path");
+  fr.content = ContentArg("path");
+  fr.path = Preloaded("path") ? PathArg("path")
+            : fr.content      ? a_.Str("path", "request")
+                              : PathArg("path");
   if (fr.path.empty()) Throw(errc::kBadRequest, "'path' or 'content' is required");
   fr.column = a_.Str("column");
   fr.channel = Must(ParseChannel(a_.Required("channel")));
@@ -591,8 +611,10 @@ json Handler::Block() {
   br.channels = ParseChannels(a_.List("channels"));
   br.reason = a_.Str("reason");
   br.source = a_.Str("source", "request");
-  std::optional<std::string> content = a_.OptStr("content");
-  std::string path = content ? a_.Str("path", "request") : PathArg("path");
+  std::optional<std::string> content = ContentArg("path");
+  std::string path = Preloaded("path") ? PathArg("path")
+                     : content         ? a_.Str("path", "request")
+                                       : PathArg("path");
   if (a_.Find("subject") != nullptr) {
     if (!path.empty() || content)
       Throw(errc::kBadRequest, "give either 'subject' or a file ('path' or 'content')");
@@ -641,13 +663,20 @@ json Handler::Justify() {
 json Handler::Export() {
   ExportRequest ex;
   ex.registry = a_.Str("registry", "it-rpo");
-  ex.candidates_content = a_.OptStr("content");
-  ex.candidates_path =
-      ex.candidates_content ? a_.Str("candidates", "request") : PathArg("candidates");
+  ex.candidates_content = ContentArg("candidates");
+  ex.candidates_path = Preloaded("candidates") ? PathArg("candidates")
+                       : ex.candidates_content ? a_.Str("candidates", "request")
+                                               : PathArg("candidates");
   if (ex.candidates_path.empty()) Throw(errc::kBadRequest, "'candidates' or 'content' is required");
   ex.column = a_.Str("column");
   ex.limit = a_.U64("limit");
-  if (a_.Find("fresh_days")) ex.fresh_days = static_cast<uint32_t>(a_.U64("fresh_days"));
+  if (a_.Find("fresh_days")) {
+    const uint64_t days = a_.U64("fresh_days");
+    if (days > 3650)
+      Throw(errc::kBadRequest,
+            "'fresh_days' " + std::to_string(days) + " is beyond 3650 (ten years)");
+    ex.fresh_days = static_cast<uint32_t>(days);
+  }
   ex.out_dir = a_.Str("out");
   if (!ex.out_dir.empty() && !ctx_.import_dir.empty())
     Throw(errc::kForbidden, "'out' is not accepted through the daemon; exports go to " +
@@ -679,6 +708,7 @@ json Handler::ImportReturn() {
   im.received = a_.Required("received");
   im.path = PathArg("path");
   if (im.path.empty()) Throw(errc::kBadRequest, "'path' is required");
+  if (const RequestFile* f = Preloaded("path")) im.content = f->content;
   im.supersede = a_.Bool("supersede");
   ImportReport r = Must(l_.ImportReturn(im, MakeActor()), errc::kUnknownSession);
   return {{"session", r.session_id},
@@ -759,6 +789,9 @@ void CheckFields(const OpSpec& op, const json& args) {
   }
 }
 
+// The arguments of each operation that name a file to read.
+constexpr const char* kFileArguments[] = {"path", "candidates"};
+
 // Runs fn, turning what it throws into an error Reply.
 template <class Fn>
 Reply Guarded(Fn&& fn) {
@@ -776,6 +809,53 @@ Reply Guarded(Fn&& fn) {
 }
 
 }  // namespace
+
+bool Service::NamesFiles(const OpSpec& op, const json& args) {
+  if (!args.is_object() || args.contains("content")) return false;
+  for (const char* key : kFileArguments) {
+    auto it = args.find(key);
+    if (it != args.end() && it->is_string() && !it->get_ref<const std::string&>().empty() &&
+        std::find(op.fields.begin(), op.fields.end(), key) != op.fields.end())
+      return true;
+  }
+  return false;
+}
+
+std::optional<Reply> Service::LoadFiles(const OpSpec& op, const json& args,
+                                        CallContext& ctx) const {
+  if (!NamesFiles(op, args)) return std::nullopt;
+  Reply r = Guarded([&] {
+    CheckFields(op, args);
+    auto files = std::make_shared<RequestFiles>();
+    // A return is bounded by its registry; other files by the general cap.
+    const uint64_t cap = op.name == "import_return" ? ledger_.options().rpo.max_return_bytes
+                                                    : internal::kMaxFileBytes;
+    for (const char* key : kFileArguments) {
+      auto it = args.find(key);
+      if (it == args.end() || !it->is_string()) continue;
+      RequestFile f;
+      f.path = ResolvePath(it->get<std::string>(), ctx.import_dir);
+      if (f.path.empty()) continue;
+      auto content = internal::ReadFile(f.path, cap);
+      if (!content.ok()) Throw(CodeOf(content.status()), content.status().message());
+      f.content = std::move(content).value();
+      (*files)[key] = std::move(f);
+    }
+    ctx.files = std::move(files);
+    return Reply();
+  });
+  if (!r.ok) return r;
+  return std::nullopt;
+}
+
+std::optional<Reply> Service::CheckArguments(const OpSpec& op, const json& args) {
+  Reply r = Guarded([&] {
+    CheckFields(op, args);
+    return Reply();
+  });
+  if (!r.ok) return r;
+  return std::nullopt;
+}
 
 std::vector<Reply> Service::ExecuteChecks(std::span<const json* const> requests,
                                           const CallContext& ctx) const {

@@ -1,6 +1,7 @@
 #include "../internal/text.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,20 +97,38 @@ bool SplitCsv(std::string_view line, char sep, std::vector<std::string>* fields)
   return true;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return Status::InvalidArgument("'" + path + "' is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("cannot open '" + path + "': " + Errno(errno));
-  std::string data;
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size < 0) return Status::IOError("cannot read '" + path + "'");
-  data.resize(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(data.data(), size);
-  if (!in) return Status::IOError("cannot read '" + path + "': " + Errno(errno));
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; what is not a
+  // regular file is refused before a byte is read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Status::InvalidArgument("cannot open '" + path + "': " + Errno(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::IOError("cannot stat '" + path + "': " + Errno(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISDIR(st.st_mode)                          ? "a directory"
+                       : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                    : "not a regular file";
+    return Status::InvalidArgument("'" + path + "' is " + what + "; give a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    return Status::InvalidArgument("'" + path + "' holds " + std::to_string(st.st_size) +
+                                   " bytes; at most " + std::to_string(max_bytes) + " are read");
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("cannot read '" + path + "': " + Errno(errno));
+    if (n == 0) break;  // it shrank while read
+    done += static_cast<size_t>(n);
+  }
+  data.resize(done);
   return data;
 }
 
@@ -158,7 +177,7 @@ std::string Quote(std::string_view s) {
 
 Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
                                               bool emails) {
-  TACET_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+  TACET_ASSIGN_OR_RETURN(std::string content, ReadFile(path, kMaxFileBytes));
   return ParseCandidates(content, path, column, emails);
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "tacet/core/utf8.h"
+
 namespace tacet::internal {
 namespace {
 
@@ -14,12 +16,6 @@ std::string ZipError(int code) {
   std::string msg = zip_error_strerror(&err);
   zip_error_fini(&err);
   return msg;
-}
-
-bool EndsWithTxt(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name.size() > 4 && name.compare(name.size() - 4, 4, ".txt") == 0;
 }
 
 }  // namespace
@@ -52,38 +48,57 @@ Status WriteZip(const std::string& zip_path, const std::string& entry_name,
   return Status::Ok();
 }
 
-Result<std::string> ReadTextFromZip(const std::string& zip_path, std::string* entry_name) {
-  int err = 0;
-  zip_t* z = zip_open(zip_path.c_str(), ZIP_RDONLY, &err);
-  if (z == nullptr)
-    return Status::InvalidArgument("'" + zip_path +
-                                   "' is not a readable zip archive: " + ZipError(err));
-  zip_int64_t n = zip_get_num_entries(z, 0);
-  std::vector<zip_uint64_t> candidates;
-  for (zip_int64_t i = 0; i < n; ++i) {
-    const char* name = zip_get_name(z, static_cast<zip_uint64_t>(i), 0);
-    if (name && (n == 1 || EndsWithTxt(name))) candidates.push_back(static_cast<zip_uint64_t>(i));
+Result<std::string> ReadOnlyMember(std::string_view bytes, const std::string& name,
+                                   uint64_t max_bytes, std::string* entry_name) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_t* z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &error) : nullptr;
+  if (z == nullptr) {
+    std::string msg = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    if (src) zip_source_free(src);
+    return Status::InvalidArgument("'" + name + "' is not a readable zip archive: " + msg);
   }
-  if (candidates.size() != 1) {
-    zip_discard(z);
-    return Status::InvalidArgument("'" + zip_path + "' holds " + std::to_string(candidates.size()) +
-                                   " .txt files among " + std::to_string(n) +
-                                   " entries; expected exactly one");
+  zip_error_fini(&error);
+  // From here `z` owns `src`.
+  struct Closer {
+    zip_t* z;
+    ~Closer() { zip_discard(z); }
+  } closer{z};
+  const zip_int64_t n = zip_get_num_entries(z, 0);
+  if (n != 1)
+    return Status::InvalidArgument("'" + name + "' holds " + std::to_string(n) +
+                                   " entries; a return archive holds exactly one file");
+  const char* entry = zip_get_name(z, 0, 0);
+  *entry_name = EscapeInvalidUtf8(entry ? entry : "");
+  zip_file_t* f = zip_fopen_index(z, 0, 0);
+  if (f == nullptr)
+    return Status::InvalidArgument("'" + name + "': cannot open entry '" + *entry_name +
+                                   "': " + zip_strerror(z));
+  std::string out;
+  std::string chunk(1 << 16, '\0');
+  bool damaged = false, too_big = false;
+  for (;;) {
+    const zip_int64_t got = zip_fread(f, chunk.data(), chunk.size());
+    if (got < 0) {
+      damaged = true;
+      break;
+    }
+    if (got == 0) break;
+    if (out.size() + static_cast<uint64_t>(got) > max_bytes) {
+      too_big = true;
+      break;
+    }
+    out.append(chunk.data(), static_cast<size_t>(got));
   }
-  zip_stat_t st;
-  zip_stat_init(&st);
-  if (zip_stat_index(z, candidates[0], 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
-    zip_discard(z);
-    return Status::InvalidArgument("'" + zip_path + "': cannot read the entry's size");
-  }
-  *entry_name = st.name ? st.name : "";
-  std::string out(st.size, '\0');
-  zip_file_t* f = zip_fopen_index(z, candidates[0], 0);
-  zip_int64_t got = f ? zip_fread(f, out.data(), out.size()) : -1;
-  if (f) zip_fclose(f);
-  zip_discard(z);
-  if (got < 0 || static_cast<zip_uint64_t>(got) != st.size)
-    return Status::InvalidArgument("'" + zip_path + "': entry '" + *entry_name + "' is damaged");
+  zip_fclose(f);
+  if (too_big)
+    return Status::InvalidArgument("'" + name + "': entry '" + *entry_name +
+                                   "' decompresses to more than " + std::to_string(max_bytes) +
+                                   " bytes (registry max_return_bytes); refused");
+  if (damaged)
+    return Status::InvalidArgument("'" + name + "': entry '" + *entry_name + "' is damaged");
   return out;
 }
 

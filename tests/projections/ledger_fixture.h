@@ -73,7 +73,7 @@ struct Fixture {
   }
   Result<ImportReport> ImportFile(uint64_t session, const std::string& received,
                                   const std::string& path, bool supersede = false) {
-    ImportRequest req{session, received, path, supersede};
+    ImportRequest req{session, received, path, supersede, std::nullopt};
     return ledger->ImportReturn(req, kOfficer);
   }
   // The voice answer at a local time, summarised.

@@ -38,8 +38,9 @@ class Server {
   // Thread-safe; begins the drain.
   void Stop();
   // Thread-safe; what SIGHUP does: reread the config, apply the roles and
-  // the log level, reconcile the policy.
-  void Reload();
+  // the log level, reconcile the policy. False (and a warning logged) when
+  // the writer queue is full and the reload was dropped.
+  bool Reload();
 
   const std::string& socket_path() const;
 

@@ -37,6 +37,10 @@ struct RegistryConfig {
   uint32_t fresh_days = 3;                    // default of export --fresh-days
   std::string file_prefix = "crm";            // upload file: <prefix>YYYYMMDDhhmmss.txt
   uint64_t max_lines = 1'000'000;             // lines per upload file
+  // A return's text (the .txt, or the one file of the .zip decompressed)
+  // holds at most this much: a 1,000,000-line return in the status layout
+  // with dates needs about 30 MB.
+  uint64_t max_return_bytes = 64ull << 20;
 };
 
 // Policy declared in the configuration; the ledger is reconciled to it by
@@ -134,6 +138,9 @@ struct ImportRequest {
   std::string received;  // YYYY-MM-DD
   std::string path;      // .txt or .zip holding it
   bool supersede = false;
+  // The file's bytes when already read (tacetd reads them before the write
+  // is queued); else `path` is read.
+  std::optional<std::string> content;
 };
 
 struct ImportReport {

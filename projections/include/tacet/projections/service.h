@@ -6,7 +6,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +76,14 @@ struct Reply {
   json Result() const { return raw.empty() ? result : json::parse(raw); }
 };
 
+// A file a request names, already read (Service::LoadFiles): tacetd reads
+// them on its blocking pool so that the writer thread never waits on a file.
+struct RequestFile {
+  std::string path;  // resolved, under the import directory
+  std::string content;
+};
+using RequestFiles = std::map<std::string, RequestFile, std::less<>>;  // by argument name
+
 // Who calls and what they may touch.
 struct CallContext {
   // os_user and tool; a request's "operator" fills operator_id.
@@ -86,6 +97,9 @@ struct CallContext {
   // Null: one after the other.
   std::function<void(std::vector<std::function<void()>>&)> parallel;
   unsigned parallelism = 1;  // how many tasks `parallel` runs at once
+  // The files of the request, read beforehand; a path argument not in here
+  // is read when the operation runs.
+  std::shared_ptr<const RequestFiles> files;
 };
 
 // Thread safety: as the Ledger's (reads concurrently, writes from one thread).
@@ -99,6 +113,16 @@ class Service {
   // Execute would give each, in order, with the lookups of all batched.
   std::vector<Reply> ExecuteChecks(std::span<const json* const> requests,
                                    const CallContext& ctx) const;
+
+  // Whether `args` names a file for `op` to read (a path, not inline
+  // content).
+  static bool NamesFiles(const OpSpec& op, const json& args);
+  // Reads the files `args` names into `ctx.files`: each must be a regular
+  // file under ctx.import_dir once symlinks are resolved; a FIFO, device or
+  // directory is refused without blocking. Returns the refusal. Never throws.
+  std::optional<Reply> LoadFiles(const OpSpec& op, const json& args, CallContext& ctx) const;
+  // The refusal of fields `op` does not take (Execute checks them itself).
+  static std::optional<Reply> CheckArguments(const OpSpec& op, const json& args);
 
   Ledger& ledger() const { return ledger_; }
 
