@@ -10,6 +10,7 @@ packages=(
   libphonenumber-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libzip-dev libhowardhinnant-date-dev libre2-dev libprotobuf-dev libjemalloc-dev
   libsystemd-dev
+  clang libclang-rt-14-dev  # make fuzz: libFuzzer and the sanitizers' runtimes
 )
 
 missing=()

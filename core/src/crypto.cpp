@@ -8,6 +8,7 @@
 
 #include "tacet/core/ed25519.h"
 #include "tacet/core/hash.h"
+#include "tacet/core/utf8.h"
 
 namespace tacet {
 namespace {
@@ -175,16 +176,16 @@ Result<Hash256> HashFromBase64(std::string_view text) {
   auto bytes = Base64Decode(text);
   Hash256 h{};
   if (!bytes.ok() || bytes->size() != h.size())
-    return Status::InvalidArgument("not 32 bytes of base64: '" + std::string(text.substr(0, 100)) +
-                                   "'");
+    return Status::InvalidArgument("not 32 bytes of base64: '" +
+                                   EscapeInvalidUtf8(TruncateUtf8(text, 100)) + "'");
   std::memcpy(h.data(), bytes->data(), h.size());
   return h;
 }
 
 Result<std::string> Base64Decode(std::string_view text) {
   auto bad = [&] {
-    return Status::InvalidArgument("not canonical base64: '" + std::string(text.substr(0, 100)) +
-                                   "'");
+    return Status::InvalidArgument("not canonical base64: '" +
+                                   EscapeInvalidUtf8(TruncateUtf8(text, 100)) + "'");
   };
   if (text.size() % 4 != 0 || text.size() > (1u << 30)) return bad();
   std::string out(text.size() / 4 * 3, '\0');

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -13,6 +15,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -235,6 +239,8 @@ std::string SeqKey(uint64_t seq) {
 uint64_t DecodeSeqKey(std::string_view key) { return key.size() == 8 ? GetBe64(key) : 0; }
 
 struct EventLog::Impl {
+  // Only with EventLogOptions::fail_wal_sync (tests); outlives db.
+  std::unique_ptr<rocksdb::Env> fault_env;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all open families, owned
   rocksdb::ColumnFamilyHandle* events = nullptr;
@@ -407,6 +413,71 @@ std::string LockHolder(const std::string& lock_path) {
 
 }  // namespace
 
+// Tests of the durability rules (EventLogOptions::fail_wal_sync): the WAL
+// files' syncs fail when the hook says so, as a dying disk's would.
+class FailingSyncFile final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FailingSyncFile(std::unique_ptr<rocksdb::FSWritableFile> f, std::function<bool()> fail)
+      : FSWritableFileOwnerWrapper(std::move(f)), fail_(std::move(fail)) {}
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (fail_()) return rocksdb::IOStatus::IOError("injected WAL sync failure");
+    return FSWritableFileOwnerWrapper::Sync(o, d);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (fail_()) return rocksdb::IOStatus::IOError("injected WAL sync failure");
+    return FSWritableFileOwnerWrapper::Fsync(o, d);
+  }
+
+ private:
+  std::function<bool()> fail_;
+};
+
+class FailingSyncFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FailingSyncFileSystem(std::function<bool()> fail)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), fail_(std::move(fail)) {}
+  const char* Name() const override { return "TacetFailingSync"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* d) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, d);
+    if (s.ok() && f.size() > 4 && f.compare(f.size() - 4, 4, ".log") == 0)
+      *r = std::make_unique<FailingSyncFile>(std::move(*r), fail_);
+    return s;
+  }
+
+ private:
+  std::function<bool()> fail_;
+};
+
+// RocksDB's own LOG, written by us: warnings and errors only, and a failed
+// write (a full disk) is dropped. RocksDB's file logger asserts when it
+// writes again after a failed append, and Debian's build keeps assertions:
+// on a full disk its LOG alone aborted the process.
+class LedgerInfoLog final : public rocksdb::Logger {
+ public:
+  explicit LedgerInfoLog(const std::string& path)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL),
+        fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
+  ~LedgerInfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[1024];
+    int n = std::vsnprintf(line, sizeof line - 1, format, ap);
+    if (n < 0) return;
+    size_t len = std::min(static_cast<size_t>(n), sizeof line - 2);
+    line[len++] = '\n';
+    ssize_t w = ::write(fd_, line, len);  // best effort: never an error
+    (void)w;
+  }
+
+ private:
+  int fd_;
+};
+
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLogOptions options,
                                                  const Clock* clock) {
   namespace fs = std::filesystem;
@@ -423,6 +494,12 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   Impl& im = *log->impl_;
 
   rocksdb::Options db_opts;
+  db_opts.info_log = std::make_shared<LedgerInfoLog>(dir + "/LOG");
+  if (options.fail_wal_sync) {
+    im.fault_env =
+        rocksdb::NewCompositeEnv(std::make_shared<FailingSyncFileSystem>(options.fail_wal_sync));
+    db_opts.env = im.fault_env.get();
+  }
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
@@ -819,10 +896,32 @@ Status EventLog::ScanCheckpoints(uint64_t from,
   return FromRocks(it->status(), "cannot read the checkpoints");
 }
 
-Status EventLog::SyncWal() { return FromRocks(impl_->db->SyncWAL(), "cannot sync the WAL"); }
+Status EventLog::SyncWal() {
+  Impl& im = *impl_;
+  {
+    // Not held across the sync: commits go on while the WAL syncs.
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (!im.sticky.ok()) return im.sticky;
+  }
+  Status s = FromRocks(im.db->SyncWAL(), "cannot sync the WAL");
+  if (!s.ok()) {
+    // What was acknowledged as written may not be on the disk: nothing more
+    // is written, synced or signed until the ledger is reopened (and a
+    // second SyncWAL on RocksDB's failed writer would assert).
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (im.sticky.ok()) im.sticky = s.WithContext("ledger refuses writes until reopened");
+  }
+  return s;
+}
+
+Status EventLog::sticky_error() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->sticky;
+}
 
 Status EventLog::FlushProjections() {
   Impl& im = *impl_;
+  if (Status sticky = sticky_error(); !sticky.ok()) return sticky;
   rocksdb::FlushOptions fo;
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> families;

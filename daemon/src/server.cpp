@@ -352,10 +352,9 @@ class Server::Impl {
   void WriterLoop();
   void CheckpointLoop();
   void SyncLoop();
-  Status Sticky() {
-    std::lock_guard lock(sticky_mu_);
-    return sticky_;
-  }
+  // A failed commit, sync or checkpoint: the log refuses every later write
+  // until tacetd restarts (EventLog keeps it, for every host of a ledger).
+  Status Sticky() const { return ledger_->log().sticky_error(); }
   void Publish(uint64_t from, uint64_t to);
   Status BindSocket();
   void FinishStop();
@@ -421,8 +420,6 @@ class Server::Impl {
   std::condition_variable sync_cv_;
   std::deque<SyncGroup> sync_queue_;
   bool sync_exit_ = false;
-  std::mutex sticky_mu_;
-  Status sticky_;  // a failed sync: every later write is refused
   std::atomic<uint64_t> group_commits_{0}, committed_writes_{0};
 
   // Subscriptions.
@@ -1294,8 +1291,6 @@ void Server::Impl::CheckpointLoop() {
     if (!Sticky().ok()) continue;
     auto made = ledger_->log().Checkpoint(/*only_when_due=*/true);
     if (!made.ok()) {
-      std::lock_guard sticky_lock(sticky_mu_);
-      sticky_ = made.status();
       log_.Write(spdlog::level::critical, "checkpoint failed; refusing every further write",
                  {{"error", made.status().message()}});
     }
@@ -1316,8 +1311,6 @@ void Server::Impl::SyncLoop() {
     if (appended && st.ok()) {
       st = ledger_->log().SyncWal();
       if (!st.ok()) {
-        std::lock_guard lock(sticky_mu_);
-        sticky_ = st;
         log_.Write(spdlog::level::critical, "WAL sync failed; refusing every further write",
                    {{"error", st.message()}});
       }

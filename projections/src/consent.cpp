@@ -251,7 +251,7 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
   if (config.consent_types_declared)
     for (const auto& [code, v] : now.consent_types)
       if (std::none_of(config.consent_types.begin(), config.consent_types.end(),
-                       [&](const ConsentTypeConfig& t) { return t.code == code; })) {
+                       [&code = code](const ConsentTypeConfig& t) { return t.code == code; })) {
         ConsentTypeDefined d = v.value;
         d.retired = true;
         rep.changes.push_back("consent type retired: " + code);
@@ -269,7 +269,7 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
   if (config.reasons_declared)
     for (const auto& [code, v] : now.reasons)
       if (std::none_of(config.reasons.begin(), config.reasons.end(),
-                       [&](const ReasonConfig& r) { return r.code == code; })) {
+                       [&code = code](const ReasonConfig& r) { return r.code == code; })) {
         rep.changes.push_back("reason retired: " + code);
         changes.push_back(ReasonDefined{code, v.value.title, true});
       }

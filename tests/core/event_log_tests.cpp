@@ -366,4 +366,63 @@ BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
   BOOST_TEST(ToHex(EncodePayload(r)) == ToHex(want));
 }
 
+// leveldb's rule: after a failed sync nothing more is written, synced or
+// signed until the log is reopened, whoever hosts it (the daemon syncs once
+// per group; the CLI syncs every commit).
+BOOST_AUTO_TEST_CASE(a_failed_wal_sync_is_sticky_until_reopened) {
+  test::TempDir dir;
+  const Clock* clock = SystemClock::Default();
+  for (bool sync_each_commit : {false, true}) {
+    const std::string path = dir / (sync_each_commit ? "cli" : "daemon");
+    auto fail = std::make_shared<std::atomic<bool>>(false);
+    auto syncs_tried = std::make_shared<std::atomic<int>>(0);
+    EventLogOptions o;
+    o.create_if_missing = true;
+    o.sync = sync_each_commit;
+    o.fail_wal_sync = [fail, syncs_tried] {
+      ++*syncs_tried;
+      return fail->load();
+    };
+    {
+      auto log = EventLog::Open(path, o, clock);
+      BOOST_TEST_REQUIRE(log.ok(), log.status().ToString());
+      AppendNumbers(**log, 3);
+      BOOST_TEST_REQUIRE((*log)->SyncWal().ok());
+      fail->store(true);
+      Status failed;
+      if (sync_each_commit) {
+        auto batch = (*log)->NewBatch(Actor{"tester", "", "event_log_tests"});
+        BOOST_TEST_REQUIRE(batch.ok());
+        batch->Add(Number(99));
+        failed = (*log)->Commit(std::move(batch).value());
+      } else {
+        AppendNumbers(**log, 1);
+        failed = (*log)->SyncWal();
+      }
+      BOOST_TEST(failed.code() == StatusCode::kIOError, failed.ToString());
+      BOOST_TEST(failed.message().find("injected WAL sync failure") != std::string::npos);
+      // The disk is back; the log still refuses, without asking RocksDB.
+      fail->store(false);
+      const int tried = syncs_tried->load();
+      BOOST_TEST((*log)->sticky_error().code() == StatusCode::kIOError);
+      BOOST_TEST((*log)->SyncWal().code() == StatusCode::kIOError);
+      BOOST_TEST(!(*log)->NewBatch(Actor{"tester", "", "event_log_tests"}).ok());
+      BOOST_TEST((*log)->FlushProjections().code() == StatusCode::kIOError);
+      BOOST_TEST(syncs_tried->load() == tried);
+      // Reads are still served.
+      BOOST_TEST((*log)->head().seq >= 3u);
+    }
+    // Reopened: writes again, and the chain verifies.
+    EventLogOptions plain;
+    auto again = EventLog::Open(path, plain, clock);
+    BOOST_TEST_REQUIRE(again.ok(), again.status().ToString());
+    BOOST_TEST((*again)->sticky_error().ok());
+    const uint64_t head = (*again)->head().seq;
+    BOOST_TEST(head >= 3u);
+    AppendNumbers(**again, 1);
+    BOOST_TEST((*again)->head().seq == head + 1);
+    BOOST_TEST((*again)->Verify().ok);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,8 +12,8 @@
 //
 // Thread-safety: reads are thread-safe. One batch may be open at a time per
 // log; a commit fails if another commit moved the head meanwhile. After a
-// failed commit the log refuses every later write (sticky error) until it is
-// reopened.
+// failed commit or WAL sync the log refuses every later write, sync and
+// checkpoint (sticky error) until it is reopened, whichever process hosts it.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +49,10 @@ struct EventLogOptions {
   // adds a signed checkpoint to its batch when this process made none in
   // the last `checkpoint_interval_ms`.
   int64_t checkpoint_interval_ms = 1000;
+  // Tests of the durability rules only (as leveldb's fault injection): when
+  // set, each sync of a WAL file first asks it, and fails as a disk would
+  // when it returns true. Null: the real disk, always.
+  std::function<bool()> fail_wal_sync;
 };
 
 struct Head {
@@ -139,7 +143,10 @@ class EventLog {
   Status FlushProjections();
   // Commits atomically and durably (per options.sync).
   Status Commit(AppendBatch&& batch);
+  // Makes every committed batch durable. A failure is sticky (see above).
   Status SyncWal();
+  // The failure that made the log refuse writes; OK while it accepts them.
+  Status sticky_error() const;
 
   // Empties every projection family (drops and recreates it). Writer only.
   Status ResetProjections();
