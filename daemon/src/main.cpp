@@ -2,6 +2,7 @@
 // configured data directory on a Unix-domain socket (daemon/PROTOCOL.md).
 // Exit status 0 after a clean drain (SIGTERM, SIGINT); 1 when it cannot
 // start (the reason on stderr) or a write failed to reach the disk.
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -9,6 +10,9 @@
 #include "tacet/projections/config.h"
 
 int main(int argc, char** argv) {
+  // Every file of the data directory (WAL, SST, MANIFEST, exports, keys) is
+  // its owner's alone, whatever the caller's umask.
+  ::umask(077);
   CLI::App app{
       "tacetd: the Tacet compliance ledger daemon (newline-delimited JSON on a Unix socket)"};
   std::string config_path, data_dir, socket;

@@ -67,8 +67,42 @@ Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zo
       parser_(options_.default_region),
       projector_(*log_) {}
 
+namespace {
+
+// A writer's data directory: made 0700 when missing (whatever the umask),
+// refused when every user may read or enter it, as the key file is.
+Status GuardDataDir(const std::string& dir, bool create) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT || !create)
+      return Status::IOError("cannot read data directory '" + dir + "': " + std::strerror(errno));
+    std::error_code ec;
+    fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return Status::IOError("cannot create data directory '" + dir + "': " + std::strerror(errno));
+    if (::chmod(dir.c_str(), 0700) != 0)
+      return Status::IOError("cannot chmod data directory '" + dir + "': " + std::strerror(errno));
+    return Status::Ok();
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Status::FailedPrecondition("data directory '" + dir + "' is not a directory");
+  if ((st.st_mode & 0007) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::FailedPrecondition("data directory '" + dir + "' is open to every user (mode " +
+                                      mode + "); it holds personal data and the signing key: "
+                                      "run: chmod 700 " + dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.clock == nullptr) options.clock = SystemClock::Default();
+  if (!options.read_only)
+    TACET_RETURN_IF_ERROR(GuardDataDir(options.data_dir, options.create_if_missing));
   TACET_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(options.rpo.time_zone));
   EventLogOptions lo;
   lo.create_if_missing = options.create_if_missing;

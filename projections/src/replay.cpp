@@ -139,6 +139,12 @@ Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs kn
   rep.data_dir = out_data_dir;
   rep.known_at = known_at;
   rep.source_head_seq = log_->head().seq;
+  // The copy holds what the ledger holds: its owner's alone, as the original.
+  fs::create_directories(out_data_dir, ec);
+  fs::permissions(out_data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec)
+    return Status::IOError("cannot create replay target " + internal::Quote(out_data_dir) + ": " +
+                           ec.message());
   {
     EventLogOptions lo;
     lo.create_if_missing = true;

@@ -254,4 +254,53 @@ BOOST_AUTO_TEST_CASE(a_proof_file_travels_with_only_the_public_key) {
   BOOST_TEST(json::parse(all.out)["checkpoints"].get<int>() >= 2);
 }
 
+BOOST_AUTO_TEST_CASE(the_data_directory_is_the_owners_alone_whatever_the_umask) {
+  test::TempDir dir;
+  BOOST_TEST_REQUIRE(Tacet(dir, "init", "data").status == 0);
+  test::WriteText(dir / "c.txt", "06 1234 5678\n");
+  // A careless umask: nothing of the ledger becomes readable by others.
+  std::string cmd = "cd " + dir.path() + " && umask 000 && " + std::string(TACET_BIN) +
+                    " --data-dir " + dir / "data2" + " init >/dev/null && umask 000 && " +
+                    std::string(TACET_BIN) + " --data-dir " + dir / "data2" +
+                    " export --registry it-rpo --candidates " + dir / "c.txt" + " >/dev/null";
+  BOOST_TEST_REQUIRE(std::system(cmd.c_str()) == 0);
+  namespace fs = std::filesystem;
+  BOOST_TEST(static_cast<unsigned>(fs::status(dir / "data2").permissions()) == 0700u);
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "data2")) {
+    const auto p = static_cast<unsigned>(e.status().permissions());
+    if (e.is_directory()) {
+      BOOST_TEST((p & 077u) == 0u, e.path().string());
+    } else {
+      ++files;
+      BOOST_TEST((p & 077u) == 0u, e.path().string());
+    }
+  }
+  BOOST_TEST(files > 8u);  // WAL, MANIFEST, OPTIONS, key, exports...
+  // A data directory every user can read is refused to a writer, named.
+  fs::permissions(dir / "data", fs::perms::others_read | fs::perms::others_exec,
+                  fs::perm_options::add);
+  Run w = Tacet(dir, "block 0612345678 --reason r", "data");
+  BOOST_TEST(w.status != 0);
+  BOOST_TEST(w.err.find("is open to every user (mode 0705); it holds personal data") !=
+                 std::string::npos,
+             w.err);
+  BOOST_TEST(w.err.find("chmod 700 " + dir / "data") != std::string::npos, w.err);
+  // Reads go on.
+  BOOST_TEST(Tacet(dir, "check 0612345678", "data").status == 0);
+}
+
+BOOST_AUTO_TEST_CASE(arguments_that_are_not_utf8_are_refused_naming_them) {
+  test::TempDir dir;
+  BOOST_TEST_REQUIRE(Tacet(dir, "init").status == 0);
+  // printf: /bin/sh has no $'...'; \350 is 0xE8, a Latin-1 e-grave.
+  Run r = Tacet(dir, "block 0612345678 --reason \"$(printf 'caff\\350')\"");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.err.find("(the value of --reason) is not valid UTF-8: byte offset 4 (0xE8)") !=
+                 std::string::npos,
+             r.err);
+  Run h = Tacet(dir, "history 0612345678 --json");
+  BOOST_TEST(json::parse(h.out).size() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

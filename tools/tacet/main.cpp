@@ -1,6 +1,7 @@
 // tacet: the compliance ledger's command-line tool. Opens the store directly
 // (the embedded default). Exit status 0 on success; otherwise non-zero with a
 // one-line reason on stderr. --json prints one JSON document on stdout.
+#include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -253,6 +254,9 @@ std::string Csv(const std::string& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every file of the data directory (WAL, SST, MANIFEST, exports, keys) is
+  // its owner's alone, whatever the caller's umask.
+  ::umask(077);
   CLI::App app{"tacet: compliance ledger for outbound contact (RPO cycle, consents, do-not-call)"};
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the subcommand too
