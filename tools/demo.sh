@@ -7,7 +7,7 @@ DATA_DIR=${DATA_DIR:-./var}
 t() { echo "\$ tacet $*"; "$TACET" --data-dir "$DATA_DIR" "$@"; echo; }
 
 work="$DATA_DIR/demo"
-mkdir -p "$work"
+(umask 077 && mkdir -p "$work")  # the data directory is its owner's alone
 [ -e "$DATA_DIR/ledger/CURRENT" ] || t init
 
 # 12 candidate numbers in mixed formats, new on every run, plus one duplicate,
