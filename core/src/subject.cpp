@@ -28,15 +28,9 @@ using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberDesc;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-// `s` in single quotes for a message: valid UTF-8 whatever the input.
-std::string Quote(std::string_view s) {
-  std::string q;  // built with append: g++ 12 warns falsely on "'" + s + "'"
-  q.reserve(s.size() + 2);
-  q.push_back('\'');
-  q.append(EscapeInvalidUtf8(s));
-  q.push_back('\'');
-  return q;
-}
+// Inputs are quoted whole in messages (an address is at most 254 bytes;
+// a long number is cut before).
+std::string Quote(std::string_view s) { return QuoteText(s, 512); }
 
 }  // namespace
 
@@ -242,8 +236,7 @@ Result<Subject> SubjectParser::ParsePhone(std::string_view input, bool line_type
   if (input.empty()) return Status::InvalidArgument("empty phone number");
   if (auto plain = ParsePlainPhone(input, line_type)) return std::move(*plain);
   if (input.size() > 64)
-    return Status::InvalidArgument(
-        "not a phone number (too long): " + Quote(TruncateUtf8(input, 64)) + "...");
+    return Status::InvalidArgument("not a phone number (too long): " + QuoteText(input, 64));
   std::string text(input);
   PhoneNumber number;
   if (util.Parse(text, default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR)

@@ -114,6 +114,15 @@ std::optional<std::string> CheckUtf8File(std::string_view text, std::string_view
   return out;
 }
 
+std::string QuoteText(std::string_view s, size_t max_bytes) {
+  std::string_view cut = TruncateUtf8(s, max_bytes);
+  std::string q = "'";  // appended: g++ 12 warns falsely on chains of operator+
+  q.append(EscapeInvalidUtf8(cut));
+  if (cut.size() < s.size()) q.append("...");
+  q.push_back('\'');
+  return q;
+}
+
 std::string DescribeInvalidByte(std::string_view s, size_t offset) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = "byte offset ";

@@ -8,15 +8,6 @@
 namespace tacet {
 namespace {
 
-// `s` in single quotes for a message, cut (between characters) after 80
-// bytes.
-std::string Quoted(std::string_view s) {
-  std::string_view cut = TruncateUtf8(s, 80);
-  std::string out = "'" + std::string(cut);
-  if (cut.size() < s.size()) out += "...";
-  return out + "'";
-}
-
 // Where a byte lies: the names of the members enclosing it, "a.b".
 struct Level {
   bool object = false;
@@ -45,7 +36,7 @@ std::optional<std::string> CheckJsonText(std::string_view text, size_t max_depth
     if (in_key) {
       where = "a field name, ";
     } else if (std::string path = FieldPath(stack, depth); !path.empty()) {
-      where = "field " + Quoted(path) + ", ";
+      where = "field " + QuoteText(path) + ", ";
     }
     return "not valid UTF-8: " + where + DescribeInvalidByte(text, at);
   };
@@ -124,7 +115,8 @@ std::optional<Reply> ParseRequest(std::string_view line, Request& out) {
     return Reply::Error(errc::kBadRequest, "'op' (a string) is required");
   const std::string& name = op_it->get_ref<const std::string&>();
   out.op = FindOp(name);
-  if (out.op == nullptr) return Reply::Error(errc::kUnknownOp, "unknown operation " + Quoted(name));
+  if (out.op == nullptr)
+    return Reply::Error(errc::kUnknownOp, "unknown operation " + QuoteText(name));
   return std::nullopt;
 }
 

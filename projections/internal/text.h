@@ -56,7 +56,8 @@ inline Result<std::vector<Candidate>> Candidates(const std::string& path,
                  : ReadCandidates(path, column, emails);
 }
 
-// `s` in single quotes for an error message, cut after 80 characters.
+// `s` in single quotes for an error message, cut after 80 bytes
+// (QuoteText).
 std::string Quote(std::string_view s);
 
 }  // namespace tacet::internal

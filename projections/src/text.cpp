@@ -164,16 +164,7 @@ Status WriteFileExclusive(const std::string& path, std::string_view content) {
   return Status::Ok();
 }
 
-std::string Quote(std::string_view s) {
-  std::string_view cut = TruncateUtf8(s, 80);  // never inside a character
-  std::string q;
-  q.reserve(cut.size() + 5);
-  q.push_back('\'');
-  q.append(cut);
-  if (cut.size() < s.size()) q.append("...");
-  q.push_back('\'');
-  return q;
-}
+std::string Quote(std::string_view s) { return QuoteText(s); }
 
 Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
                                               bool emails) {

@@ -44,6 +44,10 @@ std::optional<Utf8Error> FirstInvalidUtf8Line(std::string_view text);
 // as UTF-8": the refusal of a text file, or nullopt when it is valid.
 std::optional<std::string> CheckUtf8File(std::string_view text, std::string_view name);
 
+// `s` in single quotes for a message: stray bytes escaped, cut (between
+// characters) after `max_bytes` with "..." marking the cut.
+std::string QuoteText(std::string_view s, size_t max_bytes = 80);
+
 // "byte offset N (0xNN)": how refusals name an invalid byte.
 std::string DescribeInvalidByte(std::string_view s, size_t offset);
 
