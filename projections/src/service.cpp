@@ -230,10 +230,18 @@ class Handler {
     auto it = ctx_.files->find(std::string_view(key));
     return it == ctx_.files->end() ? nullptr : &it->second;
   }
-  // Inline content, or the preloaded file of `path_key`.
-  std::optional<std::string> ContentArg(const char* path_key) const {
-    if (const RequestFile* f = Preloaded(path_key)) return f->content;
-    return a_.OptStr("content");
+  // The file of argument `key`: the path naming it and its content when
+  // already at hand (read beforehand, or sent inline as "content", the path
+  // then only naming it); no content: the operation reads the path.
+  struct FileArgument {
+    std::string path;
+    std::optional<std::string> content;
+  };
+  FileArgument FileArg(const char* key) const {
+    if (const RequestFile* f = Preloaded(key)) return {f->path, f->content};
+    if (auto inline_content = a_.OptStr("content"))
+      return {a_.Str(key, "request"), std::move(inline_content)};
+    return {PathArg(key), std::nullopt};
   }
 
   json Filter();
@@ -384,10 +392,9 @@ std::string Handler::CheckBatch() {
 
 json Handler::Filter() {
   FilterRequest fr;
-  fr.content = ContentArg("path");
-  fr.path = Preloaded("path") ? PathArg("path")
-            : fr.content      ? a_.Str("path", "request")
-                              : PathArg("path");
+  auto [path, content] = FileArg("path");
+  fr.path = std::move(path);
+  fr.content = std::move(content);
   if (fr.path.empty()) Throw(errc::kBadRequest, "'path' or 'content' is required");
   fr.column = a_.Str("column");
   fr.channel = Must(ParseChannel(a_.Required("channel")));
@@ -611,10 +618,7 @@ json Handler::Block() {
   br.channels = ParseChannels(a_.List("channels"));
   br.reason = a_.Str("reason");
   br.source = a_.Str("source", "request");
-  std::optional<std::string> content = ContentArg("path");
-  std::string path = Preloaded("path") ? PathArg("path")
-                     : content         ? a_.Str("path", "request")
-                                       : PathArg("path");
+  auto [path, content] = FileArg("path");
   if (a_.Find("subject") != nullptr) {
     if (!path.empty() || content)
       Throw(errc::kBadRequest, "give either 'subject' or a file ('path' or 'content')");
@@ -663,10 +667,9 @@ json Handler::Justify() {
 json Handler::Export() {
   ExportRequest ex;
   ex.registry = a_.Str("registry", "it-rpo");
-  ex.candidates_content = ContentArg("candidates");
-  ex.candidates_path = Preloaded("candidates") ? PathArg("candidates")
-                       : ex.candidates_content ? a_.Str("candidates", "request")
-                                               : PathArg("candidates");
+  auto [path, content] = FileArg("candidates");
+  ex.candidates_path = std::move(path);
+  ex.candidates_content = std::move(content);
   if (ex.candidates_path.empty()) Throw(errc::kBadRequest, "'candidates' or 'content' is required");
   ex.column = a_.Str("column");
   ex.limit = a_.U64("limit");
@@ -706,9 +709,12 @@ json Handler::ImportReturn() {
   if (a_.Find("session") == nullptr) Throw(errc::kBadRequest, "'session' is required");
   im.session_id = a_.U64("session");
   im.received = a_.Required("received");
-  im.path = PathArg("path");
+  // import_return takes no inline content (CheckFields refuses it): the
+  // file as tacetd read it, or its path.
+  auto [path, content] = FileArg("path");
+  im.path = std::move(path);
+  im.content = std::move(content);
   if (im.path.empty()) Throw(errc::kBadRequest, "'path' is required");
-  if (const RequestFile* f = Preloaded("path")) im.content = f->content;
   im.supersede = a_.Bool("supersede");
   ImportReport r = Must(l_.ImportReturn(im, MakeActor()), errc::kUnknownSession);
   return {{"session", r.session_id},
