@@ -69,6 +69,13 @@ Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zo
 
 namespace {
 
+// "0755": a file's permission bits as chmod takes them.
+std::string OctalMode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
 // A writer's data directory: made 0700 when missing (whatever the umask),
 // refused when every user may read or enter it, as the key file is.
 Status GuardDataDir(const std::string& dir, bool create) {
@@ -88,11 +95,11 @@ Status GuardDataDir(const std::string& dir, bool create) {
   if (!S_ISDIR(st.st_mode))
     return Status::FailedPrecondition("data directory '" + dir + "' is not a directory");
   if ((st.st_mode & 0007) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return Status::FailedPrecondition("data directory '" + dir + "' is open to every user (mode " +
-                                      mode + "); it holds personal data and the signing key: "
-                                      "run: chmod 700 " + dir);
+                                      OctalMode(st.st_mode) +
+                                      "); it holds personal data and the signing key: "
+                                      "run: chmod 700 " +
+                                      dir);
   }
   return Status::Ok();
 }
@@ -203,10 +210,8 @@ Status Ledger::LoadCheckpointKey() {
     return log_->UseCheckpointKey(std::make_shared<const note::Signer>(std::move(signer).value()));
   }
   if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return Status::FailedPrecondition("the checkpoint key '" + path +
-                                      "' is open to every user (mode " + mode +
+                                      "' is open to every user (mode " + OctalMode(st.st_mode) +
                                       "); run: chmod 600 " + path);
   }
   std::ifstream in(path);
