@@ -162,6 +162,29 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_roles_without_dropping_connections) {
   BOOST_TEST(WaitExit(pid) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_of_a_bad_config_is_refused_and_the_running_one_kept) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir));
+  pid_t pid = StartDaemon(dir / "t.toml", dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST_REQUIRE(c.ok());
+  BOOST_TEST(Call(*c, {{"id", 1}, {"op", "reload"}})["result"]["reloaded"] == true);
+  // A socket mode open to every user: refused, named.
+  test::WriteText(dir / "t.toml", Config(dir, "socket_mode = \"0666\"\n"));  // in [daemon]
+  json bad = Call(*c, {{"id", 2}, {"op", "reload"}});
+  BOOST_TEST_REQUIRE(bad.contains("error"), bad.dump());
+  BOOST_TEST(bad["error"]["code"] == "bad_request");
+  const std::string msg = bad["error"]["message"].get<std::string>();
+  BOOST_TEST(msg.find("reload refused; the running configuration is kept") != std::string::npos,
+             msg);
+  BOOST_TEST(msg.find("opens the socket to every user") != std::string::npos, msg);
+  // The running configuration still serves.
+  BOOST_TEST(Call(*c, {{"id", 3}, {"op", "stats"}}).contains("result"));
+  kill(pid, SIGTERM);
+  BOOST_TEST(WaitExit(pid) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_cli_prints_the_same_through_the_daemon_as_embedded) {
   test::TempDir dir;
   std::string cfg = dir / "t.toml";
