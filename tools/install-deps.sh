@@ -11,6 +11,7 @@ packages=(
   libzip-dev libhowardhinnant-date-dev libre2-dev libprotobuf-dev libjemalloc-dev
   libsystemd-dev
   clang libclang-rt-14-dev  # make fuzz: libFuzzer and the sanitizers' runtimes
+  openssl                   # cli_tests runs the README's OpenSSL recipe
 )
 
 missing=()
