@@ -10,6 +10,7 @@
 #include <cereal/types/array.hpp>
 #include <cereal/types/common.hpp>
 #include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 
 #include <bit>
 #include <cstring>
@@ -107,9 +108,15 @@ template <class T>
 void CEREAL_SERIALIZE_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::NameValuePair<T>& t) {
   ar(t.value);
 }
+// Every element of a string or vector takes at least one byte, so a length
+// beyond the bytes left is refused before cereal sizes a container by it: a
+// damaged length cannot allocate gigabytes.
 template <class T>
 void CEREAL_SERIALIZE_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::SizeTag<T>& t) {
   ar(t.size);
+  if (static_cast<uint64_t>(t.size) > ar.remaining())
+    throw cereal::Exception("a length of " + std::to_string(static_cast<uint64_t>(t.size)) +
+                            " with " + std::to_string(ar.remaining()) + " bytes left");
 }
 template <class T>
 void CEREAL_LOAD_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::BinaryData<T>& bd) {
@@ -166,6 +173,32 @@ Result<Payload> DecodeAs(uint16_t version, std::string_view bytes) {
   return Payload(std::move(value));
 }
 
+// Unblocked version 1: no sources, no lifted seqs (it lifted every earlier
+// block on its channels).
+struct UnblockedV1 {
+  std::string subject;
+  ChannelMask channels = kEveryChannel;
+  std::string reason;
+  std::string officer;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channels, reason, officer);
+  }
+};
+
+Result<Payload> DecodeUnblocked(uint16_t version, std::string_view bytes) {
+  if (version != 1) return DecodeAs<Unblocked>(version, bytes);
+  UnblockedV1 v1;
+  TACET_RETURN_IF_ERROR(DecodeFrom(bytes, v1, "unblocked"));
+  Unblocked u;
+  u.subject = std::move(v1.subject);
+  u.channels = v1.channels;
+  u.reason = std::move(v1.reason);
+  u.officer = std::move(v1.officer);
+  return Payload(std::move(u));
+}
+
 }  // namespace
 
 std::string EncodePayload(const Payload& payload) {
@@ -198,7 +231,7 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
     case PayloadType::kBlocked:
       return DecodeAs<Blocked>(version, bytes);
     case PayloadType::kUnblocked:
-      return DecodeAs<Unblocked>(version, bytes);
+      return DecodeUnblocked(version, bytes);
     case PayloadType::kJustified:
       return DecodeAs<Justified>(version, bytes);
   }

@@ -46,6 +46,16 @@ const char* ChannelName(Channel c) {
   return "unknown";
 }
 
+std::string ChannelNames(ChannelMask m, std::string_view sep) {
+  std::string out;
+  for (Channel c : kAllChannels)
+    if ((m & MaskOf(c)) != 0) {
+      if (!out.empty()) out += sep;
+      out += ChannelName(c);
+    }
+  return out;
+}
+
 ConsentUse UseOf(Channel c) {
   switch (c) {
     case Channel::kVoice:

@@ -713,6 +713,34 @@ Status EventLog::UseCheckpointKey(std::shared_ptr<const note::Signer> signer) {
   return Status::Ok();
 }
 
+Status EventLog::AdoptCheckpoints(
+    const std::string& verifier_key,
+    const std::vector<std::pair<uint64_t, std::string>>& checkpoints) {
+  if (options_.read_only) return Status::FailedPrecondition("ledger is open read-only");
+  Impl& im = *impl_;
+  TACET_ASSIGN_OR_RETURN(auto recorded, CheckpointKey());
+  if (recorded && *recorded != verifier_key)
+    return Status::FailedPrecondition("this ledger's checkpoints are signed by another key (" +
+                                      *recorded + ")");
+  rocksdb::WriteBatch wb;
+  wb.Put(im.meta, kCheckpointKeyKey, verifier_key);
+  uint64_t largest = 0;
+  for (const auto& [size, text] : checkpoints) {
+    if (size == 0 || size > im.head.seq)
+      return Status::InvalidArgument("a checkpoint of size " + std::to_string(size) +
+                                     " is beyond this ledger's " + std::to_string(im.head.seq) +
+                                     " events");
+    wb.Put(im.checkpoints, SeqKey(size), text);
+    largest = std::max(largest, size);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot record the checkpoints"));
+  std::lock_guard<std::mutex> lock(im.mu);
+  im.checkpoint_size = std::max(im.checkpoint_size, largest);
+  return Status::Ok();
+}
+
 Status EventLog::CheckTail() {
   Impl& im = *impl_;
   const Head& h = im.head;

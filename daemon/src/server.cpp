@@ -312,7 +312,9 @@ class Server::Impl {
   void Stop();
   // On the writer thread: rereads the config. The refusal keeps the
   // running configuration.
-  Status Reload();
+  // Rereads the config; `policy_changes` gets what reconciling its policy
+  // recorded.
+  Status Reload(std::vector<std::string>* policy_changes = nullptr);
   // Queues a reload as SIGHUP does; false when the writer queue is full.
   bool QueueReload();
 
@@ -1071,6 +1073,7 @@ Status Server::Impl::Open() {
   lo.clock = options_.clock;
   lo.policy_actor = Actor{PeerName(::geteuid(), ::getegid()), "",
                           "tacetd config" + (c.source.empty() ? std::string() : " " + c.source)};
+  lo.reconcile_policy = true;  // tacetd's start, like its reload, records the config's policy
   auto ledger = Ledger::Open(lo);
   if (!ledger.ok()) return ledger.status();
   ledger_ = std::move(ledger).value();
@@ -1260,9 +1263,12 @@ void Server::Impl::WriterLoop() {
             w.reply = std::move(*bad);
             continue;
           }
-          Status st = Reload();
+          std::vector<std::string> changes;
+          Status st = Reload(&changes);
           if (st.ok()) {
-            w.reply.result = {{"reloaded", true}, {"head_seq", ledger_->log().head().seq}};
+            w.reply.result = {{"reloaded", true},
+                              {"head_seq", ledger_->log().head().seq},
+                              {"policy_changes", changes}};
           } else {
             w.reply = Reply::Error(errc::kBadRequest, st.message());
           }
@@ -1524,7 +1530,7 @@ bool Server::Impl::QueueReload() {
 }
 
 // On the writer thread (SIGHUP's job or a reload request).
-Status Server::Impl::Reload() {
+Status Server::Impl::Reload(std::vector<std::string>* policy_changes) {
   if (options_.config_path.empty()) {
     log_.Write(spdlog::level::info, "reload: no config file; nothing to reread");
     return Status::Ok();
@@ -1548,10 +1554,11 @@ Status Server::Impl::Reload() {
   if (!rec.ok()) {
     log_.Write(spdlog::level::err, "reload: policy reconciliation failed",
                {{"error", rec.status().message()}});
-  } else {
-    for (const auto& ch : rec->changes)
-      log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
+    return rec.status().WithContext("reload refused; the running configuration is kept");
   }
+  for (const auto& ch : rec->changes)
+    log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
+  if (policy_changes != nullptr) *policy_changes = rec->changes;
   {
     std::lock_guard lock(config_mu_);
     roles_ = std::move(roles);

@@ -156,9 +156,18 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
     bool covered = false;
     if (records[i]) {
       TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*records[i]));
+      // Blocks are per source: a block by another source leaves this one to
+      // record (an unblock of the other must not reopen contact).
       covered = true;
-      for (Channel c : kAllChannels)
-        if ((req.channels & MaskOf(c)) != 0 && ActiveBlocks(st, c, now).empty()) covered = false;
+      for (Channel c : kAllChannels) {
+        if ((req.channels & MaskOf(c)) == 0) continue;
+        const std::vector<uint64_t> active = ActiveBlocks(st, c, now);
+        const bool by_source = std::any_of(st.blocks.begin(), st.blocks.end(), [&](const auto& b) {
+          return b.source == req.source &&
+                 std::find(active.begin(), active.end(), b.seq) != active.end();
+        });
+        if (!by_source) covered = false;
+      }
     }
     if (covered) {
       ++rep.already;
@@ -184,7 +193,7 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
   return rep;
 }
 
-Result<Recorded> Ledger::Unblock(const UnblockRequest& req, const Actor& actor) {
+Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& actor) {
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
   if (req.officer.empty())
     return Status::FailedPrecondition(
@@ -193,9 +202,58 @@ Result<Recorded> Ledger::Unblock(const UnblockRequest& req, const Actor& actor) 
     return Status::InvalidArgument("an unblock needs a reason (--reason); nothing was recorded");
   if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
     return Status::InvalidArgument(
-        "an unblock needs at least one known channel; nothing was "
-        "recorded");
-  return AppendOne(Unblocked{subject.value, req.channels, req.reason, req.officer}, actor);
+        "an unblock needs at least one known channel; nothing was recorded");
+  std::vector<std::string> sources = req.sources;
+  std::sort(sources.begin(), sources.end());
+  sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
+  for (const std::string& src : sources)
+    if (std::find(kBlockSources.begin(), kBlockSources.end(), src) == kBlockSources.end())
+      return Status::InvalidArgument("unknown block source " + Q(src) +
+                                     " (known: request, call_outcome, robinson, crm_classifier, "
+                                     "objection); nothing was recorded");
+
+  // The blocks in force now are read in the batch that records the unblock,
+  // so no write can come between the check and the record.
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 1));
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(projector_.subject_family(), subject.value));
+  SubjectState st;
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
+  }
+  const TimeMs now = batch.recorded_at();
+  UnblockReport rep;
+  rep.subject = subject.value;
+  for (const BlockEntry& b : st.blocks) {
+    if (!sources.empty() && !std::binary_search(sources.begin(), sources.end(), b.source)) continue;
+    ChannelMask in_force = 0;
+    for (Channel c : kAllChannels) {
+      if ((req.channels & b.channels & MaskOf(c)) == 0) continue;
+      std::vector<uint64_t> active = ActiveBlocks(st, c, now);
+      if (std::find(active.begin(), active.end(), b.seq) != active.end()) in_force |= MaskOf(c);
+    }
+    if (in_force == 0) continue;
+    rep.lifted.push_back({b.seq, b.source, in_force});
+    rep.channels |= in_force;
+  }
+  std::string by;
+  for (const std::string& src : sources) by += (by.empty() ? " by " : " or ") + src;
+  if (rep.lifted.empty())
+    return Status::FailedPrecondition(
+        subject.value + " is not blocked" +
+        (req.channels == kEveryChannel ? "" : " on " + ChannelNames(req.channels, " or ")) + by +
+        "; nothing was recorded");
+  if (req.channels != kEveryChannel && rep.channels != req.channels)
+    return Status::FailedPrecondition(subject.value + " is not blocked on " +
+                                      ChannelNames(req.channels & ~rep.channels, " or ") + by +
+                                      "; nothing was recorded");
+  Unblocked u{subject.value, rep.channels, sources, {}, req.reason, req.officer};
+  for (const auto& l : rep.lifted) u.lifted.push_back(l.seq);
+  Payload p = std::move(u);
+  const Event& e = batch.Add(p);
+  rep.seq = e.seq;
+  TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
+  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
+  return rep;
 }
 
 Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) {
@@ -212,6 +270,28 @@ Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) 
     return Status::InvalidArgument("unknown reason " + Q(req.reason_code) + " (known: " +
                                    (known.empty() ? "none; declare them in the config" : known) +
                                    "); nothing was recorded");
+  }
+  // A justification stands in for a missing consent only: a block, a
+  // registry listing, an expired or missing clearance deny whatever the
+  // operator's reason. The writer is the only one, so nothing can change
+  // the decision between this read and the record.
+  DecisionAnswer now_answer;
+  now_answer.subject = subject;
+  now_answer.channel = req.channel;
+  now_answer.at = now;
+  TACET_RETURN_IF_ERROR(DecideAll(std::span(&now_answer, 1)));
+  if (now_answer.decision.verdict == Verdict::kDeny) {
+    std::string why;
+    for (const DecisionReason& r : now_answer.decision.reasons) {
+      if (!why.empty()) why += "; ";
+      why += r.code + " (" + r.detail;
+      for (size_t i = 0; i < r.seqs.size(); ++i)
+        why += (i == 0 ? ", seq " : ", ") + std::to_string(r.seqs[i]);
+      why += ")";
+    }
+    return Status::FailedPrecondition("a justification cannot lift this denial of " +
+                                      std::string(ChannelName(req.channel)) + " to " +
+                                      subject.value + ": " + why + "; nothing was recorded");
   }
   Justified j;
   j.subject = subject.value;
@@ -230,9 +310,29 @@ Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) 
   return r;
 }
 
+Result<std::vector<std::string>> Ledger::PolicyDifferences(const PolicyConfig& config) const {
+  std::vector<std::string> out;
+  TACET_RETURN_IF_ERROR(PolicyChanges(config, &out).status());
+  return out;
+}
+
 Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config,
                                                       const Actor& actor) {
   PolicyReconcileReport rep;
+  TACET_ASSIGN_OR_RETURN(std::vector<Payload> changes, PolicyChanges(config, &rep.changes));
+  if (changes.empty()) return rep;
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, changes.size()));
+  for (const Payload& p : changes) TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
+  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
+  rep.appended = changes.size();
+  TACET_RETURN_IF_ERROR(LoadPolicy());
+  policy_differences_.clear();
+  return rep;
+}
+
+Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
+                                                   std::vector<std::string>* described) const {
+  std::vector<std::string>& changes_text = *described;
   const PolicyView now = Policy(kKnownNow);
   std::vector<Payload> changes;
   for (const auto& t : config.consent_types) {
@@ -244,7 +344,7 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
     const ConsentTypeDefined* cur = it == now.consent_types.end() ? nullptr : &it->second.value;
     if (cur == nullptr || cur->title != d.title || cur->description != d.description ||
         cur->validity_days != d.validity_days || cur->uses != d.uses) {
-      rep.changes.push_back((cur ? "consent type changed: " : "consent type defined: ") + t.code);
+      changes_text.push_back((cur ? "consent type changed: " : "consent type defined: ") + t.code);
       changes.push_back(d);
     }
   }
@@ -254,15 +354,15 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
                        [&code = code](const ConsentTypeConfig& t) { return t.code == code; })) {
         ConsentTypeDefined d = v.value;
         d.retired = true;
-        rep.changes.push_back("consent type retired: " + code);
+        changes_text.push_back("consent type retired: " + code);
         changes.push_back(d);
       }
   for (const auto& r : config.reasons) {
     if (r.code.empty()) return Status::InvalidArgument("a reason needs a code");
     auto it = now.reasons.find(r.code);
     if (it == now.reasons.end() || it->second.value.title != r.title) {
-      rep.changes.push_back((it == now.reasons.end() ? "reason defined: " : "reason changed: ") +
-                            r.code);
+      changes_text.push_back((it == now.reasons.end() ? "reason defined: " : "reason changed: ") +
+                             r.code);
       changes.push_back(ReasonDefined{r.code, r.title, false});
     }
   }
@@ -270,24 +370,18 @@ Result<PolicyReconcileReport> Ledger::ReconcilePolicy(const PolicyConfig& config
     for (const auto& [code, v] : now.reasons)
       if (std::none_of(config.reasons.begin(), config.reasons.end(),
                        [&code = code](const ReasonConfig& r) { return r.code == code; })) {
-        rep.changes.push_back("reason retired: " + code);
+        changes_text.push_back("reason retired: " + code);
         changes.push_back(ReasonDefined{code, v.value.title, true});
       }
   if (config.channels) {
     const ChannelPolicySet& cur = now.channel_policy.value;
     if (now.channel_policy.seq == 0 || cur.consent_required != config.channels->consent_required ||
         cur.justification_minutes != config.channels->justification_minutes) {
-      rep.changes.push_back("channel policy set");
+      changes_text.push_back("channel policy set");
       changes.push_back(*config.channels);
     }
   }
-  if (changes.empty()) return rep;
-  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, changes.size()));
-  for (const Payload& p : changes) TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
-  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
-  rep.appended = changes.size();
-  TACET_RETURN_IF_ERROR(LoadPolicy());
-  return rep;
+  return changes;
 }
 
 Status Ledger::ChannelFits(const Subject& s, Channel channel) const {

@@ -161,7 +161,8 @@ std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeM
   for (const BlockEntry& b : s.blocks) {
     if (b.recorded_at > cut || (b.channels & ch) == 0) continue;
     bool lifted = std::any_of(s.unblocks.begin(), s.unblocks.end(), [&](const UnblockEntry& u) {
-      return u.seq > b.seq && u.recorded_at <= cut && (u.channels & ch) != 0;
+      return u.recorded_at <= cut && (u.channels & ch) != 0 &&
+             std::binary_search(u.lifted.begin(), u.lifted.end(), b.seq);
     });
     if (!lifted) blocks.push_back(b.seq);
   }

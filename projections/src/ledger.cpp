@@ -140,10 +140,15 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   ledger->replayed_as_known_at_ = replayed_at;
   if (!ledger->options_.read_only) TACET_RETURN_IF_ERROR(ledger->LoadCheckpointKey());
   TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
-  if (!ledger->options_.read_only && !ledger->options_.repair) {
+  if (!ledger->options_.read_only && !ledger->options_.repair &&
+      ledger->options_.reconcile_policy) {
     auto rep = ledger->ReconcilePolicy(ledger->options_.policy, ledger->options_.policy_actor);
     if (!rep.ok()) return rep.status().WithContext("reconciling the policy with the config");
     ledger->reconciled_ = std::move(rep).value();
+  } else {
+    auto diff = ledger->PolicyDifferences(ledger->options_.policy);
+    if (!diff.ok()) return diff.status().WithContext("comparing the config's policy");
+    ledger->policy_differences_ = std::move(diff).value();
   }
   return ledger;
 }
@@ -247,6 +252,9 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   if (reg == nullptr)
     return Status::InvalidArgument("unknown registry " + Q(req.registry) +
                                    " (known: " + options_.rpo.name + ")");
+  if (req.limit && *req.limit == 0)
+    return Status::InvalidArgument(
+        "--limit 0 would export nothing; leave --limit out for no limit; nothing was exported");
   const uint32_t fresh_days = req.fresh_days.value_or(reg->fresh_days);
   const TimeMs now = clock_->NowMs();
   ExportReport rep;
@@ -306,6 +314,22 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   keys.clear();
   keys.shrink_to_fit();
 
+  // Numbers sent in a session of this registry that is still open (no
+  // return, not overdue) await their answer: sending them again would open
+  // a second question about the same number.
+  TACET_ASSIGN_OR_RETURN(std::vector<SessionView> sessions, Sessions());
+  std::unordered_set<std::string> pending;
+  if (!req.include_pending)
+    for (const SessionView& sv : sessions) {
+      if (sv.state != SessionState::kOpen || sv.record.registry != reg->name) continue;
+      TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(),
+                                             SessionMembersPrefix(sv.record.id),
+                                             [&](std::string_view, std::string_view e164) {
+                                               pending.emplace(e164);
+                                               return true;
+                                             }));
+    }
+
   struct Pick {
     TimeMs expires;  // clearance end; never checked: INT64_MAX (last)
     size_t index;
@@ -337,13 +361,17 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         expires = e->valid_until;
       }
     }
+    if (!pending.empty() && pending.count(numbers[i].e164) != 0) {
+      ++rep.pending;
+      continue;
+    }
     picks.push_back({expires, i});
   }
   std::stable_sort(picks.begin(), picks.end(),
                    [](const Pick& a, const Pick& b) { return a.expires < b.expires; });
-  if (req.limit > 0 && picks.size() > req.limit) {
-    rep.over_limit = picks.size() - req.limit;
-    picks.resize(req.limit);
+  if (req.limit && picks.size() > *req.limit) {
+    rep.over_limit = picks.size() - *req.limit;
+    picks.resize(*req.limit);
   }
   rep.exported = picks.size();
   if (picks.empty()) return rep;
@@ -370,7 +398,23 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   TACET_ASSIGN_OR_RETURN(auto next_bytes, log_->Get(projector_.sessions_family(), kNextSessionKey));
   uint64_t next_id = next_bytes ? internal::ByteReader(*next_bytes).U64() : 1;
   const uint64_t parts = (picks.size() + reg->max_lines - 1) / reg->max_lines;
-  const std::string stamp = zone_.CompactStamp(now);
+  // A session's name is its time to the second (the registry's naming);
+  // a later export in the same second takes the next free second, so every
+  // session has a name of its own.
+  std::string stamp = zone_.CompactStamp(now);
+  {
+    std::string last;
+    for (const SessionView& sv : sessions) {
+      const std::string& name = sv.record.file_name;
+      if (name.size() < reg->file_prefix.size() + stamp.size() ||
+          name.compare(0, reg->file_prefix.size(), reg->file_prefix) != 0)
+        continue;
+      std::string used = name.substr(reg->file_prefix.size(), stamp.size());
+      if (std::all_of(used.begin(), used.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        last = std::max(last, used);
+    }
+    for (TimeMs t = now; stamp <= last;) stamp = zone_.CompactStamp(t += 1000);
+  }
   std::vector<std::string> written;
   auto cleanup = [&] {
     for (auto& p : written) fs::remove(p, ec);
@@ -425,7 +469,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     opened.zip_sha256 = f.zip_sha256;
     opened.number_count = f.numbers;
     opened.fresh_days = fresh_days;
-    opened.limit = req.limit;
+    opened.limit = req.limit.value_or(0);
     opened.part = static_cast<uint32_t>(part + 1);
     opened.parts = static_cast<uint32_t>(parts);
     Payload p = std::move(opened);
@@ -499,12 +543,13 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rep.file_sha256 = Sha256(content);
   rep.received_day = *received;
 
-  TACET_ASSIGN_OR_RETURN(auto dup,
-                         log_->Get(projector_.sessions_family(), ReturnFileKey(rep.file_sha256)));
+  TACET_ASSIGN_OR_RETURN(auto dup, log_->Get(projector_.sessions_family(),
+                                             ReturnFileKey(session.id, rep.file_sha256)));
   if (dup)
     return Status::AlreadyExists(
         shown + ": this file (SHA-256 " + ToHex(rep.file_sha256).substr(0, 16) +
-        "...) was already imported as seq " + std::to_string(internal::ByteReader(*dup).U64()));
+        "...) was already imported for session " + std::to_string(session.id) + " as seq " +
+        std::to_string(internal::ByteReader(*dup).U64()));
   if (!session.returns.empty() && !req.supersede)
     return Status::FailedPrecondition("session " + std::to_string(session.id) +
                                       " already has a return (" + session.returns.back().file_name +
@@ -513,6 +558,14 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
 
   // Parse every line before touching the ledger.
   std::vector<Line> lines = internal::SplitLines(content);
+  // An empty filtered return says the registry lists every number sent: a
+  // truncated download says the same, so only an officer's word lets it in.
+  if (lines.empty() && !req.empty_is_all_listed)
+    return Status::InvalidArgument(
+        shown + " holds no number: as a filtered return it would mark all " +
+        std::to_string(session.number_count) + " numbers of session " + std::to_string(session.id) +
+        " listed. If that is the registry's answer, pass --empty-is-all-listed; nothing was "
+        "imported");
   bool status_layout = !lines.empty() && lines[0].text.find(',') != std::string_view::npos;
   rep.layout = status_layout ? ReturnLayout::kStatus : ReturnLayout::kFiltered;
   std::vector<std::string> bad;
@@ -770,8 +823,16 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
     return "consent " + v->type_code + " revoked" + (v->reason.empty() ? "" : ": " + v->reason);
   if (auto* b = std::get_if<Blocked>(&p))
     return "blocked on " + channels(b->channels) + " (source " + b->source + "): " + b->reason;
-  if (auto* u = std::get_if<Unblocked>(&p))
-    return "unblocked on " + channels(u->channels) + " by officer " + u->officer + ": " + u->reason;
+  if (auto* u = std::get_if<Unblocked>(&p)) {
+    std::string lifted;
+    for (uint64_t b : u->lifted) lifted += (lifted.empty() ? "" : ", ") + std::to_string(b);
+    std::string sources;
+    for (const auto& src : u->sources) sources += (sources.empty() ? "" : ", ") + src;
+    return "unblocked on " + channels(u->channels) +
+           (sources.empty() ? std::string() : " (sources " + sources + ")") +
+           (lifted.empty() ? std::string() : ", lifting seq " + lifted) + " by officer " +
+           u->officer + ": " + u->reason;
+  }
   if (auto* j = std::get_if<Justified>(&p))
     return std::string("contact by ") + ChannelName(j->channel) + " justified: " + j->reason_code +
            (j->operator_id.empty() ? "" : " (operator " + j->operator_id + ")") + ", until " +

@@ -135,6 +135,11 @@ Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs kn
                                       " exists and is not empty; nothing was written");
   if (fs::equivalent(out_data_dir, options_.data_dir, ec))
     return Status::InvalidArgument("replay target is the ledger itself");
+  const TimeMs now = clock_->NowMs();
+  if (known_at > now)
+    return Status::InvalidArgument("--as-known-at " + zone_.Format(known_at) +
+                                   " is in the future (now is " + zone_.Format(now) +
+                                   "): a replay copies what was known; nothing was written");
   ReplayReport rep;
   rep.data_dir = out_data_dir;
   rep.known_at = known_at;
@@ -161,6 +166,19 @@ Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs kn
           rep.events += ev.size();
           return copy->Commit(std::move(b));
         }));
+    // The original's verifier key and the checkpoints of the copied prefix:
+    // `tacet key` on the copy prints the original's key, and a proof from
+    // the copy verifies with it.
+    TACET_ASSIGN_OR_RETURN(auto key, log_->CheckpointKey());
+    if (key) {
+      std::vector<std::pair<uint64_t, std::string>> signed_sizes;
+      TACET_RETURN_IF_ERROR(log_->ScanCheckpoints(1, [&](uint64_t size, std::string_view note) {
+        if (size > rep.events) return false;
+        signed_sizes.emplace_back(size, std::string(note));
+        return true;
+      }));
+      TACET_RETURN_IF_ERROR(copy->AdoptCheckpoints(*key, signed_sizes));
+    }
     TACET_RETURN_IF_ERROR(copy->SyncWal());
     std::string marker;
     internal::ByteWriter(marker).I64(known_at);

@@ -160,6 +160,13 @@ void AppendDecision(JsonText& j, const DecisionAnswer& a, const TimeZone& z) {
   j.EndObject();
 }
 
+json ChannelNamesJson(ChannelMask m) {
+  json out = json::array();
+  for (Channel c : kAllChannels)
+    if ((m & MaskOf(c)) != 0) out.push_back(ChannelName(c));
+  return out;
+}
+
 ChannelMask ParseChannels(const std::vector<std::string>& names) {
   if (names.empty() || (names.size() == 1 && names[0] == "all")) return kEveryChannel;
   ChannelMask m = 0;
@@ -290,7 +297,8 @@ DecisionAnswer Handler::CheckQuery() {
   Result<Subject> subject = l_.ParseSubject(a_.Required("subject"));
   if (!subject.ok()) Throw(errc::kInvalidSubject, subject.status().message());
   DecisionAnswer a;
-  a.channel = ChannelArg("voice");
+  // Without a channel: voice for a number, e-mail for an address.
+  a.channel = ChannelArg(subject->kind == SubjectKind::kEmail ? "email" : "voice");
   a.at = At();
   a.known_at = KnownAt();
   Status fits = l_.ChannelFits(*subject, a.channel);
@@ -643,10 +651,19 @@ json Handler::Unblock() {
   UnblockRequest ur;
   ur.subject = SubjectArg();
   ur.channels = ParseChannels(a_.List("channels"));
+  ur.sources = a_.List("sources");
   ur.reason = a_.Required("reason");
   ur.officer = a_.Str("officer");
-  Recorded r = Must(l_.Unblock(ur, MakeActor()));
-  return {{"seq", r.seq}, {"subject", r.subject}, {"officer", ur.officer}};
+  UnblockReport r = Must(l_.Unblock(ur, MakeActor()));
+  json lifted = json::array();
+  for (const auto& b : r.lifted)
+    lifted.push_back(
+        {{"seq", b.seq}, {"source", b.source}, {"channels", ChannelNamesJson(b.channels)}});
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"officer", ur.officer},
+          {"channels", ChannelNamesJson(r.channels)},
+          {"lifted", std::move(lifted)}};
 }
 
 json Handler::Justify() {
@@ -672,7 +689,8 @@ json Handler::Export() {
   ex.candidates_content = std::move(content);
   if (ex.candidates_path.empty()) Throw(errc::kBadRequest, "'candidates' or 'content' is required");
   ex.column = a_.Str("column");
-  ex.limit = a_.U64("limit");
+  if (a_.Find("limit")) ex.limit = a_.U64("limit");
+  ex.include_pending = a_.Bool("include_pending");
   if (a_.Find("fresh_days")) {
     const uint64_t days = a_.U64("fresh_days");
     if (days > 3650)
@@ -696,7 +714,7 @@ json Handler::Export() {
   json left = {{"invalid", r.invalid},           {"duplicate", r.duplicates},
                {"out_of_scope", r.out_of_scope}, {"blocked", r.blocked},
                {"known_listed", r.known_listed}, {"fresh", r.fresh},
-               {"over_limit", r.over_limit}};
+               {"pending", r.pending},           {"over_limit", r.over_limit}};
   return {{"candidates", r.lines},
           {"exported", r.exported},
           {"left_out", left},
@@ -716,6 +734,7 @@ json Handler::ImportReturn() {
   im.content = std::move(content);
   if (im.path.empty()) Throw(errc::kBadRequest, "'path' is required");
   im.supersede = a_.Bool("supersede");
+  im.empty_is_all_listed = a_.Bool("empty_is_all_listed");
   ImportReport r = Must(l_.ImportReturn(im, MakeActor()), errc::kUnknownSession);
   return {{"session", r.session_id},
           {"file", r.file_name},
@@ -763,15 +782,16 @@ const std::vector<OpSpec>& AllOps() {
       {"unblock",
        Role::kOfficer,
        OpKind::kWrite,
-       {"subject", "channels", "reason", "officer", "operator"}},
+       {"subject", "channels", "sources", "reason", "officer", "operator"}},
       {"export",
        Role::kOfficer,
        OpKind::kWrite,
-       {"registry", "candidates", "content", "column", "limit", "fresh_days", "out", "operator"}},
+       {"registry", "candidates", "content", "column", "limit", "fresh_days", "include_pending",
+        "out", "operator"}},
       {"import_return",
        Role::kOfficer,
        OpKind::kWrite,
-       {"session", "received", "path", "supersede", "operator"}},
+       {"session", "received", "path", "supersede", "empty_is_all_listed", "operator"}},
       {"reload", Role::kOfficer, OpKind::kWrite, {}},
   };
   return ops;

@@ -87,8 +87,9 @@ std::string SessionMemberKey(uint64_t id, std::string_view national) {
   return k;
 }
 
-std::string ReturnFileKey(const Hash256& sha) {
+std::string ReturnFileKey(uint64_t session_id, const Hash256& sha) {
   std::string k = "r";
+  ByteWriter(k).U64(session_id);
   k.append(AsBytes(sha));
   return k;
 }
@@ -202,7 +203,7 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     batch.Put(sessions_, SessionKey(rec.id), EncodeSession(rec));
     std::string seq;
     ByteWriter(seq).U64(e.seq);
-    batch.Put(sessions_, ReturnFileKey(r->file_sha256), seq);
+    batch.Put(sessions_, ReturnFileKey(r->session_id, r->file_sha256), seq);
   } else if (auto* rr = std::get_if<RegistryResult>(&p)) {
     std::string key = KeyRead(p).key;
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, key));
@@ -240,7 +241,12 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     } else if (auto* b = std::get_if<Blocked>(&p)) {
       st.blocks.push_back({b->channels, b->source, e.seq, e.recorded_at});
     } else if (auto* u = std::get_if<Unblocked>(&p)) {
-      st.unblocks.push_back({u->channels, e.seq, e.recorded_at});
+      UnblockEntry entry{u->channels, e.seq, e.recorded_at, u->lifted};
+      if (u->lifted.empty())  // version 1: every earlier block on its channels
+        for (const BlockEntry& b : st.blocks)
+          if ((b.channels & u->channels) != 0) entry.lifted.push_back(b.seq);
+      std::sort(entry.lifted.begin(), entry.lifted.end());  // ActiveBlocks searches it
+      st.unblocks.push_back(std::move(entry));
     } else if (auto* j = std::get_if<Justified>(&p)) {
       st.justifications.push_back(
           {j->channel, j->reason_code, e.seq, e.recorded_at, j->valid_until});

@@ -10,7 +10,9 @@ using internal::ByteWriter;
 
 namespace {
 
-constexpr uint8_t kSubjectStateVersion = 1;
+// Version 2 lists the blocks each unblock lifted; a version 1 record is
+// read as lifting every earlier block on its channels, as it did.
+constexpr uint8_t kSubjectStateVersion = 2;
 
 }  // namespace
 
@@ -31,7 +33,10 @@ std::string EncodeSubjectState(const SubjectState& s) {
   w.U32(static_cast<uint32_t>(s.blocks.size()));
   for (const auto& b : s.blocks) w.U8(b.channels).Str(b.source).U64(b.seq).I64(b.recorded_at);
   w.U32(static_cast<uint32_t>(s.unblocks.size()));
-  for (const auto& u : s.unblocks) w.U8(u.channels).U64(u.seq).I64(u.recorded_at);
+  for (const auto& u : s.unblocks) {
+    w.U8(u.channels).U64(u.seq).I64(u.recorded_at).U32(static_cast<uint32_t>(u.lifted.size()));
+    for (uint64_t b : u.lifted) w.U64(b);
+  }
   w.U32(static_cast<uint32_t>(s.justifications.size()));
   for (const auto& j : s.justifications)
     w.U8(static_cast<uint8_t>(j.channel))
@@ -45,7 +50,8 @@ std::string EncodeSubjectState(const SubjectState& s) {
 Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   ByteReader r(bytes);
   SubjectState s;
-  if (r.U8() != kSubjectStateVersion)
+  const uint8_t version = r.U8();
+  if (version != 1 && version != kSubjectStateVersion)
     return Status::Corruption("subject projection: unknown record version");
   // Each count is bounded by the bytes left, so a damaged count cannot
   // allocate without limit.
@@ -78,12 +84,18 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
     b.recorded_at = r.I64();
     s.blocks.push_back(std::move(b));
   }
-  for (size_t n = count(17); n > 0 && !r.failed(); --n) {
+  for (size_t n = count(version == 1 ? 17 : 21); n > 0 && !r.failed(); --n) {
     UnblockEntry u;
     u.channels = r.U8();
     u.seq = r.U64();
     u.recorded_at = r.I64();
-    s.unblocks.push_back(u);
+    if (version == 1) {
+      for (const BlockEntry& b : s.blocks)
+        if (b.seq < u.seq && (b.channels & u.channels) != 0) u.lifted.push_back(b.seq);
+    } else {
+      for (size_t k = count(8); k > 0 && !r.failed(); --k) u.lifted.push_back(r.U64());
+    }
+    s.unblocks.push_back(std::move(u));
   }
   for (size_t n = count(29); n > 0 && !r.failed(); --n) {
     JustificationEntry j;

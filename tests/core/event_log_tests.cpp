@@ -366,6 +366,56 @@ BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
   BOOST_TEST(ToHex(EncodePayload(r)) == ToHex(want));
 }
 
+BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version_1_still_reads) {
+  std::string v2, v1;
+  auto le = [](std::string& out, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+  };
+  auto str = [&](std::string& out, std::string_view s) {
+    le(out, s.size(), 4);
+    out.append(s);
+  };
+  // core/FORMAT.md, payload 11 version 2.
+  le(v2, 1, 1);
+  str(v2, "+390612345678");
+  le(v2, 0x06, 1);  // voice and SMS
+  le(v2, 1, 4);
+  str(v2, "call_outcome");
+  le(v2, 2, 4);
+  le(v2, 5, 8);
+  le(v2, 9, 8);
+  str(v2, "asked again");
+  str(v2, "m.bianchi");
+  Unblocked u{"+390612345678", 0x06, {"call_outcome"}, {5, 9}, "asked again", "m.bianchi"};
+  BOOST_TEST(ToHex(EncodePayload(u)) == ToHex(v2));
+  auto back = DecodePayload(PayloadType::kUnblocked, 2, v2);
+  BOOST_TEST_REQUIRE(back.ok(), back.status().ToString());
+  BOOST_TEST(std::get<Unblocked>(*back).lifted == (std::vector<uint64_t>{5, 9}));
+
+  // Version 1 (no lists) decodes with both lists empty: it lifted every
+  // earlier block on its channels.
+  le(v1, 1, 1);
+  str(v1, "+390612345678");
+  le(v1, 0x1e, 1);
+  str(v1, "asked again");
+  str(v1, "m.bianchi");
+  auto old = DecodePayload(PayloadType::kUnblocked, 1, v1);
+  BOOST_TEST_REQUIRE(old.ok(), old.status().ToString());
+  BOOST_TEST(std::get<Unblocked>(*old).officer == "m.bianchi");
+  BOOST_TEST(std::get<Unblocked>(*old).lifted.empty());
+  BOOST_TEST(std::get<Unblocked>(*old).sources.empty());
+  BOOST_TEST(!DecodePayload(PayloadType::kUnblocked, 3, v2).ok());
+
+  // A length beyond the bytes left is refused before anything is sized by
+  // it: 4,294,967,295 lifted seqs would be 32 GiB.
+  std::string huge = v2.substr(0, 1 + 4 + 13 + 1 + 4 + 4 + 12);
+  le(huge, 0xffffffff, 4);
+  auto refused = DecodePayload(PayloadType::kUnblocked, 2, huge);
+  BOOST_TEST(!refused.ok());
+  BOOST_TEST(refused.status().message().find("a length of 4294967295") != std::string::npos,
+             refused.status().message());
+}
+
 // leveldb's rule: after a failed sync nothing more is written, synced or
 // signed until the log is reopened, whoever hosts it (the daemon syncs once
 // per group; the CLI syncs every commit).

@@ -130,23 +130,120 @@ BOOST_FIXTURE_TEST_CASE(seed003_blocked_refusers_stay_denied_whatever_the_crm_se
   }
   // Only an explicit unblock by an officer lifts it.
   HeadGuard guard(*ledger);
-  auto refused = ledger->Unblock({numbers[0], kEveryChannel, "CRM says ok", ""}, kOfficer);
+  auto refused = ledger->Unblock({numbers[0], kEveryChannel, {}, "CRM says ok", ""}, kOfficer);
   BOOST_TEST(!refused.ok());
   BOOST_TEST(refused.status().message().find("officer") != std::string::npos);
   guard.Check();
   BOOST_TEST_REQUIRE(
-      ledger->Unblock({numbers[0], kEveryChannel, "asked to be called again", "Anna"}, kOfficer)
+      ledger->Unblock({numbers[0], kEveryChannel, {}, "asked to be called again", "Anna"}, kOfficer)
           .ok());
   BOOST_TEST(Codes(Decide(numbers[0], Channel::kVoice, "2026-09-02 11:00")) ==
              "allow registry_cleared consent_valid");
   BOOST_TEST(Codes(Decide(numbers[1], Channel::kVoice, "2026-09-02 11:00")) == "deny blocked");
 }
 
+// Issue 15: a Robinson block after a call-outcome block is recorded, and an
+// officer's unblock of one source leaves the other in force.
+BOOST_FIXTURE_TEST_CASE(blocks_are_per_source_and_an_unblock_names_what_it_lifts, PolicyFixture) {
+  const std::string n = "06 1234 5678";
+  SetNow("2026-09-01 10:00");
+  auto outcome = ledger->Block({n, kEveryChannel, "nie dzwonić", "call_outcome"}, kOfficer);
+  BOOST_TEST_REQUIRE(outcome.ok());
+  SetNow("2026-09-02 10:00");
+  BlockRequest robinson{"", MaskOf(Channel::kVoice) | MaskOf(Channel::kSms), "Robinson 2026-09",
+                        "robinson"};
+  auto file = ledger->BlockFile("robinson.txt", robinson, kOfficer,
+                                std::string("0612345678\n0612345679\n"));
+  BOOST_TEST_REQUIRE(file.ok(), file.status().ToString());
+  BOOST_TEST(file->newly == 2u);  // the number blocked by a call outcome is recorded again
+  BOOST_TEST(file->already == 0u);
+  const uint64_t robinson_seq = file->first_seq;  // subjects are sorted: ...678 first
+  // The same list from the same source again: nothing new.
+  auto again = ledger->BlockFile("robinson.txt", robinson, kOfficer, std::string("0612345678\n"));
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(again->newly == 0u);
+  BOOST_TEST(again->already == 1u);
+
+  SetNow("2026-09-03 10:00");
+  Decision both = Decide(n, Channel::kVoice, "2026-09-03 10:00");
+  BOOST_TEST(Codes(both) == "deny blocked");
+  BOOST_TEST(both.evidence == (std::vector<uint64_t>{outcome->seq, robinson_seq}));
+
+  // Lifting the call-outcome block leaves Robinson's.
+  UnblockRequest one{n, kEveryChannel, {"call_outcome"}, "operator error", "m.bianchi"};
+  auto lifted = ledger->Unblock(one, kOfficer);
+  BOOST_TEST_REQUIRE(lifted.ok(), lifted.status().ToString());
+  BOOST_TEST_REQUIRE(lifted->lifted.size() == 1u);
+  BOOST_TEST(lifted->lifted[0].seq == outcome->seq);
+  BOOST_TEST(lifted->lifted[0].source == "call_outcome");
+  BOOST_TEST(lifted->channels == kEveryChannel);
+  Decision rest = Decide(n, Channel::kVoice, "2026-09-03 10:00");
+  BOOST_TEST(Codes(rest) == "deny blocked");
+  BOOST_TEST(rest.evidence == std::vector<uint64_t>{robinson_seq});
+  // SMS keeps Robinson's too.
+  BOOST_TEST(Codes(Decide(n, Channel::kSms, "2026-09-03 10:00")) == "deny blocked");
+
+  // Refusals record nothing: a source with no block in force, a channel
+  // not blocked, a subject not blocked.
+  HeadGuard guard(*ledger);
+  auto twice = ledger->Unblock(one, kOfficer);
+  BOOST_TEST(!twice.ok());
+  BOOST_TEST(twice.status().code() == StatusCode::kFailedPrecondition);
+  BOOST_TEST(twice.status().message() ==
+                 "+390612345678 is not blocked by call_outcome; nothing was recorded",
+             twice.status().message());
+  auto email = ledger->Unblock({n, MaskOf(Channel::kEmail), {}, "x", "m.bianchi"}, kOfficer);
+  BOOST_TEST(!email.ok());
+  BOOST_TEST(email.status().message().find("not blocked on email") != std::string::npos);
+  auto never = ledger->Unblock({"06 5555 1234", kEveryChannel, {}, "x", "m.bianchi"}, kOfficer);
+  BOOST_TEST(!never.ok());
+  BOOST_TEST(never.status().message().find("+390655551234 is not blocked;") != std::string::npos,
+             never.status().message());
+  auto unknown = ledger->Unblock({n, kEveryChannel, {"crm"}, "x", "m.bianchi"}, kOfficer);
+  BOOST_TEST(!unknown.ok());
+  BOOST_TEST(unknown.status().message().find("unknown block source 'crm'") != std::string::npos);
+  guard.Check();
+
+  // Without a source: every block in force, each named.
+  auto all = ledger->Unblock({n, kEveryChannel, {}, "consent renewed", "m.bianchi"}, kOfficer);
+  BOOST_TEST_REQUIRE(all.ok(), all.status().ToString());
+  BOOST_TEST_REQUIRE(all->lifted.size() == 1u);
+  BOOST_TEST(all->lifted[0].seq == robinson_seq);
+  BOOST_TEST(all->lifted[0].channels == (MaskOf(Channel::kVoice) | MaskOf(Channel::kSms)));
+  BOOST_TEST(Codes(Decide(n, Channel::kVoice, "2026-09-03 10:00")) == "deny registry_unchecked");
+  // As known before the unblocks, still blocked.
+  BOOST_TEST(Codes(Decide(n, Channel::kVoice, "2026-09-03 10:00", At("2026-09-02 12:00"))) ==
+             "deny blocked");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unblock_of_some_channels_leaves_the_others_blocked, PolicyFixture) {
+  const std::string who = "anna@example.it";
+  SetNow("2026-09-01 10:00");
+  Grant(who, "MKT30", "2026-09-01");
+  auto b = ledger->Block({who, kEveryChannel, "asked to stop", "request"}, kOfficer);
+  BOOST_TEST_REQUIRE(b.ok());
+  auto u = ledger->Unblock({who, MaskOf(Channel::kEmail), {}, "service mails only", "m.bianchi"},
+                           kOfficer);
+  BOOST_TEST_REQUIRE(u.ok(), u.status().ToString());
+  BOOST_TEST(u->channels == MaskOf(Channel::kEmail));
+  BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-01 11:00")) == "allow consent_valid");
+  BOOST_TEST(Codes(Decide(who, Channel::kNewsletter, "2026-09-01 11:00")) == "deny blocked");
+  // E-mail is no longer blocked: lifting it again, with newsletter, is refused.
+  HeadGuard guard(*ledger);
+  auto again = ledger->Unblock(
+      {who, MaskOf(Channel::kEmail) | MaskOf(Channel::kNewsletter), {}, "x", "m.bianchi"},
+      kOfficer);
+  BOOST_TEST(!again.ok());
+  BOOST_TEST(again.status().message().find("not blocked on email;") != std::string::npos,
+             again.status().message());
+  guard.Check();
+}
+
 BOOST_FIXTURE_TEST_CASE(italy_a_consent_before_the_listing_does_not_count, PolicyFixture) {
   ExportReport e = Export("06 1234 5678\n06 1234 5679\n");
   BOOST_TEST_REQUIRE(e.exported == 2u);
   SetNow("2026-08-31 15:00");
-  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "").ok());  // both listed
+  BOOST_TEST_REQUIRE(ImportAllListed(1, "2026-08-31").ok());  // both listed
   SetNow("2026-09-03 10:00");
   Grant("06 1234 5678", "TEL", "2026-08-20");  // before the listing
   Grant("06 1234 5679", "TEL", "2026-09-02");  // after it
@@ -171,6 +268,56 @@ BOOST_FIXTURE_TEST_CASE(a_justification_allows_one_contact_window, PolicyFixture
   BOOST_TEST(d.valid_until == At("2026-09-05 10:30"));
   BOOST_TEST(Codes(Decide(who, Channel::kEmail, "2026-09-05 10:30")) ==
              "needs_justification consent_missing");
+}
+
+// Issue 15: only a missing consent can be justified; a block, a listing and
+// an expired clearance deny whatever the reason, and the refusal records
+// nothing.
+BOOST_FIXTURE_TEST_CASE(a_justification_is_refused_where_it_cannot_lift_the_denial, PolicyFixture) {
+  ExportReport e = Export("06 1234 5678\n06 1234 5679\n06 1234 5670\n");
+  BOOST_TEST_REQUIRE(e.exported == 3u);
+  SetNow("2026-08-31 15:00");
+  // The filtered return lists the numbers that may be called: ...679 is
+  // listed (absent), the other two cleared.
+  std::string ret;
+  for (auto& l : FileLines(e.files[0].txt_path))
+    if (l.find("5679") == std::string::npos) ret += l + "\r\n";
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", ret).ok());
+  SetNow("2026-09-01 10:00");
+  auto b = ledger->Block({"06 1234 5670", kEveryChannel, "asked to stop", "request"}, kOfficer);
+  BOOST_TEST_REQUIRE(b.ok());
+  // The cleared number needs no consent for voice (Italy): SMS needs one, and
+  // a justification supplies it.
+  auto ok = ledger->Justify({"06 1234 5678", Channel::kSms, "CUST_REQ", "op7"}, kOfficer);
+  BOOST_TEST_REQUIRE(ok.ok(), ok.status().ToString());
+
+  HeadGuard guard(*ledger);
+  auto blocked = ledger->Justify({"06 1234 5670", Channel::kSms, "CUST_REQ", "op7"}, kOfficer);
+  BOOST_TEST(!blocked.ok());
+  BOOST_TEST(blocked.status().code() == StatusCode::kFailedPrecondition);
+  BOOST_TEST(blocked.status().message() ==
+                 "a justification cannot lift this denial of sms to +390612345670: blocked (on "
+                 "the internal do-not-call list, seq " +
+                     std::to_string(b->seq) + "); nothing was recorded",
+             blocked.status().message());
+  auto listed = ledger->Justify({"06 1234 5679", Channel::kVoice, "CUST_REQ", "op7"}, kOfficer);
+  BOOST_TEST(!listed.ok());
+  BOOST_TEST(
+      listed.status().message().find(": registry_listed (listed in it-rpo") != std::string::npos,
+      listed.status().message());
+  auto unchecked = ledger->Justify({"06 9999 0000", Channel::kVoice, "CUST_REQ", ""}, kOfficer);
+  BOOST_TEST(!unchecked.ok());
+  BOOST_TEST(unchecked.status().message().find("registry_unchecked") != std::string::npos);
+  guard.Check();
+
+  // Sixteen days on the clearance has ended: expired, refused too.
+  SetNow("2026-09-16 10:00");
+  HeadGuard later(*ledger);
+  auto expired = ledger->Justify({"06 1234 5678", Channel::kSms, "CUST_REQ", "op7"}, kOfficer);
+  BOOST_TEST(!expired.ok());
+  BOOST_TEST(expired.status().message().find("registry_expired") != std::string::npos,
+             expired.status().message());
+  later.Check();
 }
 
 BOOST_FIXTURE_TEST_CASE(as_known_at_answers_with_what_was_recorded_then, PolicyFixture) {
@@ -203,7 +350,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_leave_the_head_unchanged, PolicyFixture) {
   auto future = ledger->GrantConsent({"a@example.it", "MKT30", "2026-09-06", ""}, kOfficer);
   BOOST_TEST(!future.ok());
   BOOST_TEST(future.status().message().find("in the future") != std::string::npos);
-  auto no_officer = ledger->Unblock({"a@example.it", kEveryChannel, "why not", ""}, kOfficer);
+  auto no_officer = ledger->Unblock({"a@example.it", kEveryChannel, {}, "why not", ""}, kOfficer);
   BOOST_TEST(!no_officer.ok());
   auto unknown_reason = ledger->Justify({"a@example.it", Channel::kEmail, "BORED", ""}, kOfficer);
   BOOST_TEST(!unknown_reason.ok());

@@ -56,7 +56,7 @@ struct Fixture {
     test::WriteText(path, candidates);
     ExportRequest req;
     req.candidates_path = path;
-    req.limit = limit;
+    if (limit != 0) req.limit = limit;
     req.out_dir = dir / "out";
     auto r = ledger->Export(req, kOfficer);
     BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
@@ -72,9 +72,22 @@ struct Fixture {
     return ImportFile(session, received, path, supersede);
   }
   Result<ImportReport> ImportFile(uint64_t session, const std::string& received,
-                                  const std::string& path, bool supersede = false) {
-    ImportRequest req{session, received, path, supersede, std::nullopt};
+                                  const std::string& path, bool supersede = false,
+                                  bool empty_is_all_listed = false) {
+    ImportRequest req;
+    req.session_id = session;
+    req.received = received;
+    req.path = path;
+    req.supersede = supersede;
+    req.empty_is_all_listed = empty_is_all_listed;
     return ledger->ImportReturn(req, kOfficer);
+  }
+  // An empty filtered return: the registry lists every number sent.
+  Result<ImportReport> ImportAllListed(uint64_t session, const std::string& received) {
+    std::string path = dir / ("return-" + std::to_string(clock.NowMs()) + "-" +
+                              std::to_string(++imports_) + "-empty.txt");
+    test::WriteText(path, "");
+    return ImportFile(session, received, path, false, true);
   }
   // The voice answer at a local time, summarised.
   VoiceAnswer Check(const std::string& subject, const std::string& at) {

@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(events_after_the_latest_checkpoint_are_pending) {
   b.reason = "asked";
   BOOST_TEST_REQUIRE(f.ledger->Block(b, kClerk).ok());  // signs a checkpoint
   // At the same moment, within the checkpoint interval: the commit signs none.
-  UnblockRequest u{"0612345671", kEveryChannel, "lifted", "m.bianchi"};
+  UnblockRequest u{"0612345671", kEveryChannel, {}, "lifted", "m.bianchi"};
   BOOST_TEST_REQUIRE(f.ledger->Unblock(u, kClerk).ok());
   auto proof = MakeProof(*f.ledger, ProofRequest{"0612345671", 0});
   BOOST_TEST_REQUIRE(proof.ok());

@@ -260,7 +260,7 @@ BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unc
     HeadGuard g(*ledger);
     auto r = Import(1, "2026-09-01", "0612345678\n3471234567\n", true, "ret1-copy.txt");
     BOOST_TEST(r.status().code() == StatusCode::kAlreadyExists);
-    BOOST_TEST(r.status().message().find("already imported as seq " +
+    BOOST_TEST(r.status().message().find("already imported for session 1 as seq " +
                                          std::to_string(ok->first_seq)) != std::string::npos,
                r.status().message());
     g.Check();
@@ -277,6 +277,82 @@ BOOST_FIXTURE_TEST_CASE(each_refusal_names_the_problem_and_leaves_the_ledger_unc
   BOOST_TEST_REQUIRE(sup.ok(), sup.status().ToString());
   BOOST_TEST(Check(kB, "2026-09-01 12:00").status == "registry_listed");
   BOOST_TEST(ledger->Verify().ok);
+}
+
+// Issue 15: a number awaiting an open session's answer is not sent again;
+// each session has its own name; --limit 0 and an empty return are refused;
+// the same bytes may answer two sessions.
+BOOST_FIXTURE_TEST_CASE(export_leaves_out_numbers_pending_in_an_open_session, Fixture) {
+  ExportReport first = Export("06 1111 0001\n06 1111 0002\n");
+  BOOST_TEST_REQUIRE(first.exported == 2u);
+  // Same second: a name of its own, the next second's.
+  ExportReport second = Export("06 1111 0002\n06 1111 0003\n");
+  BOOST_TEST(second.pending == 1u);
+  BOOST_TEST(second.exported == 1u);
+  BOOST_TEST_REQUIRE(second.files.size() == 1u);
+  BOOST_TEST(std::filesystem::path(first.files[0].txt_path).filename() == "crm20260831100000.txt");
+  BOOST_TEST(std::filesystem::path(second.files[0].txt_path).filename() == "crm20260831100001.txt");
+  BOOST_TEST(FileLines(second.files[0].txt_path) == std::vector<std::string>({"0611110003"}));
+  // A third in the same second takes the second after that.
+  ExportRequest again;
+  test::WriteText(dir / "again.txt", "06 1111 0001\n");
+  again.candidates_path = dir / "again.txt";
+  again.out_dir = dir / "out";
+  again.include_pending = true;
+  auto third = ledger->Export(again, kOfficer);
+  BOOST_TEST_REQUIRE(third.ok(), third.status().ToString());
+  BOOST_TEST(third->pending == 0u);
+  BOOST_TEST(third->exported == 1u);
+  BOOST_TEST(std::filesystem::path(third->files[0].txt_path).filename() == "crm20260831100002.txt");
+
+  {  // --limit 0 is refused, nothing recorded
+    HeadGuard g(*ledger);
+    ExportRequest zero = again;
+    zero.limit = 0;
+    auto r = ledger->Export(zero, kOfficer);
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.status().message().find("--limit 0") != std::string::npos, r.status().message());
+    g.Check();
+  }
+  // Session 1 answered: its numbers are no longer pending; session 2 still
+  // open holds 0003.
+  SetNow("2026-08-31 15:00");
+  BOOST_TEST_REQUIRE(Import(1, "2026-08-31", "0611110001\n").ok());
+  ExportReport after = Export("06 1111 0002\n06 1111 0003\n");
+  BOOST_TEST(after.pending == 1u);       // 0003, in session 2
+  BOOST_TEST(after.known_listed == 1u);  // 0002, listed by session 1's return
+  BOOST_TEST(after.exported == 0u);
+  // Overdue (more than 2 days): pending no more.
+  SetNow("2026-09-02 10:00:02");
+  ExportReport overdue = Export("06 1111 0003\n");
+  BOOST_TEST(overdue.pending == 0u);
+  BOOST_TEST(overdue.exported == 1u);
+
+  {  // an empty return is refused unless the officer says it lists everyone
+    HeadGuard g(*ledger);
+    auto r = Import(2, "2026-09-01", "\r\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.status().message().find("holds no number: as a filtered return it would mark all "
+                                         "1 numbers of session 2 listed") != std::string::npos,
+               r.status().message());
+    BOOST_TEST(r.status().message().find("--empty-is-all-listed") != std::string::npos);
+    g.Check();
+  }
+  auto empty2 = ImportAllListed(2, "2026-09-01");
+  BOOST_TEST_REQUIRE(empty2.ok(), empty2.status().ToString());
+  BOOST_TEST(empty2->listed == 1u);
+  // The same (empty) bytes answer session 3 too: same-file detection is per
+  // session.
+  auto empty3 = ImportAllListed(3, "2026-09-01");
+  BOOST_TEST_REQUIRE(empty3.ok(), empty3.status().ToString());
+  BOOST_TEST(empty3->listed == 1u);
+  HeadGuard g(*ledger);
+  auto twice = ImportFile(3, "2026-09-01", dir / "twice-empty.txt", true, true);
+  BOOST_TEST(!twice.ok());  // no such file yet: written below
+  test::WriteText(dir / "twice-empty.txt", "");
+  twice = ImportFile(3, "2026-09-01", dir / "twice-empty.txt", true, true);
+  BOOST_TEST(twice.status().code() == StatusCode::kAlreadyExists, twice.status().ToString());
+  g.Check();
 }
 
 BOOST_FIXTURE_TEST_CASE(sessions_report_open_answered_and_overdue, Fixture) {

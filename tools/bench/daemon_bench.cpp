@@ -265,6 +265,7 @@ int RunDaemonBench(const Options& opt) {
   Config config = std::move(cfg).value();
   config.ledger.data_dir = dir + "/data";
   config.ledger.create_if_missing = true;
+  config.ledger.reconcile_policy = true;  // as tacet init would
   config.daemon.socket = dir + "/tacet.sock";
   if (opt.threads > 0) config.daemon.threads = opt.threads;
   std::string today;

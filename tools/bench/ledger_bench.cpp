@@ -82,6 +82,7 @@ int RunLedgerBench(const Options& opt) {
                                static_cast<uint8_t>(kUseNewsletter | kUseEmail | kUsePhone)}};
     o.policy.reasons_declared = true;
     o.policy.reasons = {{"callback", "Asked to be called back"}};
+    o.reconcile_policy = true;
     ledger = Ledger::Open(o);
     if (!ledger.ok()) Die(ledger.status());
     const std::string today = FormatDate((*ledger)->zone().DayOf((*ledger)->clock().NowMs()));

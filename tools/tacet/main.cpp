@@ -1,8 +1,8 @@
 // tacet: the compliance ledger's command-line tool. Opens the store directly
 // (the embedded default). Exit status 0 on success; otherwise non-zero with a
 // one-line reason on stderr. --json prints one JSON document on stdout.
-#include <sys/stat.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -92,23 +92,28 @@ struct Context {
     return true;
   }
 
-  void Open(bool write, bool create = false, bool repair = false) {
+  // Only `init` and `policy apply` record the config's policy (reconcile);
+  // any other command goes on with the ledger's and says on stderr when the
+  // config's differs, so another --config never swings the policy unseen.
+  void Open(bool write, bool create = false, bool repair = false, bool reconcile = false) {
     LoadConfigOnce();
     LedgerOptions o = config.ledger;
     if (!g.data_dir.empty()) o.data_dir = g.data_dir;
     o.read_only = !write;
     o.create_if_missing = create;
     o.repair = repair;
-    o.policy_actor =
-        Actor{OsUser(), "", "tacet config" + (config.source.empty() ? "" : " " + config.source)};
+    o.reconcile_policy = write && (create || reconcile);
+    o.policy_actor = Actor{OsUser(), "",
+                           "tacet " + std::string(create ? "init" : "policy apply") +
+                               (config.source.empty() ? "" : " " + config.source)};
     ledger = Must(Ledger::Open(o));
-    const PolicyReconcileReport& rec = ledger->reconciled();
-    if (rec.appended > 0 && !create) {
-      std::cerr << "tacet: policy reconciled with "
-                << (config.source.empty() ? "the built-in defaults" : config.source) << ": ";
-      for (size_t i = 0; i < rec.changes.size(); ++i)
-        std::cerr << (i ? "; " : "") << rec.changes[i];
-      std::cerr << "\n";
+    const std::vector<std::string>& diff = ledger->policy_differences();
+    if (!diff.empty() && !reconcile) {
+      std::cerr << "tacet: the policy of "
+                << (config.source.empty() ? "the built-in defaults" : config.source)
+                << " differs from the ledger's (";
+      for (size_t i = 0; i < diff.size(); ++i) std::cerr << (i ? "; " : "") << diff[i];
+      std::cerr << "); going on with the ledger's. 'tacet policy apply' records it.\n";
     }
   }
 
@@ -315,15 +320,20 @@ int main(int argc, char** argv) {
       ->required();
   exp->add_option("--column", column,
                   "CSV column holding the numbers (default: detect phone/telefono/numero...)");
-  exp->add_option("--limit", limit,
-                  "At most N numbers (soonest-expiring first, then never-checked)");
+  auto* limit_opt = exp->add_option(
+      "--limit", limit, "At most N numbers, N >= 1 (soonest-expiring first, then never-checked)");
+  bool include_pending = false;
+  exp->add_flag("--include-pending", include_pending,
+                "Export numbers still awaiting the return of an open session too");
   auto* fresh_opt = exp->add_option("--fresh-days", fresh,
                                     "Leave out clearances valid for more than D days (default 3)");
   exp->add_option("--out", out_dir, "Output directory (default: <data-dir>/exports)");
   exp->add_option("--operator", c.g.operator_id, "Operator id recorded with the session");
   exp->footer("Example: tacet export --registry it-rpo --candidates numbers.csv --limit 50000");
   exp->callback([&] {
-    json args = {{"registry", registry}, {"limit", limit}, {"operator", c.g.operator_id}};
+    json args = {{"registry", registry}, {"operator", c.g.operator_id}};
+    if (*limit_opt) args["limit"] = limit;
+    if (include_pending) args["include_pending"] = true;
     if (!column.empty()) args["column"] = column;
     if (*fresh_opt) args["fresh_days"] = fresh;
     if (!out_dir.empty()) args["out"] = out_dir;
@@ -338,7 +348,8 @@ int main(int argc, char** argv) {
     text += "left out: " + Num(l, "invalid") + " invalid, " + Num(l, "duplicate") + " duplicate, " +
             Num(l, "out_of_scope") + " outside the registry's scope, " + Num(l, "blocked") +
             " internally blocked, " + Num(l, "known_listed") + " known listed, " + Num(l, "fresh") +
-            " still fresh, " + Num(l, "over_limit") + " over the limit\n";
+            " still fresh, " + Num(l, "pending") + " pending in an open session, " +
+            Num(l, "over_limit") + " over the limit\n";
     for (const auto& smp : r["invalid_samples"])
       text += "  invalid: " + smp.get<std::string>() + "\n";
     if (r["sessions"].empty()) text += "nothing to export; no session recorded\n";
@@ -354,6 +365,9 @@ int main(int argc, char** argv) {
   imp->add_option("--session", session_id, "The export session this file answers")->required();
   imp->add_option("--received", received, "Date the return was received (YYYY-MM-DD)")->required();
   imp->add_flag("--supersede", supersede, "Replace the session's earlier return");
+  bool empty_is_all_listed = false;
+  imp->add_flag("--empty-is-all-listed", empty_is_all_listed,
+                "Accept a file with no number: the registry lists every number of the session");
   imp->add_option("--operator", c.g.operator_id, "Operator id recorded with the import");
   imp->add_option("FILE", return_file, "The returned .txt, or a .zip holding it")->required();
   imp->footer(
@@ -364,6 +378,7 @@ int main(int argc, char** argv) {
                  {"received", received},
                  {"supersede", supersede},
                  {"operator", c.g.operator_id}};
+    if (empty_is_all_listed) args["empty_is_all_listed"] = true;
     c.AddFile(args, "path", return_file, false);
     json r = c.Run("import_return", args);
     Print(c, r,
@@ -389,18 +404,21 @@ int main(int argc, char** argv) {
   };
 
   // check
-  std::string subject, channel_name = "voice";
+  std::string subject, channel_name;
   auto* chk = app.add_subcommand(
       "check",
       "May this subject be contacted on a channel? The answer, every reason and its events");
   chk->add_option("SUBJECT", subject, "Phone number (any common format) or e-mail")->required();
-  chk->add_option("--channel", channel_name, "voice, sms, email or newsletter (default voice)");
+  chk->add_option("--channel", channel_name,
+                  "voice, sms, email or newsletter (default: voice for a number, email for an "
+                  "address)");
   time_options(chk);
   chk->footer(
       "Example: tacet check '06 1234 5678' --channel voice --at '2026-09-15 23:59'\n"
       "Exit status 0 whatever the answer; the answer is allow, deny or needs_justification.");
   chk->callback([&] {
-    json args = {{"subject", subject}, {"channel", channel_name}};
+    json args = {{"subject", subject}};
+    if (!channel_name.empty()) args["channel"] = channel_name;
     add_times(args);
     json r = c.Run("check", args);
     Print(c, r, DecisionText(r));
@@ -514,6 +532,7 @@ int main(int argc, char** argv) {
 
   // block / unblock
   std::string channels_list, block_file, source = "request", officer;
+  std::vector<std::string> unblock_sources;
   auto* blk = app.add_subcommand(
       "block", "Put a subject, or a whole list, on the internal do-not-call list");
   blk->add_option("SUBJECT", subject, "Phone number or e-mail");
@@ -556,17 +575,30 @@ int main(int argc, char** argv) {
   ublk->add_option("--channels", channels_list, "voice,sms,email,newsletter (default: all)");
   ublk->add_option("--reason", reason, "Why (recorded)")->required();
   ublk->add_option("--officer", officer, "The compliance officer lifting it (required)");
+  ublk->add_option("--source", unblock_sources,
+                   "Lift only the blocks of this source (repeatable; default: every source)");
   ublk->footer(
-      "Example: tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
-      "m.bianchi");
+      "Examples: tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
+      "m.bianchi\n"
+      "          tacet unblock 0612345678 --source call_outcome --reason 'operator error' "
+      "--officer m.bianchi");
   ublk->callback([&] {
     json r = c.Run("unblock", {{"subject", subject},
                                {"channels", channels_list.empty() ? "all" : channels_list},
+                               {"sources", unblock_sources},
                                {"reason", reason},
                                {"officer", officer},
                                {"operator", c.g.operator_id}});
-    Print(c, {{"seq", r["seq"]}, {"subject", r["subject"]}},
-          "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " unblocked by " + officer + "\n");
+    std::string text =
+        "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " unblocked by " + officer + "\n";
+    for (const auto& b : r["lifted"]) {
+      std::string chans;
+      for (const auto& ch : b["channels"])
+        chans += (chans.empty() ? "" : ", ") + ch.get<std::string>();
+      text += "  lifted seq " + std::to_string(b["seq"].get<uint64_t>()) + " (source " +
+              b["source"].get<std::string>() + ") on " + chans + "\n";
+    }
+    Print(c, r, text);
   });
 
   // justify
@@ -592,8 +624,41 @@ int main(int argc, char** argv) {
   // policy
   auto* pol = app.add_subcommand("policy", "The consent types, reasons and channel rules in force");
   pol->add_option("--at", at, "In force at TIME (default now)");
-  pol->footer("Example: tacet policy --at 2026-09-01");
+  pol->footer(
+      "Examples: tacet policy --at 2026-09-01\n"
+      "          tacet policy apply --dry-run   (what 'policy apply' would record)");
+  auto* pol_apply = pol->add_subcommand(
+      "apply", "Record the config's policy in the ledger: print each difference, then record them");
+  bool dry_run = false;
+  pol_apply->add_flag("--dry-run", dry_run, "Print the differences; record nothing");
+  pol_apply->footer(
+      "Example: tacet --config config/tacet.toml policy apply\n"
+      "Only 'init', 'policy apply' and tacetd (start, SIGHUP, reload) record the config's\n"
+      "policy; other commands use the ledger's and warn when the config's differs. Through\n"
+      "tacetd this asks it to reload its own configuration.");
+  pol_apply->callback([&] {
+    std::vector<std::string> changes;
+    std::string verb = dry_run ? "would record" : "recorded";
+    if (!dry_run && c.ConnectDaemon()) {
+      json r = c.Run("reload", json::object());
+      for (const auto& ch : r["policy_changes"]) changes.push_back(ch.get<std::string>());
+      verb = "tacetd reloaded its configuration and recorded";
+    } else if (dry_run) {
+      c.Open(false, false, false, true);
+      changes = c.ledger->policy_differences();
+    } else {
+      c.Open(true, false, false, true);
+      changes = c.ledger->reconciled().changes;
+    }
+    std::string text;
+    for (const auto& ch : changes) text += "  policy: " + ch + "\n";
+    text += changes.empty() ? "the ledger's policy already matches the config; nothing recorded\n"
+                            : verb + " " + std::to_string(changes.size()) + " change" +
+                                  (changes.size() == 1 ? "" : "s") + "\n";
+    Print(c, {{"policy_changes", changes}, {"recorded", !dry_run}}, text);
+  });
   pol->callback([&] {
+    if (pol_apply->parsed()) return;
     json args = json::object();
     if (!at.empty()) args["at"] = at;
     json r = c.Run("policy", args);

@@ -60,6 +60,8 @@ inline constexpr ChannelMask MaskOf(Channel c) {
 inline constexpr ChannelMask kEveryChannel = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms) |
                                              MaskOf(Channel::kEmail) | MaskOf(Channel::kNewsletter);
 const char* ChannelName(Channel c);  // "voice", "sms", "email", "newsletter"
+// The channels of a mask by name, in channel order, joined by `sep`.
+std::string ChannelNames(ChannelMask m, std::string_view sep = ", ");
 
 // The uses a consent type permits (seed 001). Stored; never renumber.
 enum ConsentUse : uint8_t {
@@ -254,18 +256,23 @@ struct Blocked {
   }
 };
 
-// An officer lifted the subject's blocks on these channels.
+// An officer lifted some of the subject's blocks on these channels: those
+// of the named sources (none named: every source), listed by seq. Version 1
+// had neither list and lifted every earlier block on its channels; it is
+// still decoded, with both lists empty.
 struct Unblocked {
   static constexpr PayloadType kType = PayloadType::kUnblocked;
-  static constexpr uint16_t kVersion = 1;
+  static constexpr uint16_t kVersion = 2;
   std::string subject;
   ChannelMask channels = kEveryChannel;
+  std::vector<std::string> sources;  // empty: every source
+  std::vector<uint64_t> lifted;      // the blocked events lifted, ascending
   std::string reason;
   std::string officer;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channels, reason, officer);
+    a(subject, channels, sources, lifted, reason, officer);
   }
 };
 

@@ -228,6 +228,12 @@ class EventLog {
   // key a ledger is given is recorded in meta; FailedPrecondition for
   // another one.
   Status UseCheckpointKey(std::shared_ptr<const note::Signer> signer);
+  // A copy of another log's prefix (a replay) takes that log's verifier key
+  // and those of its checkpoints that sign a size it holds: they sign its
+  // tree too. Refused when the log already has another key or a checkpoint
+  // is beyond its head.
+  Status AdoptCheckpoints(const std::string& verifier_key,
+                          const std::vector<std::pair<uint64_t, std::string>>& checkpoints);
   bool has_checkpoint_key() const { return signer_ != nullptr; }
 
   const std::string& dir() const { return dir_; }

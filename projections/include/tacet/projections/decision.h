@@ -62,7 +62,8 @@ struct Decision {
 Decision Evaluate(const DecisionInput& in);
 
 // The seqs of the blocks in force on `channel` among those recorded by
-// `cut`: blocks not lifted by a later unblock of that channel.
+// `cut`: blocks that no unblock recorded by `cut` lifted on that channel
+// (an unblock lifts the blocks it lists, by seq).
 std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeMs cut);
 
 }  // namespace tacet

@@ -78,10 +78,14 @@ struct LedgerOptions {
   std::string data_dir = "./var";
   std::string default_region = "IT";  // for numbers written without +CC
   RegistryConfig rpo;
-  // A writer's open reconciles the ledger's policy to this, recording the
-  // differences as events by `policy_actor`.
+  // The config's policy. A writer's open with `reconcile_policy` records
+  // the differences as events by `policy_actor` (tacet init, tacet policy
+  // apply, tacetd's start and reload: policy changes only by intent); any
+  // other open compares and reports them (policy_differences()), and the
+  // ledger's policy stays the one in force.
   PolicyConfig policy;
   Actor policy_actor{"", "", "tacet config"};
+  bool reconcile_policy = false;
   bool create_if_missing = false;
   bool read_only = false;
   bool sync = true;
@@ -104,8 +108,11 @@ struct ExportRequest {
   // The candidates file's content; unset: read candidates_path. Set, the
   // path only names it in messages (a daemon's client sends the file).
   std::optional<std::string> candidates_content;
-  std::string column;                  // CSV column; empty: detect by name
-  uint64_t limit = 0;                  // 0: no limit
+  std::string column;             // CSV column; empty: detect by name
+  std::optional<uint64_t> limit;  // unset: no limit; 0 is refused
+  // Export numbers still pending in an open session of the registry too
+  // (by default they are left out and counted as `pending`).
+  bool include_pending = false;
   std::optional<uint32_t> fresh_days;  // default: the registry's fresh_days
   std::string out_dir;                 // empty: <data_dir>/exports
 };
@@ -128,7 +135,8 @@ struct ExportReport {
   uint64_t blocked = 0;                      // on the internal do-not-call list
   uint64_t known_listed = 0;                 // the registry last said listed
   uint64_t fresh = 0;                        // cleared and valid for more than fresh_days
-  uint64_t over_limit = 0;                   // eligible but cut by --limit
+  uint64_t pending = 0;     // in an open, not overdue session of the registry (no return yet)
+  uint64_t over_limit = 0;  // eligible but cut by --limit
   uint64_t exported = 0;
   std::vector<ExportedFile> files;
 };
@@ -138,6 +146,9 @@ struct ImportRequest {
   std::string received;  // YYYY-MM-DD
   std::string path;      // .txt or .zip holding it
   bool supersede = false;
+  // A file with no number says every number of the session is listed (the
+  // filtered layout); refused unless the officer says that is what it means.
+  bool empty_is_all_listed = false;
   // The file's bytes when already read (tacetd reads them before the write
   // is queued); else `path` is read.
   std::optional<std::string> content;
@@ -178,7 +189,7 @@ extern const std::vector<std::string> kBlockSources;
 struct BlockFileReport {
   uint64_t lines = 0;
   uint64_t newly = 0;    // blocked now
-  uint64_t already = 0;  // already blocked on those channels: nothing recorded
+  uint64_t already = 0;  // already blocked on those channels by the same source: nothing recorded
   uint64_t invalid = 0;  // skipped, with their line numbers in `invalid_lines`
   uint64_t duplicates = 0;
   std::vector<std::string> invalid_lines;  // "line N 'text': reason", the first 100
@@ -188,9 +199,26 @@ struct BlockFileReport {
 
 struct UnblockRequest {
   std::string subject;
+  // Every channel: wherever a block of the sources is in force; fewer
+  // channels: each of them must have one.
   ChannelMask channels = kEveryChannel;
+  std::vector<std::string> sources;  // the blocks of these sources; empty: of every source
   std::string reason;
   std::string officer;  // required: only an officer lifts a block
+};
+
+// What an unblock lifted: each block by its seq, on the channels where it
+// was in force and is no longer.
+struct UnblockReport {
+  struct Lifted {
+    uint64_t seq = 0;
+    std::string source;
+    ChannelMask channels = 0;
+  };
+  uint64_t seq = 0;
+  std::string subject;
+  ChannelMask channels = 0;  // the union of the lifted channels, recorded
+  std::vector<Lifted> lifted;
 };
 
 struct JustifyRequest {
@@ -306,15 +334,19 @@ class Ledger {
   Result<Recorded> Block(const BlockRequest& req, const Actor& actor);
   // Blocks every subject of a file (one per line, or a CSV column) with
   // req's channels, source and reason, in one batch. Invalid lines are
-  // skipped and reported; subjects already blocked are counted, not recorded.
+  // skipped and reported; subjects already blocked by the same source are counted, not recorded.
   // `content`, when set, is the file's content and `path` only names it.
   Result<BlockFileReport> BlockFile(const std::string& path, const BlockRequest& req,
                                     const Actor& actor,
                                     const std::optional<std::string>& content = std::nullopt);
-  Result<Recorded> Unblock(const UnblockRequest& req, const Actor& actor);
+  // Refused, nothing recorded, when no block of the sources is in force on
+  // the channels (or on one of the channels named).
+  Result<UnblockReport> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
   // Appends the policy events that make the ledger's policy equal `config`.
   Result<PolicyReconcileReport> ReconcilePolicy(const PolicyConfig& config, const Actor& actor);
+  // What ReconcilePolicy(config) would record, described, without recording.
+  Result<std::vector<std::string>> PolicyDifferences(const PolicyConfig& config) const;
   // The policy in force at `cut` (recorded at or before it).
   PolicyView Policy(TimeMs cut) const {
     std::shared_lock lock(policy_mu_);
@@ -357,8 +389,12 @@ class Ledger {
   Result<ReplayReport> ReplayTo(const std::string& out_data_dir, TimeMs known_at) const;
   // The path of the checkpoint key a writer uses.
   std::string CheckpointKeyPath() const;
-  // What the writer's open recorded to reconcile the policy with the config.
+  // What the open recorded to reconcile the policy with the config
+  // (LedgerOptions::reconcile_policy).
   const PolicyReconcileReport& reconciled() const { return reconciled_; }
+  // An open that did not reconcile: how the config's policy differs from the
+  // ledger's, which is the one in force (empty: they agree).
+  const std::vector<std::string>& policy_differences() const { return policy_differences_; }
   // Set on a replayed copy: the time it was replayed as known at.
   std::optional<TimeMs> replayed_as_known_at() const { return replayed_as_known_at_; }
 
@@ -378,6 +414,10 @@ class Ledger {
   bool InScope(const Subject& s, const RegistryConfig& reg) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
   Status LoadPolicy();
+  // The policy events that make the ledger's policy equal `config`, each
+  // described in `described`.
+  Result<std::vector<Payload>> PolicyChanges(const PolicyConfig& config,
+                                             std::vector<std::string>* described) const;
   Status LoadCheckpointKey();  // a writer's: read, or made for a ledger without one
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
@@ -410,6 +450,7 @@ class Ledger {
   TimeMs policy_changed_at_ = 0;
   std::optional<TimeMs> replayed_as_known_at_;
   PolicyReconcileReport reconciled_;
+  std::vector<std::string> policy_differences_;
 };
 
 // One line describing an event, for history and logs.

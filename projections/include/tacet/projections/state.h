@@ -68,7 +68,9 @@ Result<RegistryState> DecodeRegistryState(std::string_view bytes);
 std::string SessionKey(uint64_t id);
 std::string SessionMembersPrefix(uint64_t id);
 std::string SessionMemberKey(uint64_t id, std::string_view national);
-std::string ReturnFileKey(const Hash256& sha);
+// A return file per session: the same bytes may answer two sessions (two
+// empty returns), never the same one twice.
+std::string ReturnFileKey(uint64_t session_id, const Hash256& sha);
 inline constexpr const char* kNextSessionKey = "next_session";
 std::string EncodeSession(const SessionRecord& s);
 Result<SessionRecord> DecodeSession(std::string_view bytes);

@@ -43,10 +43,12 @@ struct BlockEntry {
   TimeMs recorded_at = 0;
 };
 
+// Lifts the blocks listed in `lifted` on `channels`.
 struct UnblockEntry {
   ChannelMask channels = 0;
   uint64_t seq = 0;
   TimeMs recorded_at = 0;
+  std::vector<uint64_t> lifted;  // seqs of blocked events, ascending
 };
 
 struct JustificationEntry {
