@@ -185,6 +185,34 @@ BOOST_AUTO_TEST_CASE(a_reload_of_a_bad_config_is_refused_and_the_running_one_kep
   BOOST_TEST(WaitExit(pid) == 0);
 }
 
+// Issue 15: tacetd's start records the config's policy; through tacetd,
+// `tacet policy apply` asks it to reload and prints what that recorded.
+BOOST_AUTO_TEST_CASE(tacetd_records_the_policy_at_start_and_on_policy_apply) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir));
+  pid_t pid = StartDaemon(dir / "t.toml", dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST_REQUIRE(c.ok());
+  json p = Call(*c, {{"id", 1}, {"op", "policy"}});
+  BOOST_TEST(p["result"]["consent_types"].size() == 1u, p.dump());
+  test::WriteText(dir / "t.toml",
+                  Config(dir) + "[consent_types.tel]\ntitle = \"Calls\"\nuses = [\"phone\"]\n");
+  std::string out;
+  const std::string tacet = std::string(TACET_BIN) + " --config " + dir / "t.toml";
+  BOOST_TEST_REQUIRE(Run(tacet + " policy apply", &out) == 0, out);
+  BOOST_TEST(out ==
+                 "  policy: consent type defined: tel\ntacetd reloaded its configuration and "
+                 "recorded 1 change\n",
+             out);
+  p = Call(*c, {{"id", 2}, {"op", "policy"}});
+  BOOST_TEST(p["result"]["consent_types"].size() == 2u, p.dump());
+  json again = Call(*c, {{"id", 3}, {"op", "reload"}});
+  BOOST_TEST(again["result"]["policy_changes"].empty(), again.dump());
+  kill(pid, SIGTERM);
+  BOOST_TEST(WaitExit(pid) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_cli_prints_the_same_through_the_daemon_as_embedded) {
   test::TempDir dir;
   std::string cfg = dir / "t.toml";

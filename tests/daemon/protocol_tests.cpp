@@ -277,6 +277,33 @@ BOOST_AUTO_TEST_CASE(every_write_operation_records_one_event) {
   BOOST_TEST(first["actor"]["os_user"] == PeerName(::getuid(), ::getgid()));
   BOOST_TEST(first["actor"]["operator"] == "op7");
   BOOST_TEST(first["actor"]["tool"] == "tacetd");
+  // Blocks per source: the unblock names each block it lifts; a second one
+  // finds nothing and is refused.
+  json ob = Daemon::Call(c, {{"id", 8},
+                             {"op", "block"},
+                             {"subject", "+41791234567"},
+                             {"reason", "do not call"},
+                             {"source", "call_outcome"}});
+  BOOST_TEST_REQUIRE(ob.contains("result"), ob.dump());
+  json ub = Daemon::Call(c, {{"id", 9},
+                             {"op", "unblock"},
+                             {"subject", "+41791234567"},
+                             {"sources", {"call_outcome"}},
+                             {"reason", "operator error"},
+                             {"officer", "m.bianchi"}});
+  BOOST_TEST_REQUIRE(ub.contains("result"), ub.dump());
+  BOOST_TEST(ub["result"]["lifted"] ==
+                 json::array({{{"seq", ob["result"]["seq"]},
+                               {"source", "call_outcome"},
+                               {"channels", {"voice", "sms", "email", "newsletter"}}}}),
+             ub.dump());
+  json none = Daemon::Call(c, {{"id", 10},
+                               {"op", "unblock"},
+                               {"subject", "+41791234567"},
+                               {"reason", "again"},
+                               {"officer", "m.bianchi"}});
+  BOOST_TEST(none["error"]["code"] == "conflict", none.dump());
+  BOOST_TEST(none["error"]["message"] == "+41791234567 is not blocked; nothing was recorded");
   // A block of a whole list, sent as content.
   json b = Daemon::Call(c, {{"id", 7},
                             {"op", "block"},

@@ -303,6 +303,84 @@ BOOST_AUTO_TEST_CASE(arguments_that_are_not_utf8_are_refused_naming_them) {
   BOOST_TEST(json::parse(h.out).size() == 0u);
 }
 
+// Issue 15: a write with another --config never swings the policy; only
+// init, policy apply (and tacetd) record it.
+BOOST_AUTO_TEST_CASE(policy_changes_only_by_init_and_policy_apply) {
+  test::TempDir dir;
+  test::WriteText(dir / "a.toml", kPolicyToml);
+  test::WriteText(
+      dir / "b.toml",
+      std::string(kPolicyToml) + "\n[consent_types.tel]\ntitle = \"Calls\"\nuses = [\"phone\"]\n");
+  const std::string a = "--config " + dir / "a.toml" + " ";
+  const std::string b = "--config " + dir / "b.toml" + " ";
+  BOOST_TEST_REQUIRE(Tacet(dir, a + "init").status == 0);
+  auto head = [&] { return json::parse(Tacet(dir, a + "verify --json").out)["head_seq"]; };
+  const json before = head();
+
+  // A write under b: recorded, with a warning, under the ledger's policy.
+  Run w = Tacet(dir, b + "block 0612345678 --reason asked");
+  BOOST_TEST_REQUIRE(w.status == 0, w.err);
+  BOOST_TEST(
+      w.err == "tacet: the policy of " + dir / "b.toml" +
+                   " differs from the ledger's (consent type defined: tel); going on with the "
+                   "ledger's. 'tacet policy apply' records it.\n",
+      w.err);
+  BOOST_TEST(head() == before.get<int>() + 1);  // the block, no policy event
+  Run grant = Tacet(dir, b + "consent grant 0612345678 --type tel --given 2026-01-01");
+  BOOST_TEST(grant.status != 0);
+  BOOST_TEST(grant.err.find("unknown consent type 'tel'") != std::string::npos, grant.err);
+  // A read warns too.
+  Run p = Tacet(dir, b + "policy --json");
+  BOOST_TEST_REQUIRE(p.status == 0, p.err);
+  BOOST_TEST(json::parse(p.out)["consent_types"].size() == 1u);
+  BOOST_TEST(p.err.find("differs from the ledger's") != std::string::npos, p.err);
+
+  // policy apply --dry-run says what it would record, and records nothing.
+  Run dry = Tacet(dir, b + "policy apply --dry-run");
+  BOOST_TEST_REQUIRE(dry.status == 0, dry.err);
+  BOOST_TEST(dry.out == "  policy: consent type defined: tel\nwould record 1 change\n", dry.out);
+  BOOST_TEST(dry.err.empty(), dry.err);
+  BOOST_TEST(head() == before.get<int>() + 1);
+  // policy apply prints the difference, then records it.
+  Run apply = Tacet(dir, b + "policy apply");
+  BOOST_TEST_REQUIRE(apply.status == 0, apply.err);
+  BOOST_TEST(apply.out == "  policy: consent type defined: tel\nrecorded 1 change\n", apply.out);
+  BOOST_TEST(head() == before.get<int>() + 2);
+  Run again = Tacet(dir, b + "policy apply --json");
+  BOOST_TEST(json::parse(again.out)["policy_changes"].empty());
+  BOOST_TEST(Tacet(dir, b + "consent grant 0612345678 --type tel --given 2026-01-01").status == 0);
+  // Back under a: a warning that tel would be retired; tel stays in force.
+  Run back = Tacet(dir, a + "check 0612345678 --channel sms --json");
+  BOOST_TEST(back.err.find("consent type retired: tel") != std::string::npos, back.err);
+}
+
+// Issue 15: a replay of a moment to come is refused; a replayed copy prints
+// the original's key and keeps the checkpoints of its prefix.
+BOOST_AUTO_TEST_CASE(a_replayed_copy_keeps_the_key_and_refuses_the_future) {
+  test::TempDir dir;
+  BOOST_TEST_REQUIRE(Tacet(dir, "init").status == 0);
+  BOOST_TEST_REQUIRE(Tacet(dir, "block 0612345678 --reason asked").status == 0);
+  Run future = Tacet(dir, "replay --as-known-at '2999-01-01 00:00' --out " + dir / "copy");
+  BOOST_TEST(future.status != 0);
+  BOOST_TEST(future.err.find("is in the future") != std::string::npos, future.err);
+  BOOST_TEST(!std::filesystem::exists(dir / "copy"));
+  Run rp = Tacet(dir, "replay --as-known-at now --out " + dir / "copy");
+  BOOST_TEST_REQUIRE(rp.status == 0, rp.err);
+  Run key = Tacet(dir, "key");
+  Run copy_key = Tacet(dir, "key", "copy");
+  BOOST_TEST_REQUIRE(copy_key.status == 0, copy_key.err);
+  BOOST_TEST(!key.out.empty());
+  BOOST_TEST(copy_key.out == key.out);
+  Run cp = Tacet(dir, "checkpoint --json", "copy");
+  BOOST_TEST_REQUIRE(cp.status == 0, cp.err);
+  // The block's checkpoint, signed by the original, covers the copy's head.
+  BOOST_TEST(json::parse(cp.out)["size"] == 1);
+  BOOST_TEST(json::parse(cp.out)["head_seq"] == 1);
+  Run v = Tacet(dir, "verify --json", "copy");
+  BOOST_TEST(json::parse(v.out)["ok"] == true, v.out);
+  BOOST_TEST(json::parse(v.out)["checkpoints"].get<int>() >= 1, v.out);
+}
+
 // The README's OpenSSL recipe, as printed there, on fresh ledgers: about half
 // of all keys have a '+' in their base64, which a recipe cutting at '+' lost.
 BOOST_AUTO_TEST_CASE(the_readmes_openssl_recipe_verifies_a_checkpoint) {

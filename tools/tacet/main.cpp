@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
   imp->add_option("--operator", c.g.operator_id, "Operator id recorded with the import");
   imp->add_option("FILE", return_file, "The returned .txt, or a .zip holding it")->required();
   imp->footer(
-      "Example: tacet import-return --session 3 --received 2026-09-01 crm20260831101500_ret.txt\n"
+      "Example: tacet import-return --session 1 --received 2026-09-01 crm20260831101500_ret.txt\n"
       "Through tacetd the file must lie under its import directory (daemon.import_dir).");
   imp->callback([&] {
     json args = {{"session", session_id},
@@ -498,7 +498,8 @@ int main(int argc, char** argv) {
                     "How it was captured: channel, form or script version, recording id");
   grant->add_option("--operator", c.g.operator_id, "Operator id recorded with it");
   grant->footer(
-      "Example: tacet consent grant mario.rossi@example.it --type marketing --given 2026-09-01 "
+      "Example: tacet consent grant mario.rossi@example.it --type email-marketing --given "
+      "2026-09-01 "
       "--evidence 'web form v3, ip 192.0.2.1'");
   grant->callback([&] {
     json r = c.Run("consent_grant", {{"subject", subject},
@@ -519,7 +520,8 @@ int main(int argc, char** argv) {
   revoke->add_option("--reason", reason, "Why, or how it was withdrawn");
   revoke->add_option("--operator", c.g.operator_id, "Operator id recorded with it");
   revoke->footer(
-      "Example: tacet consent revoke +393471234567 --type marketing --reason 'asked by phone'");
+      "Example: tacet consent revoke +393471234567 --type phone-marketing --reason 'asked by "
+      "phone'");
   revoke->callback([&] {
     json r = c.Run("consent_revoke", {{"subject", subject},
                                       {"type", type_code},
@@ -578,10 +580,10 @@ int main(int argc, char** argv) {
   ublk->add_option("--source", unblock_sources,
                    "Lift only the blocks of this source (repeatable; default: every source)");
   ublk->footer(
-      "Examples: tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
-      "m.bianchi\n"
-      "          tacet unblock 0612345678 --source call_outcome --reason 'operator error' "
-      "--officer m.bianchi");
+      "Examples: tacet unblock 0612345678 --source call_outcome --reason 'operator error' "
+      "--officer m.bianchi\n"
+      "          tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
+      "m.bianchi   (every source's block)");
   ublk->callback([&] {
     json r = c.Run("unblock", {{"subject", subject},
                                {"channels", channels_list.empty() ? "all" : channels_list},
@@ -752,8 +754,8 @@ int main(int argc, char** argv) {
   rep->add_option("--as-known-at", known_at, "Copy the events recorded up to TIME")->required();
   rep->add_option("--out", replay_out, "Data directory of the copy (absent or empty)")->required();
   rep->footer(
-      "Example: tacet replay --as-known-at '2026-09-15 12:00' --out /tmp/asof\n"
-      "         tacet --data-dir /tmp/asof check 0612345678   (--at defaults to that moment)");
+      "Examples: tacet replay --as-known-at '2026-09-15 12:00' --out ./asof\n"
+      "          tacet --data-dir ./asof check 0612345678   (--at defaults to that moment)");
   rep->callback([&] {
     c.Open(false);
     TimeMs k =
