@@ -458,7 +458,8 @@ class LedgerInfoLog final : public rocksdb::Logger {
  public:
   explicit LedgerInfoLog(const std::string& path)
       : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL),
-        fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
+        // Like RocksDB's own files: 0644 within the process's umask.
+        fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {}
   ~LedgerInfoLog() override {
     if (fd_ >= 0) ::close(fd_);
   }

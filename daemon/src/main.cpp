@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   }
   tacet::ServerOptions o;
   o.config = std::move(config).value();
+  // A data group reads the ledger's files: 0640 instead of 0600. A reload
+  // does not change it (data_dir needs a restart too).
+  if (!o.config.ledger.data_group.empty()) ::umask(027);
   o.config_path = o.config.source;
   if (!data_dir.empty()) o.config.ledger.data_dir = data_dir;
   if (!socket.empty()) o.config.daemon.socket = socket;

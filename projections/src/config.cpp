@@ -305,13 +305,15 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     return Status::InvalidArgument(os.str());
   }
   TACET_RETURN_IF_ERROR(UnknownKeys(root,
-                                    {"data_dir", "default_region", "registry", "channels",
-                                     "consent_types", "reasons", "daemon", "roles", "checkpoint"},
+                                    {"data_dir", "data_group", "default_region", "registry",
+                                     "channels", "consent_types", "reasons", "daemon", "roles",
+                                     "checkpoint"},
                                     source, ""));
   TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
   TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));
   TACET_RETURN_IF_ERROR(Read(root, "default_region", c.ledger.default_region, source));
+  TACET_RETURN_IF_ERROR(Read(root, "data_group", c.ledger.data_group, source));
   if (const toml::node* n = root.get("checkpoint")) {
     const toml::table* t = n->as_table();
     if (t == nullptr)

@@ -1,6 +1,7 @@
 #include "tacet/projections/ledger.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,9 +77,24 @@ std::string OctalMode(mode_t mode) {
   return text;
 }
 
+// The gid of a configured data group: a name, or a number.
+Result<gid_t> DataGroupId(const std::string& group) {
+  if (!group.empty() && std::all_of(group.begin(), group.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      }) && group.size() <= 9)
+    return static_cast<gid_t>(std::stoul(group));
+  std::vector<char> buf(16384);
+  struct group gr {};
+  struct group* found = nullptr;
+  if (::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    return Status::InvalidArgument("data_group '" + group + "' is not a group of this system");
+  return found->gr_gid;
+}
+
 // A writer's data directory: made 0700 when missing (whatever the umask),
-// refused when every user may read or enter it, as the key file is.
-Status GuardDataDir(const std::string& dir, bool create) {
+// or 02750 owned by the configured data group; refused when every user may
+// read or enter it, as the key file is.
+Status GuardDataDir(const std::string& dir, bool create, const std::string& data_group) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT || !create)
@@ -90,7 +106,8 @@ Status GuardDataDir(const std::string& dir, bool create) {
       return Status::IOError("cannot create data directory '" + dir + "': " + std::strerror(errno));
     if (::chmod(dir.c_str(), 0700) != 0)
       return Status::IOError("cannot chmod data directory '" + dir + "': " + std::strerror(errno));
-    return Status::Ok();
+    if (::stat(dir.c_str(), &st) != 0)
+      return Status::IOError("cannot read data directory '" + dir + "': " + std::strerror(errno));
   }
   if (!S_ISDIR(st.st_mode))
     return Status::FailedPrecondition("data directory '" + dir + "' is not a directory");
@@ -101,6 +118,16 @@ Status GuardDataDir(const std::string& dir, bool create) {
                                       "run: chmod 700 " +
                                       dir);
   }
+  if (data_group.empty()) return Status::Ok();
+  TACET_ASSIGN_OR_RETURN(gid_t gid, DataGroupId(data_group));
+  if (st.st_gid != gid && ::chown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0)
+    return Status::FailedPrecondition("cannot give data directory '" + dir + "' to data_group '" +
+                                      data_group + "': " + std::strerror(errno) +
+                                      " (the writer's user must belong to it)");
+  // Set-group-ID: what is created inside (the ledger, exports) takes the
+  // group too.
+  if ((st.st_mode & 07777) != 02750 && ::chmod(dir.c_str(), 02750) != 0)
+    return Status::IOError("cannot chmod data directory '" + dir + "': " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -109,7 +136,8 @@ Status GuardDataDir(const std::string& dir, bool create) {
 Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.clock == nullptr) options.clock = SystemClock::Default();
   if (!options.read_only)
-    TACET_RETURN_IF_ERROR(GuardDataDir(options.data_dir, options.create_if_missing));
+    TACET_RETURN_IF_ERROR(
+        GuardDataDir(options.data_dir, options.create_if_missing, options.data_group));
   TACET_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(options.rpo.time_zone));
   EventLogOptions lo;
   lo.create_if_missing = options.create_if_missing;

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE cli_tests
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
@@ -288,6 +289,47 @@ BOOST_AUTO_TEST_CASE(the_data_directory_is_the_owners_alone_whatever_the_umask) 
   BOOST_TEST(w.err.find("chmod 700 " + dir / "data") != std::string::npos, w.err);
   // Reads go on.
   BOOST_TEST(Tacet(dir, "check 0612345678", "data").status == 0);
+}
+
+// Issue 15: a configured data group gets 0750 on the directory and 0640 on
+// the files, whatever the umask; the signing key stays 0600.
+BOOST_AUTO_TEST_CASE(a_configured_data_group_may_read_the_ledger) {
+  test::TempDir dir;
+  const gid_t gid = ::getgid();
+  test::WriteText(dir / "g.toml", "data_group = \"" + std::to_string(gid) + "\"\n");
+  test::WriteText(dir / "c.txt", "06 1234 5678\n");
+  const std::string cfg = "--config " + dir / "g.toml" + " ";
+  std::string cmd = "cd " + dir.path() + " && umask 000 && " + std::string(TACET_BIN) + " " +
+                    cfg + "--data-dir " + dir / "data" + " init >/dev/null && umask 077 && " +
+                    std::string(TACET_BIN) + " " + cfg + "--data-dir " + dir / "data" +
+                    " export --registry it-rpo --candidates " + dir / "c.txt" + " >/dev/null";
+  BOOST_TEST_REQUIRE(std::system(cmd.c_str()) == 0);
+  struct stat st {};
+  BOOST_TEST_REQUIRE(::stat((dir / "data").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 07777) == 02750u);
+  BOOST_TEST(st.st_gid == gid);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "data")) {
+    BOOST_TEST_REQUIRE(::stat(e.path().c_str(), &st) == 0);
+    BOOST_TEST(st.st_gid == gid, e.path().string());
+    const unsigned mode = st.st_mode & 0777;
+    if (e.path().filename() == "checkpoint.key") {
+      BOOST_TEST(mode == 0600u);
+    } else if (e.is_directory()) {
+      BOOST_TEST(mode == 0750u, e.path().string() << " " << std::oct << mode);
+    } else if (e.path().filename() != "LOCK") {
+      ++files;
+      BOOST_TEST(mode == 0640u, e.path().string() << " " << std::oct << mode);
+    }
+  }
+  BOOST_TEST(files > 6u);  // WAL, MANIFEST, OPTIONS, exports...
+  // A group that does not exist is refused, named.
+  test::WriteText(dir / "bad.toml", "data_group = \"no-such-group-tacet\"\n");
+  Run bad = Tacet(dir, "--config " + dir / "bad.toml" + " init", "data3");
+  BOOST_TEST(bad.status != 0);
+  BOOST_TEST(bad.err.find("data_group 'no-such-group-tacet' is not a group of this system") !=
+                 std::string::npos,
+             bad.err);
 }
 
 BOOST_AUTO_TEST_CASE(arguments_that_are_not_utf8_are_refused_naming_them) {

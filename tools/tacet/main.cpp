@@ -64,6 +64,8 @@ struct Context {
     if (!config.source.empty() || loaded) return;
     config = Must(LoadConfig(g.config_path));
     loaded = true;
+    // A data group reads the files this run writes: 0640 instead of 0600.
+    if (!config.ledger.data_group.empty()) ::umask(027);
   }
   std::string DataDir() {
     LoadConfigOnce();

@@ -76,6 +76,11 @@ struct CheckpointOptions {
 
 struct LedgerOptions {
   std::string data_dir = "./var";
+  // A group (name or gid) that may read the ledger's files: a writer makes
+  // the data directory 02750 and owned by it (files inherit the group; the
+  // tools' umask 027 makes them 0640). Empty: the owner's alone, 0700 and
+  // 0600. Keys stay 0600 either way.
+  std::string data_group;
   std::string default_region = "IT";  // for numbers written without +CC
   RegistryConfig rpo;
   // The config's policy. A writer's open with `reconcile_policy` records
