@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -357,6 +358,9 @@ class Server::Impl {
   // A failed commit, sync or checkpoint: the log refuses every later write
   // until tacetd restarts (EventLog keeps it, for every host of a ledger).
   Status Sticky() const { return ledger_->log().sticky_error(); }
+  // Set when the disk was full at start: the ledger is open read-only,
+  // reads are served and every write is refused io_error with this.
+  Status read_only_ = Status::Ok();
   void Publish(uint64_t from, uint64_t to);
   Status BindSocket();
   void FinishStop();
@@ -1075,12 +1079,26 @@ Status Server::Impl::Open() {
                           "tacetd config" + (c.source.empty() ? std::string() : " " + c.source)};
   lo.reconcile_policy = true;  // tacetd's start, like its reload, records the config's policy
   auto ledger = Ledger::Open(lo);
+  if (!ledger.ok() && ledger.status().code() == StatusCode::kIOError &&
+      ledger.status().message().find(std::strerror(ENOSPC)) != std::string::npos) {
+    // A writer's open needs space (RocksDB flushes the recovered WAL): on a
+    // full disk the ledger is served read-only, so every dialer still gets
+    // its answers, and writes are refused until space is freed and tacetd
+    // restarted.
+    read_only_ =
+        Status::IOError("the disk was full when tacetd started (" + ledger.status().message() +
+                        "); it serves reads only: free space and restart tacetd");
+    log_.Write(spdlog::level::critical, "disk full: serving the ledger read-only",
+               {{"error", ledger.status().message()}});
+    lo.read_only = true;
+    ledger = Ledger::Open(lo);
+  }
   if (!ledger.ok()) return ledger.status();
   ledger_ = std::move(ledger).value();
   if (ledger_->replayed_as_known_at())
     return Status::FailedPrecondition("'" + lo.data_dir +
                                       "' is a replayed copy (read-only); tacetd serves ledgers");
-  TACET_RETURN_IF_ERROR(ledger_->log().SyncWal());
+  if (read_only_.ok()) TACET_RETURN_IF_ERROR(ledger_->log().SyncWal());
   for (const auto& ch : ledger_->reconciled().changes)
     log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
   service_ = std::make_unique<Service>(*ledger_);
@@ -1253,6 +1271,10 @@ void Server::Impl::WriterLoop() {
     for (auto& job : group) {
       for (WriteItem& w : job->items) {
         if (w.answered) continue;
+        if (!read_only_.ok()) {
+          w.reply = Reply::Error(errc::kIOError, read_only_.message());
+          continue;
+        }
         if (!sticky.ok()) {
           w.reply = Reply::Error(errc::kIOError, "an earlier write failed to reach the disk (" +
                                                      sticky.message() + "); restart tacetd");
@@ -1473,10 +1495,10 @@ Status Server::Impl::Run() {
   pool_.join();
   compute_.join();
   Status st = Sticky();
-  if (st.ok()) st = ledger_->log().SyncWal();
-  if (st.ok() && ledger_->log().has_checkpoint_key())
+  if (st.ok() && read_only_.ok()) st = ledger_->log().SyncWal();
+  if (st.ok() && read_only_.ok() && ledger_->log().has_checkpoint_key())
     st = ledger_->log().Checkpoint().status();  // the last head, signed
-  if (st.ok()) st = ledger_->log().FlushProjections();
+  if (st.ok() && read_only_.ok()) st = ledger_->log().FlushProjections();
   ledger_.reset();
   ::unlink(socket_path_.c_str());
   log_.Write(spdlog::level::info, "stopped", {{"ok", st.ok()}});

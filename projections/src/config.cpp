@@ -304,11 +304,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     os << source << ":" << err.source().begin.line << ": " << err.description();
     return Status::InvalidArgument(os.str());
   }
-  TACET_RETURN_IF_ERROR(UnknownKeys(root,
-                                    {"data_dir", "data_group", "default_region", "registry",
-                                     "channels", "consent_types", "reasons", "daemon", "roles",
-                                     "checkpoint"},
-                                    source, ""));
+  TACET_RETURN_IF_ERROR(
+      UnknownKeys(root,
+                  {"data_dir", "data_group", "default_region", "registry", "channels",
+                   "consent_types", "reasons", "daemon", "roles", "checkpoint"},
+                  source, ""));
   TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
   TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));

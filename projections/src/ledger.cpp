@@ -79,9 +79,9 @@ std::string OctalMode(mode_t mode) {
 
 // The gid of a configured data group: a name, or a number.
 Result<gid_t> DataGroupId(const std::string& group) {
-  if (!group.empty() && std::all_of(group.begin(), group.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      }) && group.size() <= 9)
+  if (!group.empty() &&
+      std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      group.size() <= 9)
     return static_cast<gid_t>(std::stoul(group));
   std::vector<char> buf(16384);
   struct group gr {};

@@ -299,8 +299,8 @@ BOOST_AUTO_TEST_CASE(a_configured_data_group_may_read_the_ledger) {
   test::WriteText(dir / "g.toml", "data_group = \"" + std::to_string(gid) + "\"\n");
   test::WriteText(dir / "c.txt", "06 1234 5678\n");
   const std::string cfg = "--config " + dir / "g.toml" + " ";
-  std::string cmd = "cd " + dir.path() + " && umask 000 && " + std::string(TACET_BIN) + " " +
-                    cfg + "--data-dir " + dir / "data" + " init >/dev/null && umask 077 && " +
+  std::string cmd = "cd " + dir.path() + " && umask 000 && " + std::string(TACET_BIN) + " " + cfg +
+                    "--data-dir " + dir / "data" + " init >/dev/null && umask 077 && " +
                     std::string(TACET_BIN) + " " + cfg + "--data-dir " + dir / "data" +
                     " export --registry it-rpo --candidates " + dir / "c.txt" + " >/dev/null";
   BOOST_TEST_REQUIRE(std::system(cmd.c_str()) == 0);

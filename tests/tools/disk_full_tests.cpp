@@ -1,8 +1,9 @@
 // A full disk, for real: a small tmpfs mounted in the test's own mount
 // namespace (root, or an unprivileged user namespace), with the real `tacet`
 // and `tacetd`. Writes are refused io_error and never acknowledged, reads are
-// served, nothing aborts, and after space is freed and a restart every
-// acknowledged write is there and the ledger verifies.
+// served (also by a tacetd started on the full disk), nothing aborts, and
+// after space is freed and a restart every acknowledged write is there and
+// the ledger verifies.
 #define BOOST_TEST_MODULE disk_full_tests
 #include <boost/test/unit_test.hpp>
 
@@ -199,6 +200,39 @@ BOOST_AUTO_TEST_CASE(tacetd_on_a_full_disk_refuses_writes_serves_reads_and_loses
     BOOST_TEST(r.contains("result"), r.dump());
   }
   BOOST_TEST(Stop(pid) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tacetd_started_on_a_full_disk_serves_reads_and_refuses_writes) {
+  test::TempDir dir;
+  const std::string fs = dir / "fs", data = fs + "/d";
+  MountSmallFs(fs, 8192);
+  BOOST_TEST_REQUIRE(Tacet("--data-dir " + data + " init").status == 0);
+  BOOST_TEST_REQUIRE(Tacet("--data-dir " + data + " block " + Number(1) + " --reason r").status ==
+                     0);
+  Fill(fs);
+  pid_t pid = StartDaemon(data);
+  {
+    Client c = ConnectWhenReady(data + "/tacet.sock");
+    json check = Call(c, {{"id", 1}, {"op", "check"}, {"subject", Number(1)}});
+    BOOST_TEST(check["result"]["reasons"][0]["code"] == "blocked", check.dump());
+    json w = Call(c, {{"id", 2}, {"op", "block"}, {"subject", Number(2)}, {"reason", "r"}});
+    BOOST_TEST(w["error"]["code"] == "io_error", w.dump());
+    BOOST_TEST(w["error"]["message"].get<std::string>().find(
+                   "the disk was full when tacetd started") != std::string::npos,
+               w.dump());
+  }
+  BOOST_TEST(Stop(pid) == 0);
+  std::filesystem::remove(fs + "/filler");
+  pid = StartDaemon(data);
+  {
+    Client c = ConnectWhenReady(data + "/tacet.sock");
+    json w = Call(c, {{"id", 1}, {"op", "block"}, {"subject", Number(2)}, {"reason", "r"}});
+    BOOST_TEST(w.contains("result"), w.dump());
+  }
+  BOOST_TEST(Stop(pid) == 0);
+  Run verify = Tacet("--data-dir " + data + " verify --json");
+  BOOST_TEST_REQUIRE(verify.status == 0, verify.err);
+  BOOST_TEST(json::parse(verify.out)["events"] == 2);
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_on_a_full_or_tiny_disk_fails_cleanly) {
