@@ -434,6 +434,24 @@ BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_refused_busy) {
   BOOST_TEST(!third.ReadLine().ok());
 }
 
+// Issue 15: a reload that finds the writer queue full is answered busy, like
+// any write: two writes read together make one job, over a queue of one.
+BOOST_AUTO_TEST_CASE(a_reload_on_a_full_writer_queue_is_answered_busy) {
+  Daemon d([](Config& c) { c.daemon.max_queued_writes = 1; });
+  Client c = d.Connect();
+  BOOST_TEST(c.Send(json{{"id", 1}, {"op", "block"}, {"subject", "0612345678"}, {"reason", "r"}}
+                        .dump() +
+                    "\n" + json{{"id", 2}, {"op", "reload"}}.dump() + "\n")
+                 .ok());
+  json first = Daemon::Read(c), second = Daemon::Read(c);
+  BOOST_TEST(first["id"] == 1);
+  BOOST_TEST(Code(first) == "busy", first.dump());
+  BOOST_TEST(second["id"] == 2);
+  BOOST_TEST(Code(second) == "busy", second.dump());
+  // Alone, it fits.
+  BOOST_TEST(Daemon::Call(c, {{"id", 3}, {"op", "reload"}})["result"]["reloaded"] == true);
+}
+
 BOOST_AUTO_TEST_CASE(partial_split_and_batched_lines_are_framed) {
   Daemon d;
   Client c = d.Connect();
