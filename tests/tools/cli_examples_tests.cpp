@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -64,6 +65,27 @@ std::vector<std::string> Examples(const std::string& help) {
   return out;
 }
 
+// The names listed under "Subcommands:" in a --help text.
+std::vector<std::string> Subcommands(const std::string& help) {
+  std::vector<std::string> out;
+  std::istringstream in(help);
+  std::string line;
+  bool listing = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("Subcommands:", 0) == 0) {
+      listing = true;
+    } else if (listing && line.rfind("  ", 0) == 0) {
+      std::istringstream words(line);
+      std::string name;
+      words >> name;
+      out.push_back(name);
+    } else {
+      listing = false;
+    }
+  }
+  return out;
+}
+
 std::string ShellDate() {
   std::time_t t = std::time(nullptr);
   char buf[16];
@@ -93,6 +115,16 @@ BOOST_AUTO_TEST_CASE(every_help_example_runs_with_the_shipped_config) {
       "unblock",    "justify", "sessions",      "history",        "key",
       "checkpoint", "proof",   "verify",        "replay",         "rebuild",
       "stats"};
+  // Every command has its place in that order (a new one must be added).
+  for (const std::string& group : {std::string(), std::string("consent"), std::string("policy")}) {
+    Run help = Shell(dir, bin + " " + group + " --help");
+    for (const std::string& sub : Subcommands(help.out)) {
+      const std::string name = group.empty() ? sub : group + " " + sub;
+      if (name == "consent") continue;  // a group: its commands have the examples
+      BOOST_TEST((std::find(commands.begin(), commands.end(), name) != commands.end()),
+                 name << " is not in the examples' order");
+    }
+  }
   // Files the examples name.
   test::WriteText(dir / "numbers.csv", "id;telefono\n1;06 1234 5678\n2;347 123 4567\n");
   test::WriteText(dir / "subscribers.csv", "name,email\nMario,mario.rossi@example.it\n");
