@@ -1,4 +1,4 @@
-// The one file that includes OpenSSL: SHA-256, Ed25519 and base64.
+// OpenSSL for SHA-256, Ed25519 and base64 (sealed.cpp has AES-GCM and HMAC).
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 

@@ -1,0 +1,149 @@
+// AES-256-GCM and HMAC-SHA256 through OpenSSL 3 (core/sealed.h).
+#include "tacet/core/sealed.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace tacet {
+namespace {
+
+const EVP_CIPHER* Aes256Gcm() {
+  // Fetched once: an implicit fetch per seal costs more than the seal.
+  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (cipher == nullptr) throw std::runtime_error("OpenSSL: AES-256-GCM is not available");
+  return cipher;
+}
+
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) throw std::runtime_error("OpenSSL: SHA256 is not available");
+  return md;
+}
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+EVP_CIPHER_CTX* ThreadCipherCtx() {
+  thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
+  return ctx.get();
+}
+
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+int Len(std::string_view s) { return static_cast<int>(s.size()); }
+
+}  // namespace
+
+Result<DataKey> NewDataKey() {
+  DataKey k;
+  if (RAND_priv_bytes(k.data(), static_cast<int>(k.size())) != 1)
+    return Status::Internal("OpenSSL: no random bytes for a data key");
+  return k;
+}
+
+Result<std::string> SealWithNonce(const DataKey& key, std::string_view nonce, std::string_view aad,
+                                  std::string_view plaintext) {
+  if (nonce.size() != kSealNonceBytes) return Status::InvalidArgument("a seal's nonce is 12 bytes");
+  if (plaintext.size() > (1u << 30)) return Status::InvalidArgument("too much to seal at once");
+  std::string out(kSealNonceBytes + plaintext.size() + kSealTagBytes, '\0');
+  std::memcpy(out.data(), nonce.data(), kSealNonceBytes);
+  auto* body = reinterpret_cast<unsigned char*>(out.data() + kSealNonceBytes);
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  int n = 0, tail = 0;
+  if (EVP_EncryptInit_ex2(ctx, Aes256Gcm(), key.data(), Bytes(nonce), nullptr) != 1 ||
+      (!aad.empty() && EVP_EncryptUpdate(ctx, nullptr, &n, Bytes(aad), Len(aad)) != 1) ||
+      (!plaintext.empty() &&
+       EVP_EncryptUpdate(ctx, body, &n, Bytes(plaintext), Len(plaintext)) != 1) ||
+      EVP_EncryptFinal_ex(ctx, body + plaintext.size(), &tail) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kSealTagBytes),
+                          body + plaintext.size()) != 1)
+    return Status::Internal("OpenSSL: AES-256-GCM sealing failed");
+  return out;
+}
+
+Result<std::string> Seal(const DataKey& key, std::string_view aad, std::string_view plaintext) {
+  unsigned char nonce[kSealNonceBytes];
+  if (RAND_bytes(nonce, sizeof nonce) != 1)
+    return Status::Internal("OpenSSL: no random bytes for a nonce");
+  return SealWithNonce(key, std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce),
+                       aad, plaintext);
+}
+
+Result<std::string> Unseal(const DataKey& key, std::string_view aad, std::string_view sealed) {
+  if (sealed.size() < kSealOverhead)
+    return Status::Corruption("a sealed field of " + std::to_string(sealed.size()) +
+                              " bytes is shorter than its nonce and tag (28)");
+  const std::string_view nonce = sealed.substr(0, kSealNonceBytes);
+  const std::string_view body = sealed.substr(kSealNonceBytes, sealed.size() - kSealOverhead);
+  std::string tag(sealed.substr(sealed.size() - kSealTagBytes));
+  std::string out(body.size(), '\0');
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  int n = 0, tail = 0;
+  if (EVP_DecryptInit_ex2(ctx, Aes256Gcm(), key.data(), Bytes(nonce), nullptr) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &n, Bytes(aad), Len(aad)) != 1) ||
+      (!body.empty() && EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n,
+                                          Bytes(body), Len(body)) != 1) ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kSealTagBytes), tag.data()) !=
+          1)
+    return Status::Internal("OpenSSL: AES-256-GCM opening failed");
+  if (EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + body.size(), &tail) !=
+      1)
+    return Status::Corruption("a sealed field does not open with this key and context");
+  return out;
+}
+
+// HMAC (RFC 2104): H(K ^ opad ‖ H(K ^ ipad ‖ m)). The two keyed states are
+// hashed once; each message starts from copies of them.
+struct KeyedHash::Impl {
+  MdCtx inner{EVP_MD_CTX_new()};
+  MdCtx outer{EVP_MD_CTX_new()};
+};
+
+KeyedHash::KeyedHash(std::string_view key) : impl_(std::make_unique<Impl>()) {
+  unsigned char block[64] = {};
+  if (key.size() > sizeof block) {
+    Hash256 h = Sha256(key);
+    std::memcpy(block, h.data(), h.size());
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char ipad[64], opad[64];
+  for (size_t i = 0; i < sizeof block; ++i) {
+    ipad[i] = block[i] ^ 0x36;
+    opad[i] = block[i] ^ 0x5c;
+  }
+  if (EVP_DigestInit_ex2(impl_->inner.get(), Sha256Md(), nullptr) != 1 ||
+      EVP_DigestUpdate(impl_->inner.get(), ipad, sizeof ipad) != 1 ||
+      EVP_DigestInit_ex2(impl_->outer.get(), Sha256Md(), nullptr) != 1 ||
+      EVP_DigestUpdate(impl_->outer.get(), opad, sizeof opad) != 1)
+    throw std::runtime_error("OpenSSL: HMAC-SHA256 keying failed");
+}
+
+KeyedHash::~KeyedHash() = default;
+
+Hash256 KeyedHash::Of(std::string_view message) const {
+  thread_local MdCtx ctx(EVP_MD_CTX_new());
+  Hash256 inner, out;
+  unsigned int len = 0;
+  if (EVP_MD_CTX_copy_ex(ctx.get(), impl_->inner.get()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), message.data(), message.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), inner.data(), &len) != 1 ||
+      EVP_MD_CTX_copy_ex(ctx.get(), impl_->outer.get()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), inner.data(), inner.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
+    throw std::runtime_error("OpenSSL: HMAC-SHA256 failed");
+  return out;
+}
+
+}  // namespace tacet
