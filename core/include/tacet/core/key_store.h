@@ -1,0 +1,64 @@
+// The subjects' data keys (ledger format 3), in a RocksDB database of their
+// own under <data_dir>/keys: outside the chain, never folded from the log,
+// copied by backups and replays with the ledger.
+//
+// Why a database of its own: erasing a subject destroys its data key, and
+// no file may keep it afterwards. In the ledger's database the key would
+// also sit in the WAL and in SST files shared with every event; here
+// Destroy deletes it, flushes (the WAL that held it becomes obsolete and is
+// deleted, as none is recycled or archived) and compacts every level (the
+// SST files that held it are rewritten without it and deleted).
+//
+// Layout: key = SubjectId (32 bytes), value = u8 version 1 ‖ data key (32).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tacet/core/hash.h"
+#include "tacet/core/sealed.h"
+#include "tacet/core/status.h"
+
+namespace tacet {
+
+using SubjectId = Hash256;
+
+struct KeyStoreOptions {
+  bool create_if_missing = false;
+  bool read_only = false;
+};
+
+class KeyStore {
+ public:
+  static Result<std::unique_ptr<KeyStore>> Open(const std::string& dir,
+                                                const KeyStoreOptions& options);
+  ~KeyStore();
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  // The subject's data key; nullopt when it has none (never made, or
+  // destroyed).
+  Result<std::optional<DataKey>> Get(const SubjectId& id) const;
+  // The data key of each subject, made for those that have none; the new
+  // ones are written and synced before this returns (one write for all).
+  Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids);
+  // Destroys the subject's data key: when this returns, no file under the
+  // store's directory holds it. NotFound when it has none.
+  Status Destroy(const SubjectId& id);
+  // How many subjects have a key.
+  Result<uint64_t> Count() const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Impl;
+  KeyStore(std::string dir, std::unique_ptr<Impl> impl);
+  std::string dir_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tacet

@@ -1,0 +1,165 @@
+// The data key store (core/key_store.h).
+#include "tacet/core/key_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace tacet {
+namespace {
+
+constexpr uint8_t kKeyRecordVersion = 1;
+
+// The store writes no LOG of its own: RocksDB's file logger aborts on the
+// write after a failed one (a full disk), and this store's errors reach the
+// caller as statuses.
+class SilentLogger final : public rocksdb::Logger {
+ public:
+  SilentLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+rocksdb::Slice SliceOf(const SubjectId& id) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
+Result<DataKey> DecodeRecord(const std::string& v) {
+  if (v.size() != 33 || static_cast<uint8_t>(v[0]) != kKeyRecordVersion)
+    return Status::Corruption("a data key record of " + std::to_string(v.size()) +
+                              " bytes is not version 1 (33 bytes)");
+  DataKey k;
+  std::memcpy(k.data(), v.data() + 1, k.size());
+  return k;
+}
+
+std::string EncodeRecord(const DataKey& k) {
+  std::string v(1, static_cast<char>(kKeyRecordVersion));
+  v.append(reinterpret_cast<const char*>(k.data()), k.size());
+  return v;
+}
+
+}  // namespace
+
+struct KeyStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  bool read_only = false;
+  std::mutex write_mu;  // GetOrCreate and Destroy: one key per subject
+};
+
+KeyStore::KeyStore(std::string dir, std::unique_ptr<Impl> impl)
+    : dir_(std::move(dir)), impl_(std::move(impl)) {}
+
+KeyStore::~KeyStore() = default;
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
+                                                 const KeyStoreOptions& options) {
+  rocksdb::Options o;
+  o.create_if_missing = options.create_if_missing;
+  o.info_log = std::make_shared<SilentLogger>();
+  // Nothing that would keep a destroyed key in a file: no recycled or
+  // archived WAL, obsolete files deleted as soon as they are obsolete.
+  o.recycle_log_file_num = 0;
+  o.WAL_ttl_seconds = 0;
+  o.WAL_size_limit_MB = 0;
+  o.delete_obsolete_files_period_micros = 0;
+  o.avoid_unnecessary_blocking_io = false;
+  o.keep_log_file_num = 1;
+  auto impl = std::make_unique<Impl>();
+  impl->read_only = options.read_only;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(o, dir, &db)
+                                        : rocksdb::DB::Open(o, dir, &db);
+  if (!s.ok()) return FromRocks(s, "cannot open the data key store '" + dir + "'");
+  impl->db.reset(db);
+  return std::unique_ptr<KeyStore>(new KeyStore(dir, std::move(impl)));
+}
+
+Result<std::optional<DataKey>> KeyStore::Get(const SubjectId& id) const {
+  std::string v;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), SliceOf(id), &v);
+  if (s.IsNotFound()) return std::optional<DataKey>();
+  TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read a data key"));
+  TACET_ASSIGN_OR_RETURN(DataKey k, DecodeRecord(v));
+  return std::optional<DataKey>(k);
+}
+
+Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> ids) {
+  if (impl_->read_only) return Status::FailedPrecondition("the data key store is open read-only");
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (const SubjectId& id : ids) keys.push_back(SliceOf(id));
+  std::vector<std::string> values(ids.size());
+  std::vector<rocksdb::Status> found = impl_->db->MultiGet(rocksdb::ReadOptions(), keys, &values);
+  std::vector<DataKey> out(ids.size());
+  std::map<SubjectId, DataKey> made;  // a subject named twice gets one key
+  rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (found[i].ok()) {
+      TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
+      continue;
+    }
+    if (!found[i].IsNotFound()) return FromRocks(found[i], "cannot read a data key");
+    auto it = made.find(ids[i]);
+    if (it == made.end()) {
+      TACET_ASSIGN_OR_RETURN(DataKey k, NewDataKey());
+      it = made.emplace(ids[i], k).first;
+      batch.Put(keys[i], EncodeRecord(k));
+    }
+    out[i] = it->second;
+  }
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;  // a key is durable before any event sealed under it
+    TACET_RETURN_IF_ERROR(
+        FromRocks(impl_->db->Write(wo, &batch), "cannot write the new data keys"));
+  }
+  return out;
+}
+
+Status KeyStore::Destroy(const SubjectId& id) {
+  if (impl_->read_only) return Status::FailedPrecondition("the data key store is open read-only");
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  TACET_ASSIGN_OR_RETURN(auto key, Get(id));
+  if (!key) return Status::NotFound("the subject has no data key");
+  rocksdb::DB& db = *impl_->db;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  TACET_RETURN_IF_ERROR(FromRocks(db.Delete(wo, SliceOf(id)), "cannot delete the data key"));
+  // The memtable (and with it the WAL that logged the key) goes to an SST
+  // holding only the tombstone; the WAL is then obsolete and deleted.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  TACET_RETURN_IF_ERROR(FromRocks(db.Flush(fo), "cannot flush the data key store"));
+  // Every level rewritten to the bottom: the tombstone and the older copies
+  // of the key are dropped, and the files that held them deleted.
+  rocksdb::CompactRangeOptions co;
+  co.exclusive_manual_compaction = true;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  TACET_RETURN_IF_ERROR(
+      FromRocks(db.CompactRange(co, nullptr, nullptr), "cannot compact the data key store"));
+  return Status::Ok();
+}
+
+Result<uint64_t> KeyStore::Count() const {
+  uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the data key store"));
+  return n;
+}
+
+}  // namespace tacet
