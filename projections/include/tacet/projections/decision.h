@@ -59,6 +59,8 @@ struct Decision {
   std::vector<std::string> allowed_reasons;  // needs_justification: the reason codes
 };
 
+// The default pipeline (rules.h): Block, the registry, Consent,
+// Justification.
 Decision Evaluate(const DecisionInput& in);
 
 // The seqs of the blocks in force on `channel` among those recorded by

@@ -1,0 +1,119 @@
+// The decision as an ordered pipeline of pure rules. Each rule reads the
+// facts of one decision (loaded before any rule runs: no I/O), adds its
+// reasons, and either concludes (allow, deny, needs a justification) or lets
+// the next rule speak. Each also reports the moments after `at` at which its
+// own answer may change; a decision's valid_until is the first of them all
+// at which the verdict differs. Calling hours and frequency caps, whose
+// answers change with the clock alone, join the same way.
+//
+// The pipeline of issue 3: Block, the registry (it-rpo), Consent,
+// Justification (decision.h says what each decides).
+#pragma once
+
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tacet/projections/decision.h"
+
+namespace tacet {
+
+enum class Step { kContinue, kAllow, kDeny, kNeedsJustification };
+
+// What every rule of one decision reads.
+struct Facts {
+  const DecisionInput& in;
+  TimeMs cut = 0;  // min(at, known_at): records take effect when recorded
+  const SubjectState& self;
+  const PolicyView& policy;
+  // The best consent in force at `at` for the channel's use (the latest
+  // given), or null; the registry rule and the consent rule both weigh it.
+  const ConsentEntry* consent = nullptr;
+};
+// Facts at in.at (in.subject_state and in.policy as given; no record: none).
+Facts FactsOf(const DecisionInput& in);
+
+// A decision's reasons, with as much explanation as asked for. What one rule
+// says, the next can read (a consent already cited is not cited again).
+class Explainer {
+ public:
+  explicit Explainer(Explain level) : level_(level) {}
+  Explain level() const { return level_; }
+  // `detail()` is called only when sentences are wanted: they cost more
+  // than the decision.
+  template <class Detail>
+  void Add(const char* code, Detail&& detail, std::vector<uint64_t> seqs) {
+    if (level_ == Explain::kVerdict) return;
+    DecisionReason& r = reasons_.emplace_back();
+    r.code = code;
+    if (level_ == Explain::kFull) r.detail = detail();
+    r.seqs = std::move(seqs);
+  }
+  template <class Detail>
+  void Add(const char* code, Detail&& detail, std::initializer_list<uint64_t> seqs) {
+    Add(code, std::forward<Detail>(detail), std::vector<uint64_t>(seqs));
+  }
+  std::vector<DecisionReason>& reasons() { return reasons_; }
+  std::vector<std::string>& allowed_reasons() { return allowed_reasons_; }
+  bool consent_cited = false;  // a rule gave the consent as its evidence
+
+ private:
+  Explain level_;
+  std::vector<DecisionReason> reasons_;
+  std::vector<std::string> allowed_reasons_;
+};
+
+class Rule {
+ public:
+  virtual ~Rule() = default;
+  virtual const char* name() const = 0;
+  virtual Step Apply(const Facts& f, Explainer& x) const = 0;
+  // Adds the moments after f.in.at at which this rule's answer may change.
+  virtual void Moments(const Facts& f, std::vector<TimeMs>* out) const = 0;
+};
+
+// An internal block of the channel denies; only an unblock lifts it.
+class BlockRule final : public Rule {
+ public:
+  const char* name() const override { return "block"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// A round-trip registry (the RPO): voice and SMS to numbers in its scope
+// need a clearance in force; a listed number only with a consent given
+// after the listing's received day.
+class RoundTripRegistryRule final : public Rule {
+ public:
+  const char* name() const override { return "registry"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// A valid consent allows; a channel that needs none allows; the newsletter
+// without one is denied.
+class ConsentRule final : public Rule {
+ public:
+  const char* name() const override { return "consent"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// A justification in force allows one contact; without one the answer is
+// needs_justification, with the reasons that may be given. Always concludes.
+class JustificationRule final : public Rule {
+ public:
+  const char* name() const override { return "justification"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// Block, RoundTripRegistry, Consent, Justification.
+std::span<const Rule* const> DefaultRules();
+
+// Runs `rules` in order on the facts at in.at; a pipeline that ends without
+// a conclusion denies. With valid_until and evidence.
+Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in);
+
+}  // namespace tacet

@@ -1,0 +1,193 @@
+// The rules of the decision pipeline (rules.h).
+#include "tacet/projections/rules.h"
+
+#include <algorithm>
+
+namespace tacet {
+namespace {
+
+void AddAfter(TimeMs at, TimeMs t, std::vector<TimeMs>* out) {
+  if (t > at && t != 0) out->push_back(t);
+}
+
+}  // namespace
+
+Facts FactsOf(const DecisionInput& in) {
+  static const SubjectState kNothing;
+  Facts f{in, std::min(in.at, in.known_at), in.subject_state ? *in.subject_state : kNothing,
+          *in.policy, nullptr};
+  for (const ConsentEntry& c : f.self.consents) {
+    if (c.recorded_at > in.known_at || c.effective_from > in.at) continue;
+    if (c.expires_at != 0 && in.at >= c.expires_at) continue;
+    auto type = f.policy.consent_types.find(c.type_code);
+    if (type == f.policy.consent_types.end() || (type->second.value.uses & UseOf(in.channel)) == 0)
+      continue;
+    const bool revoked = std::any_of(
+        f.self.revocations.begin(), f.self.revocations.end(), [&](const RevocationEntry& r) {
+          return r.type_code == c.type_code && r.seq > c.seq && r.recorded_at <= f.cut;
+        });
+    if (revoked) continue;
+    if (f.consent == nullptr || c.given_day > f.consent->given_day) f.consent = &c;
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------- block
+
+Step BlockRule::Apply(const Facts& f, Explainer& x) const {
+  std::vector<uint64_t> blocks = ActiveBlocks(f.self, f.in.channel, f.cut);
+  if (blocks.empty()) return Step::kContinue;
+  x.Add(
+      "blocked", [] { return "on the internal do-not-call list"; }, std::move(blocks));
+  return Step::kDeny;
+}
+
+void BlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  for (const auto& b : f.self.blocks) AddAfter(f.in.at, b.recorded_at, out);
+  for (const auto& u : f.self.unblocks) AddAfter(f.in.at, u.recorded_at, out);
+}
+
+// ---------------------------------------------------------------- registry
+
+Step RoundTripRegistryRule::Apply(const Facts& f, Explainer& x) const {
+  const DecisionInput& in = f.in;
+  const bool full = x.level() == Explain::kFull;
+  const std::string registry(full ? in.registry : std::string_view());
+  if (!in.registry_applies) {
+    if (in.channel == Channel::kVoice || in.channel == Channel::kSms)
+      x.Add("registry_out_of_scope", [&] { return "not a number of " + registry + "'s regions"; },
+            {});
+    return Step::kContinue;
+  }
+  const RegistryEntry* e = in.registry_state ? in.registry_state->At(in.at, in.known_at) : nullptr;
+  if (e == nullptr) {
+    x.Add("registry_unchecked", [&] { return "never checked against " + registry; }, {});
+    return Step::kDeny;
+  }
+  const ConsentEntry* consent = f.consent;
+  if (e->outcome == RegistryOutcome::kListed) {
+    auto listed = [&] {
+      return "listed in " + registry + " (return received " + FormatDate(e->received_day);
+    };
+    if (consent != nullptr && consent->given_day > e->received_day) {
+      x.consent_cited = true;
+      x.Add("registry_listed_consent_after_listing",
+            [&] {
+              return listed() + "), but consent " + consent->type_code +
+                     " was given after it, on " + FormatDate(consent->given_day);
+            },
+            {e->seq, consent->seq});
+      return Step::kContinue;
+    }
+    if (consent != nullptr) {
+      x.Add("registry_listed",
+            [&] {
+              return listed() + "); the consent given " + FormatDate(consent->given_day) +
+                     " predates the listing and does not count";
+            },
+            {e->seq, consent->seq});
+    } else {
+      x.Add("registry_listed", [&] { return listed() + ")"; }, {e->seq});
+    }
+    return Step::kDeny;
+  }
+  if (in.at >= e->valid_until) {
+    x.Add("registry_expired",
+          [&] {
+            return "the " + registry + " clearance of the return received " +
+                   FormatDate(e->received_day) + " (session " + std::to_string(e->session_id) +
+                   ") has ended";
+          },
+          {e->seq});
+    return Step::kDeny;
+  }
+  x.Add("registry_cleared",
+        [&] {
+          return "cleared by " + registry + " (return received " + FormatDate(e->received_day) +
+                 ", session " + std::to_string(e->session_id) + ")";
+        },
+        {e->seq});
+  return Step::kContinue;
+}
+
+void RoundTripRegistryRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  if (!f.in.registry_applies || f.in.registry_state == nullptr) return;
+  for (const auto& e : f.in.registry_state->entries) {
+    AddAfter(f.in.at, e.effective_from, out);
+    AddAfter(f.in.at, e.valid_until, out);
+  }
+}
+
+// ---------------------------------------------------------------- consent
+
+Step ConsentRule::Apply(const Facts& f, Explainer& x) const {
+  const Channel channel = f.in.channel;
+  if (f.consent != nullptr) {
+    if (!x.consent_cited) {
+      const ConsentEntry* c = f.consent;
+      x.Add("consent_valid",
+            [&] { return "consent " + c->type_code + " given " + FormatDate(c->given_day); },
+            {c->seq});
+    }
+    return Step::kAllow;
+  }
+  const bool required = channel == Channel::kNewsletter ||
+                        (f.policy.channel_policy.value.consent_required & MaskOf(channel)) != 0;
+  if (!required) {
+    auto why = [&] { return std::string(ChannelName(channel)) + " needs no consent"; };
+    if (f.policy.channel_policy.seq != 0) {
+      x.Add("consent_not_required", why, {f.policy.channel_policy.seq});
+    } else {
+      x.Add("consent_not_required", why, {});
+    }
+    return Step::kAllow;
+  }
+  if (channel == Channel::kNewsletter) {
+    x.Add("consent_missing",
+          [] { return "a newsletter goes only to subjects with a valid consent"; }, {});
+    return Step::kDeny;
+  }
+  return Step::kContinue;
+}
+
+void ConsentRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  for (const auto& c : f.self.consents) {
+    AddAfter(f.in.at, c.effective_from, out);
+    AddAfter(f.in.at, c.expires_at, out);
+    AddAfter(f.in.at, c.recorded_at, out);
+  }
+  for (const auto& r : f.self.revocations) AddAfter(f.in.at, r.recorded_at, out);
+}
+
+// ---------------------------------------------------------------- justification
+
+Step JustificationRule::Apply(const Facts& f, Explainer& x) const {
+  for (const JustificationEntry& j : f.self.justifications) {
+    if (j.channel != f.in.channel || j.recorded_at > f.cut || f.in.at >= j.valid_until) continue;
+    x.Add("justified", [&] { return "contact justified: " + j.reason_code; }, {j.seq});
+    return Step::kAllow;
+  }
+  x.Add("consent_missing",
+        [&] { return "no valid consent for " + std::string(ChannelName(f.in.channel)); }, {});
+  if (x.level() != Explain::kVerdict)
+    for (const auto& [code, r] : f.policy.reasons) x.allowed_reasons().push_back(code);
+  return Step::kNeedsJustification;
+}
+
+void JustificationRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  for (const auto& j : f.self.justifications) {
+    AddAfter(f.in.at, j.recorded_at, out);
+    AddAfter(f.in.at, j.valid_until, out);
+  }
+}
+
+std::span<const Rule* const> DefaultRules() {
+  static const BlockRule block;
+  static const RoundTripRegistryRule registry;
+  static const ConsentRule consent;
+  static const JustificationRule justification;
+  static const Rule* const rules[] = {&block, &registry, &consent, &justification};
+  return rules;
+}
+
+}  // namespace tacet
