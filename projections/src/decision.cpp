@@ -7,10 +7,9 @@
 namespace tacet {
 namespace {
 
-// The verdict at in.at, with as much explanation as in.explain asks for.
-Decision DecideAt(std::span<const Rule* const> rules, const DecisionInput& in) {
-  const Facts f = FactsOf(in);
-  Explainer x(in.explain);
+// The verdict at f.in.at, with as much explanation as f.in.explain asks for.
+Decision DecideAt(std::span<const Rule* const> rules, const Facts& f) {
+  Explainer x(f.in.explain);
   Decision d;
   d.verdict = Verdict::kDeny;  // a pipeline that ends without a conclusion denies
   for (const Rule* rule : rules) {
@@ -57,7 +56,8 @@ const char* VerdictName(Verdict v) {
 Decision Evaluate(const DecisionInput& in) { return Evaluate(DefaultRules(), in); }
 
 Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in) {
-  Decision d = DecideAt(rules, in);
+  const Facts f = FactsOf(in);
+  Decision d = DecideAt(rules, f);
   for (const auto& r : d.reasons) d.evidence.insert(d.evidence.end(), r.seqs.begin(), r.seqs.end());
   std::sort(d.evidence.begin(), d.evidence.end());
   d.evidence.erase(std::unique(d.evidence.begin(), d.evidence.end()), d.evidence.end());
@@ -65,17 +65,14 @@ Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in) {
   // valid_until: the first moment after `at` at which the verdict differs,
   // among the moments where any rule's answer may change.
   std::vector<TimeMs> moments;
-  {
-    const Facts f = FactsOf(in);
-    for (const Rule* rule : rules) rule->Moments(f, &moments);
-  }
+  for (const Rule* rule : rules) rule->Moments(f, &moments);
   std::sort(moments.begin(), moments.end());
   moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
   DecisionInput later = in;
   later.explain = Explain::kVerdict;  // only whether the verdict changes
   for (TimeMs t : moments) {
     later.at = t;
-    if (DecideAt(rules, later).verdict != d.verdict) {
+    if (DecideAt(rules, FactsOf(later)).verdict != d.verdict) {
       d.valid_until = t;
       break;
     }

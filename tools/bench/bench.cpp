@@ -4,6 +4,8 @@
 //   tacet-bench            export, import, check, decide, rebuild (library)
 //   tacet-bench --daemon   tacetd over its socket: sequential, pipelined and
 //                          batched checks, durable writes from 32 clients
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
@@ -12,6 +14,9 @@
 
 int main(int argc, char** argv) {
   using namespace tacet;
+  // As tacet and tacetd: the ledgers' directories and files are the
+  // owner's alone (a writer refuses a data directory others can read).
+  ::umask(077);
   CLI::App app{"tacet-bench: the speed targets, measured on fresh temporary ledgers"};
   bench::Options o;
   o.tmp = std::filesystem::temp_directory_path().string();
