@@ -14,6 +14,7 @@
 
 #include <bit>
 #include <cstring>
+#include <functional>
 #include <type_traits>
 
 namespace tacet {
@@ -100,9 +101,17 @@ class CanonicalInputArchive
 };
 
 template <class T>
-std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(CanonicalInputArchive& ar,
-                                                                    T& t) {
+std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>> CEREAL_LOAD_FUNCTION_NAME(
+    CanonicalInputArchive& ar, T& t) {
   ar.template loadBinary<sizeof(T)>(std::addressof(t), sizeof(t));
+}
+// A bool is one byte, 0 or 1 (core/FORMAT.md); any other byte is refused
+// rather than copied into a bool (which is undefined behaviour).
+inline void CEREAL_LOAD_FUNCTION_NAME(CanonicalInputArchive& ar, bool& b) {
+  uint8_t v = 0;
+  ar.template loadBinary<1>(&v, 1);
+  if (v > 1) throw cereal::Exception("a bool of " + std::to_string(v) + " (only 0 or 1)");
+  b = v == 1;
 }
 template <class T>
 void CEREAL_SERIALIZE_FUNCTION_NAME(CanonicalInputArchive& ar, cereal::NameValuePair<T>& t) {
@@ -208,7 +217,94 @@ std::string EncodePayload(const Payload& payload) {
   return out;
 }
 
+namespace {
+
+// The documented sets of each enumerated field (core/FORMAT.md): a decoded
+// value outside them is refused as a corrupt payload.
+Status CheckRanges(const Payload& payload) {
+  auto channels = [](ChannelMask m, const char* what) {
+    if (m == 0 || (m & ~kEveryChannel) != 0)
+      return Status::Corruption(std::string(what) + ": channel mask " + std::to_string(m) +
+                                " is not a non-empty set of channels 1..4");
+    return Status::Ok();
+  };
+  if (auto* r = std::get_if<RegistryResult>(&payload)) {
+    if (r->outcome != RegistryOutcome::kCleared && r->outcome != RegistryOutcome::kListed)
+      return Status::Corruption("registry_result: outcome " +
+                                std::to_string(static_cast<int>(r->outcome)) + " (only 1 or 2)");
+  } else if (auto* i = std::get_if<ReturnImported>(&payload)) {
+    if (i->layout != ReturnLayout::kFiltered && i->layout != ReturnLayout::kStatus)
+      return Status::Corruption("return_imported: layout " +
+                                std::to_string(static_cast<int>(i->layout)) + " (only 1 or 2)");
+  } else if (auto* t = std::get_if<ConsentTypeDefined>(&payload)) {
+    if (t->uses == 0 || (t->uses & ~(kUseNewsletter | kUseEmail | kUsePhone)) != 0)
+      return Status::Corruption("consent_type_defined: uses " + std::to_string(t->uses) +
+                                " is not a non-empty set of 1, 2, 4");
+  } else if (auto* c = std::get_if<ChannelPolicySet>(&payload)) {
+    if ((c->consent_required & ~kEveryChannel) != 0)
+      return Status::Corruption("channel_policy_set: consent_required " +
+                                std::to_string(c->consent_required) + " names unknown channels");
+  } else if (auto* b = std::get_if<Blocked>(&payload)) {
+    return channels(b->channels, "blocked");
+  } else if (auto* u = std::get_if<Unblocked>(&payload)) {
+    return channels(u->channels, "unblocked");
+  } else if (auto* j = std::get_if<Justified>(&payload)) {
+    const int ch = static_cast<int>(j->channel);
+    if (ch < 1 || ch > 4)
+      return Status::Corruption("justified: channel " + std::to_string(ch) + " (only 1..4)");
+  }
+  return Status::Ok();
+}
+
+// Visits every text field of a payload: its serialize() names each field
+// once, in order, strings and lists of strings among them.
+struct TextVisitor {
+  const std::function<bool(size_t field, std::string_view text)>& fn;
+  size_t index = 0;
+  bool go_on = true;
+  template <class... T>
+  void operator()(T&... fields) {
+    (Visit(fields), ...);
+  }
+  void Visit(const std::string& s) {
+    ++index;
+    if (go_on) go_on = fn(index, s);
+  }
+  void Visit(const std::vector<std::string>& v) {
+    ++index;
+    for (const auto& s : v)
+      if (go_on) go_on = fn(index, s);
+  }
+  template <class T>
+  void Visit(const T&) {
+    ++index;
+  }
+};
+
+Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string_view bytes);
+
+}  // namespace
+
+void ForEachText(const Payload& payload,
+                 const std::function<bool(size_t field, std::string_view text)>& fn) {
+  std::visit(
+      [&](const auto& p) {
+        TextVisitor v{fn};
+        // serialize() is not const; here it only names the fields.
+        const_cast<std::decay_t<decltype(p)>&>(p).serialize(v);
+      },
+      payload);
+}
+
 Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes) {
+  TACET_ASSIGN_OR_RETURN(Payload p, DecodeAnyVersion(type, version, bytes));
+  TACET_RETURN_IF_ERROR(CheckRanges(p));
+  return p;
+}
+
+namespace {
+
+Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string_view bytes) {
   switch (type) {
     case PayloadType::kExportSessionOpened:
       return DecodeAs<ExportSessionOpened>(version, bytes);
@@ -237,6 +333,8 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
   }
   return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
 }
+
+}  // namespace
 
 std::string EncodeEventBody(const Event& e) {
   std::string out;

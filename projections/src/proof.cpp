@@ -1,7 +1,13 @@
 #include "tacet/projections/proof.h"
 
+#include <algorithm>
+#include <optional>
+#include <set>
+
 #include "tacet/core/codec.h"
 #include "tacet/core/merkle.h"
+#include "tacet/core/utf8.h"
+#include "tacet/projections/ledger.h"
 
 namespace tacet {
 
@@ -63,10 +69,36 @@ Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
   return out;
 }
 
+namespace {
+
+// Parses `text`, noting in *dup the first member name an object holds
+// twice: a proof is read exactly as written, and a parser that keeps one of
+// two values would let two readers see different proofs.
+json ParseNotingDuplicates(std::string_view text, std::optional<std::string>* dup) {
+  std::vector<std::set<std::string>> open;
+  json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!open.empty()) open.pop_back();
+    } else if (event == json::parse_event_t::key && !open.empty() && !*dup) {
+      std::string k = parsed.get<std::string>();
+      if (!open.back().insert(k).second) *dup = std::move(k);
+    }
+    return true;
+  };
+  return json::parse(text, cb, false);
+}
+
+}  // namespace
+
 Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key) {
   auto bad = [](const std::string& why) { return Status::InvalidArgument(why); };
-  json doc = json::parse(file, nullptr, false);
+  std::optional<std::string> dup;
+  json doc = ParseNotingDuplicates(file, &dup);
   if (doc.is_discarded() || !doc.is_object()) return bad("not a proof file: not a JSON object");
+  if (dup)
+    return bad("not a proof file: the member \"" + EscapeInvalidUtf8(*dup) + "\" appears twice");
   if (doc.value("format", std::string()) != kProofFormat)
     return bad("not a proof file: \"format\" is not \"" + std::string(kProofFormat) + "\"");
   if (!doc.contains("checkpoint") || !doc["checkpoint"].is_string())
@@ -86,6 +118,7 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
   if (!doc.contains("events") || !doc["events"].is_array())
     return bad("\"events\": missing or not an array");
   const json& events = doc["events"];
+  uint64_t last_seq = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     const json& ej = events[i];
     const std::string where = "\"events\"[" + std::to_string(i) + "]";
@@ -115,14 +148,38 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
     if (e->seq != seq) return bad(at + ": the body is the event of seq " + std::to_string(e->seq));
     auto p = DecodePayload(e->type, e->version, e->payload);
     if (!p.ok()) return bad(at + ": payload: " + p.status().message());
+    if (seq <= last_seq)
+      return bad(at + ": events must be in ascending seq order, each once (after seq " +
+                 std::to_string(last_seq) + ")");
+    last_seq = seq;
+    // Text is UTF-8 (core/FORMAT.md): a body that is not is no event Tacet wrote.
+    for (const std::string* t : {&e->actor.os_user, &e->actor.operator_id, &e->actor.tool})
+      if (!IsValidUtf8(*t)) return bad(at + ": the actor is not valid UTF-8");
+    size_t bad_field = 0;
+    ForEachText(*p, [&](size_t field, std::string_view text) {
+      if (!IsValidUtf8(text)) bad_field = field;
+      return bad_field == 0;
+    });
+    if (bad_field != 0)
+      return bad(at + ": payload field " + std::to_string(bad_field) + " is not valid UTF-8");
+    if (auto* b = std::get_if<Blocked>(&*p);
+        b != nullptr &&
+        std::find(kBlockSources.begin(), kBlockSources.end(), b->source) == kBlockSources.end())
+      return bad(at + ": a block's source '" + EscapeInvalidUtf8(b->source) +
+                 "' is none of the documented ones");
     if (!out.subject.empty() && SubjectOf(*p) != out.subject)
       return bad(at + ": the event is about '" + std::string(SubjectOf(*p)) + "', not " +
                  out.subject);
     out.events.push_back({std::move(e).value(), std::move(p).value()});
   }
-  if (doc.contains("pending") && doc["pending"].is_array())
-    for (const json& s : doc["pending"])
-      if (s.is_number_unsigned()) out.pending.push_back(s.get<uint64_t>());
+  if (doc.contains("pending")) {
+    if (!doc["pending"].is_array()) return bad("\"pending\": not an array");
+    for (const json& s : doc["pending"]) {
+      if (!s.is_number_unsigned() || s.get<uint64_t>() == 0)
+        return bad("\"pending\": every element must be a positive integer (a seq)");
+      out.pending.push_back(s.get<uint64_t>());
+    }
+  }
   return out;
 }
 

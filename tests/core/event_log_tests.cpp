@@ -342,6 +342,30 @@ BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
   BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes.substr(0, 10)).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_bool_or_an_enum_outside_its_documented_set_is_refused) {
+  ReturnImported r{7, "it-rpo", "f.txt", Hash256{}, 20696, ReturnLayout::kStatus, 9, 1, 15, true};
+  std::string bytes = EncodePayload(r);
+  BOOST_TEST_REQUIRE(bytes.back() == '\x01');  // supersedes, the last field
+  BOOST_TEST(DecodePayload(PayloadType::kReturnImported, 1, bytes).ok());
+  bytes.back() = 2;
+  auto two = DecodePayload(PayloadType::kReturnImported, 1, bytes);
+  BOOST_TEST(!two.ok());
+  BOOST_TEST(two.status().message().find("a bool of 2 (only 0 or 1)") != std::string::npos,
+             two.status().message());
+  RegistryResult rr{7, "it-rpo", "+390612345678", RegistryOutcome::kCleared, 20696, 1, 2};
+  std::string rb = EncodePayload(rr);
+  const size_t outcome_at = 1 + 8 + 4 + 6 + 4 + 13;
+  BOOST_TEST_REQUIRE(rb[outcome_at] == '\x01');
+  rb[outcome_at] = 3;
+  auto three = DecodePayload(PayloadType::kRegistryResult, 1, rb);
+  BOOST_TEST(!three.ok());
+  BOOST_TEST(three.status().message().find("outcome 3 (only 1 or 2)") != std::string::npos,
+             three.status().message());
+  Blocked none{"+390612345678", 0, "request", "r"};
+  auto empty_mask = DecodePayload(PayloadType::kBlocked, 1, EncodePayload(none));
+  BOOST_TEST(empty_mask.status().message().find("channel mask 0") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
   // core/FORMAT.md: an endianness byte 0x01, then the fields in order,
   // integers little-endian, strings as u32 length and bytes.

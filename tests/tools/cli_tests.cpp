@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tacet/core/hash.h"
+#include "tacet/core/merkle.h"
 #include "test_util.h"
 
 using namespace tacet;
@@ -250,6 +252,14 @@ BOOST_AUTO_TEST_CASE(a_proof_file_travels_with_only_the_public_key) {
   json sj = json::parse(since.out);
   BOOST_TEST(sj["old_size"] == 2);
   BOOST_TEST(sj["new_size"] == 3);
+  // It prints what it checked: an auditor checks the same proof again.
+  std::vector<Hash256> path;
+  for (const auto& h : sj["proof"]) path.push_back(HashFromBase64(h.get<std::string>()).value());
+  BOOST_TEST(!path.empty());
+  BOOST_TEST(
+      merkle::VerifyConsistency(2, 3, HashFromBase64(sj["old_root"].get<std::string>()).value(),
+                                HashFromBase64(sj["new_root"].get<std::string>()).value(), path));
+  BOOST_TEST(sj["checkpoint"].get<std::string>().find("\n3\n") != std::string::npos);
   Run all = Tacet(dir, "verify --json");
   BOOST_TEST_REQUIRE(all.status == 0, all.err);
   BOOST_TEST(json::parse(all.out)["checkpoints"].get<int>() >= 2);

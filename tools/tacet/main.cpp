@@ -896,11 +896,17 @@ int main(int argc, char** argv) {
             "the ledger is NOT an extension of " + since_file + ": its first " +
             std::to_string(old_cp->size) +
             " events no longer hash to that checkpoint's root (the log was rewritten)"));
+      // What was checked, so an auditor can check it again elsewhere: both
+      // roots, the signed checkpoint of the new size and the proof.
       Print(c,
             {{"ok", true},
              {"old_size", old_cp->size},
              {"new_size", new_cp.size},
-             {"origin", new_cp.origin}},
+             {"origin", new_cp.origin},
+             {"old_root", Base64Encode(AsBytes(old_cp->root))},
+             {"new_root", Base64Encode(AsBytes(new_cp.root))},
+             {"checkpoint", r["checkpoint"]},
+             {"proof", r["proof"]}},
             "ok: the log of " + std::to_string(new_cp.size) + " events extends the checkpoint of " +
                 std::to_string(old_cp->size) + " events in " + since_file +
                 " (consistency proof of " + std::to_string(proof.size()) + " hashes, signed by " +

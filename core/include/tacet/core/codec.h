@@ -3,6 +3,7 @@
 // decoding accepts only bytes that re-encode to themselves (no trailing data).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,7 +15,14 @@ namespace tacet {
 inline constexpr uint8_t kEventFormatVersion = 1;
 
 std::string EncodePayload(const Payload& payload);
+// Refuses (Corruption) bytes that are not a canonical encoding of a known
+// type and version, and enumerated values outside their documented sets.
 Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes);
+// Calls fn(field, text) for each text of the payload (a string field, or
+// each element of a list of strings); `field` is the field's 1-based place
+// in core/FORMAT.md's list. Stops when fn returns false.
+void ForEachText(const Payload& payload,
+                 const std::function<bool(size_t field, std::string_view text)>& fn);
 
 // The canonical body: everything but prev_hash and hash.
 std::string EncodeEventBody(const Event& e);
