@@ -6,19 +6,22 @@
 #include <memory>
 #include <stdexcept>
 
+#include "openssl_digest.h"
 #include "tacet/core/ed25519.h"
 #include "tacet/core/hash.h"
 #include "tacet/core/utf8.h"
 
 namespace tacet {
-namespace {
 
-const EVP_MD* Sha256Md() {
-  // Fetched once: implicit fetching on every digest costs more than the digest.
+const EVP_MD* internal::Sha256Md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) throw std::runtime_error("OpenSSL: SHA256 is not available");
   return md;
 }
+
+namespace {
+
+using internal::Sha256Md;
 
 struct CtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "openssl_digest.h"
+
 namespace tacet {
 namespace {
 
@@ -17,11 +19,7 @@ const EVP_CIPHER* Aes256Gcm() {
   return cipher;
 }
 
-const EVP_MD* Sha256Md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (md == nullptr) throw std::runtime_error("OpenSSL: SHA256 is not available");
-  return md;
-}
+using internal::Sha256Md;
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
