@@ -10,6 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "tacet/core/time.h"
+
 namespace tacet {
 namespace {
 
@@ -306,7 +308,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
   }
   TACET_RETURN_IF_ERROR(
       UnknownKeys(root,
-                  {"data_dir", "data_group", "default_region", "registry", "channels",
+                  {"data_dir", "data_group", "default_region", "ledger", "registry", "channels",
                    "consent_types", "reasons", "daemon", "roles", "checkpoint"},
                   source, ""));
   TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
@@ -314,6 +316,16 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));
   TACET_RETURN_IF_ERROR(Read(root, "default_region", c.ledger.default_region, source));
   TACET_RETURN_IF_ERROR(Read(root, "data_group", c.ledger.data_group, source));
+  if (const toml::node* n = root.get("ledger")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [ledger] must be a table");
+    TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"time_zone"}, source, "ledger."));
+    TACET_RETURN_IF_ERROR(Read(*t, "time_zone", c.ledger.time_zone, source));
+    if (auto z = TimeZone::Load(c.ledger.time_zone); !z.ok())
+      return Status::InvalidArgument(Where(source, *t->get("time_zone")) +
+                                     ": [ledger] time_zone: " + z.status().message());
+  }
   if (const toml::node* n = root.get("checkpoint")) {
     const toml::table* t = n->as_table();
     if (t == nullptr)

@@ -60,11 +60,13 @@ const char* SessionStateName(SessionState s) {
   return "unknown";
 }
 
-Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone)
+Ledger::Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone,
+               TimeZone registry_zone)
     : options_(std::move(options)),
       clock_(options_.clock),
       log_(std::move(log)),
       zone_(std::move(zone)),
+      registry_zone_(std::move(registry_zone)),
       parser_(options_.default_region),
       projector_(*log_) {}
 
@@ -138,7 +140,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (!options.read_only)
     TACET_RETURN_IF_ERROR(
         GuardDataDir(options.data_dir, options.create_if_missing, options.data_group));
-  TACET_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(options.rpo.time_zone));
+  auto zone = TimeZone::Load(options.time_zone);
+  if (!zone.ok()) return zone.status().WithContext("[ledger] time_zone");
+  auto registry_zone = TimeZone::Load(options.rpo.time_zone);
+  if (!registry_zone.ok()) return registry_zone.status().WithContext("[registry.it-rpo] time_zone");
   EventLogOptions lo;
   lo.create_if_missing = options.create_if_missing;
   lo.read_only = options.read_only;
@@ -164,7 +169,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
                                         "' is a replayed copy as known at " +
                                         FormatUtc(*replayed_at) + ": it is read-only");
   }
-  std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log), std::move(zone)));
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(options), std::move(log),
+                                            std::move(zone).value(),
+                                            std::move(registry_zone).value()));
   ledger->replayed_as_known_at_ = replayed_at;
   if (!ledger->options_.read_only) TACET_RETURN_IF_ERROR(ledger->LoadCheckpointKey());
   TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
@@ -429,7 +436,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   // A session's name is its time to the second (the registry's naming);
   // a later export in the same second takes the next free second, so every
   // session has a name of its own.
-  std::string stamp = zone_.CompactStamp(now);
+  std::string stamp = registry_zone_.CompactStamp(now);
   {
     std::string last;
     for (const SessionView& sv : sessions) {
@@ -441,7 +448,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
       if (std::all_of(used.begin(), used.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
         last = std::max(last, used);
     }
-    for (TimeMs t = now; stamp <= last;) stamp = zone_.CompactStamp(t += 1000);
+    for (TimeMs t = now; stamp <= last;) stamp = registry_zone_.CompactStamp(t += 1000);
   }
   std::vector<std::string> written;
   auto cleanup = [&] {
@@ -534,14 +541,15 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
 
   auto received = ParseDate(req.received);
   if (!received.ok()) return received.status().WithContext("--received");
-  const Day export_day = zone_.DayOf(session.opened_at);
+  const Day export_day = registry_zone_.DayOf(session.opened_at);
   if (*received < export_day)
     return Status::InvalidArgument("--received " + req.received +
                                    " is before the export of session " +
                                    std::to_string(session.id) + " on " + FormatDate(export_day));
-  if (*received > zone_.DayOf(now))
+  if (*received > registry_zone_.DayOf(now))
     return Status::InvalidArgument("--received " + req.received + " is in the future (today is " +
-                                   FormatDate(zone_.DayOf(now)) + " in " + zone_.name() + ")");
+                                   FormatDate(registry_zone_.DayOf(now)) + " in " +
+                                   registry_zone_.name() + ")");
 
   // The file: a .txt, or a .zip holding it.
   std::string content;
@@ -724,8 +732,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   // One batch: the header, then a result for every number of the session, in
   // national order: sequential keys insert fastest.
   const Day day = *received;
-  const TimeMs effective_from = zone_.StartOfDay(day);
-  rep.valid_until = zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
+  const TimeMs effective_from = registry_zone_.StartOfDay(day);
+  rep.valid_until = registry_zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
   for (const Member& m : members) (m.outcome == 1 ? rep.cleared : rep.listed)++;
   const auto& order = members;
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));

@@ -21,4 +21,21 @@ BOOST_AUTO_TEST_CASE(config_refuses_a_world_socket_mode_and_wrapping_integers) {
   BOOST_TEST(ParseConfig("[daemon]\nsocket_mode = \"0660\"\n", "t.toml").ok());
 }
 
+// Issue 16: the ledger's calendar is its own, not the registry's.
+BOOST_AUTO_TEST_CASE(the_ledger_has_a_time_zone_of_its_own) {
+  auto c = ParseConfig("[ledger]\ntime_zone = \"Europe/London\"\n", "t.toml");
+  BOOST_TEST_REQUIRE(c.ok(), c.status().ToString());
+  BOOST_TEST(c->ledger.time_zone == "Europe/London");
+  BOOST_TEST(c->ledger.rpo.time_zone == "Europe/Rome");
+  BOOST_TEST(ParseConfig("", "t.toml")->ledger.time_zone == "Europe/Rome");
+  auto mars = ParseConfig("[ledger]\ntime_zone = \"Mars/Olympus\"\n", "t.toml");
+  BOOST_TEST(!mars.ok());
+  BOOST_TEST(mars.status().message().find("t.toml:2") != std::string::npos,
+             mars.status().message());
+  BOOST_TEST(mars.status().message().find("[ledger] time_zone") != std::string::npos);
+  auto other = ParseConfig("[ledger]\nzone = \"Europe/London\"\n", "t.toml");
+  BOOST_TEST(!other.ok());
+  BOOST_TEST(other.status().message().find("zone") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

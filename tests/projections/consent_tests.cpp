@@ -255,6 +255,31 @@ BOOST_FIXTURE_TEST_CASE(italy_a_consent_before_the_listing_does_not_count, Polic
   BOOST_TEST(after.evidence.size() == 2u);
 }
 
+// Issue 16: a consent's days are the ledger's calendar ([ledger] time_zone),
+// a clearance's the registry's.
+BOOST_FIXTURE_TEST_CASE(consents_follow_the_ledgers_zone_clearances_the_registrys, PolicyFixture) {
+  LedgerOptions o = ledger->options();
+  ledger.reset();
+  o.time_zone = "Europe/London";
+  auto reopened = Ledger::Open(o);
+  BOOST_TEST_REQUIRE(reopened.ok(), reopened.status().ToString());
+  ledger = std::move(reopened).value();
+  const TimeZone london = TimeZone::Load("Europe/London").value();
+  SetNow("2026-09-01 11:00");
+  Recorded g = Grant("anna@example.it", "MKT30", "2026-09-01");
+  // Through 1 October, London time: 00:00 BST on 2 October is 23:00 UTC.
+  BOOST_TEST(g.valid_until == london.StartOfDay(ParseDate("2026-10-02").value()));
+  BOOST_TEST(g.valid_until == At("2026-10-02 00:00") + 3'600'000);
+  // The RPO window still closes at midnight in Rome.
+  ExportReport e = Export("06 1234 5678\n");
+  SetNow("2026-09-01 15:00");
+  auto r = Import(1, "2026-09-01", "0612345678\n");
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->valid_until == At("2026-09-17 00:00"));
+  BOOST_TEST(ledger->zone().name() == "Europe/London");
+  BOOST_TEST(ledger->registry_zone().name() == "Europe/Rome");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_justification_allows_one_contact_window, PolicyFixture) {
   SetNow("2026-09-05 10:00");
   const std::string who = "lucia@example.it";

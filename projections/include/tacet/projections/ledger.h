@@ -76,6 +76,10 @@ struct CheckpointOptions {
 
 struct LedgerOptions {
   std::string data_dir = "./var";
+  // The ledger's own calendar ([ledger] time_zone): the days of consents
+  // and their expiry, and local times shown. A registry's windows follow
+  // the registry's zone (RegistryConfig::time_zone), not this one.
+  std::string time_zone = "Europe/Rome";
   // A group (name or gid) that may read the ledger's files: a writer makes
   // the data directory 02750 and owned by it (files inherit the group; the
   // tools' umask 027 makes them 0640). Empty: the owner's alone, 0700 and
@@ -408,13 +412,15 @@ class Ledger {
   // (voice to an e-mail address).
   Status ChannelFits(const Subject& s, Channel channel) const;
   const TimeZone& zone() const { return zone_; }
+  const TimeZone& registry_zone() const { return registry_zone_; }
   const Clock& clock() const { return *clock_; }
   EventLog& log() { return *log_; }
   const EventLog& log() const { return *log_; }
   const LedgerOptions& options() const { return options_; }
 
  private:
-  Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone);
+  Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone,
+         TimeZone registry_zone);
   const RegistryConfig* FindRegistry(std::string_view name) const;
   bool InScope(const Subject& s, const RegistryConfig& reg) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
@@ -442,7 +448,8 @@ class Ledger {
   LedgerOptions options_;
   const Clock* clock_;
   std::unique_ptr<EventLog> log_;
-  TimeZone zone_;
+  TimeZone zone_;           // the ledger's calendar (LedgerOptions::time_zone)
+  TimeZone registry_zone_;  // the RPO's: its windows, days and file names
   SubjectParser parser_;
   Projector projector_;
   // Guards the three policy members below: a writer's reconcile replaces
