@@ -15,13 +15,18 @@ namespace {
 
 const auto& Q = internal::Quote;
 
+Status CheckSource(const std::string& source) {
+  if (std::find(kBlockSources.begin(), kBlockSources.end(), source) == kBlockSources.end())
+    return Status::InvalidArgument("unknown block source " + Q(source) +
+                                   " (known: request, call_outcome, robinson, crm_classifier, "
+                                   "objection); nothing was recorded");
+  return Status::Ok();
+}
+
 Status CheckBlock(const BlockRequest& req) {
   if (req.reason.empty())
     return Status::InvalidArgument("a block needs a reason (--reason); nothing was recorded");
-  if (std::find(kBlockSources.begin(), kBlockSources.end(), req.source) == kBlockSources.end())
-    return Status::InvalidArgument("unknown block source " + Q(req.source) +
-                                   " (known: request, call_outcome, robinson, crm_classifier, "
-                                   "objection); nothing was recorded");
+  TACET_RETURN_IF_ERROR(CheckSource(req.source));
   if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
     return Status::InvalidArgument(
         "a block needs at least one known channel; nothing was recorded");
@@ -206,11 +211,7 @@ Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& ac
   std::vector<std::string> sources = req.sources;
   std::sort(sources.begin(), sources.end());
   sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
-  for (const std::string& src : sources)
-    if (std::find(kBlockSources.begin(), kBlockSources.end(), src) == kBlockSources.end())
-      return Status::InvalidArgument("unknown block source " + Q(src) +
-                                     " (known: request, call_outcome, robinson, crm_classifier, "
-                                     "objection); nothing was recorded");
+  for (const std::string& src : sources) TACET_RETURN_IF_ERROR(CheckSource(src));
 
   // The blocks in force now are read in the batch that records the unblock,
   // so no write can come between the check and the record.
