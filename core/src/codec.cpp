@@ -185,14 +185,14 @@ Result<Payload> DecodeAs(uint16_t version, std::string_view bytes) {
 // Unblocked version 1: no sources, no lifted seqs (it lifted every earlier
 // block on its channels).
 struct UnblockedV1 {
-  std::string subject;
+  SubjectId subject{};
   ChannelMask channels = kEveryChannel;
-  std::string reason;
   std::string officer;
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channels, reason, officer);
+    a(subject, channels, officer, sealed);
   }
 };
 
@@ -201,10 +201,10 @@ Result<Payload> DecodeUnblocked(uint16_t version, std::string_view bytes) {
   UnblockedV1 v1;
   TACET_RETURN_IF_ERROR(DecodeFrom(bytes, v1, "unblocked"));
   Unblocked u;
-  u.subject = std::move(v1.subject);
+  u.subject = v1.subject;
   u.channels = v1.channels;
-  u.reason = std::move(v1.reason);
   u.officer = std::move(v1.officer);
+  u.sealed = std::move(v1.sealed);
   return Payload(std::move(u));
 }
 
@@ -330,6 +330,8 @@ Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string
       return DecodeUnblocked(version, bytes);
     case PayloadType::kJustified:
       return DecodeAs<Justified>(version, bytes);
+    case PayloadType::kErased:
+      return DecodeAs<Erased>(version, bytes);
   }
   return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
 }

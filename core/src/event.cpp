@@ -28,6 +28,8 @@ const char* PayloadTypeName(PayloadType t) {
       return "unblocked";
     case PayloadType::kJustified:
       return "justified";
+    case PayloadType::kErased:
+      return "erased";
   }
   return "unknown";
 }
@@ -73,13 +75,29 @@ PayloadType TypeOf(const Payload& p) {
   return std::visit([](const auto& v) { return std::decay_t<decltype(v)>::kType; }, p);
 }
 
-std::string_view SubjectOf(const Payload& p) {
+const SubjectId* SubjectOf(const Payload& p) {
   return std::visit(
-      [](const auto& v) -> std::string_view {
+      [](const auto& v) -> const SubjectId* {
         if constexpr (requires { v.subject; }) {
-          return v.subject;
+          return &v.subject;
         } else {
-          return {};
+          return nullptr;
+        }
+      },
+      p);
+}
+
+void SubjectsOf(const Payload& p, std::vector<SubjectId>* out) {
+  if (const SubjectId* id = SubjectOf(p)) out->push_back(*id);
+}
+
+const std::string* SealedOf(const Payload& p) {
+  return std::visit(
+      [](const auto& v) -> const std::string* {
+        if constexpr (requires { v.sealed; }) {
+          return &v.sealed.bytes;
+        } else {
+          return nullptr;
         }
       },
       p);

@@ -40,9 +40,10 @@ constexpr const char* kCheckpointsFamily = "checkpoints";
 constexpr const char* kCheckpointKeyKey = "checkpoint_key";
 constexpr const char* kHeadKey = "head";
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormatValue = "tacet-ledger-2";
-// The format before the Merkle tree: a writer's open upgrades it.
-constexpr const char* kFormatWithoutTree = "tacet-ledger-1";
+// Format 3: subjects are SubjectIds and personal fields sealed. Formats 1
+// and 2 (subjects in clear) are refused: no ledger of theirs is in use, and
+// none can be turned into format 3 without rewriting signed history.
+constexpr const char* kFormatValue = "tacet-ledger-3";
 // Closing a log that committed at least this much since it opened flushes
 // the memtables (see ~EventLog).
 constexpr uint64_t kFlushOnCloseBytes = 32 << 20;
@@ -220,11 +221,11 @@ void AppendLeaf(rocksdb::WriteBatch& wb, rocksdb::ColumnFamilyHandle* tree, Tree
   });
 }
 
-// subjects key: len (1 byte) || subject || be64 seq
-std::string SubjectPrefix(std::string_view subject) {
+// subjects key: SubjectId (32 bytes) || be64 seq
+std::string SubjectPrefix(const SubjectId& subject) {
   std::string k;
-  k.push_back(static_cast<char>(subject.size()));
-  k.append(subject);
+  k.reserve(subject.size() + 8);
+  k.append(AsBytes(subject));
   return k;
 }
 
@@ -314,6 +315,7 @@ struct AppendBatch::Impl {
   // Events whose leaves are not hashed yet: where each body lies in wb's
   // buffer (offset, size), in seq order. Hashed on two threads by Seal.
   std::vector<std::pair<size_t, size_t>> bodies;
+  std::vector<SubjectId> subjects;  // of the event being written (reused)
 };
 
 namespace {
@@ -541,7 +543,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
-    // A format-1 ledger has no tree family yet; read-only cannot create it.
+    // A ledger of an older format may lack a family; read-only cannot
+    // create it, and the format record below names what the ledger is.
     std::vector<std::string> existing;
     if (rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok()) {
       for (const char* family : {kTreeFamily, kCheckpointsFamily}) {
@@ -576,7 +579,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   }
 
   std::string value;
-  bool upgrade = false;
+
   s = im.db->Get(rocksdb::ReadOptions(), im.meta, kFormatKey, &value);
   if (s.IsNotFound()) {
     if (options.read_only) return Status::Corruption("ledger '" + dir + "' has no format record");
@@ -588,21 +591,19 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot initialise ledger"));
   } else if (!s.ok()) {
     return FromRocks(s, "cannot read ledger format");
-  } else if (value == kFormatWithoutTree) {
-    upgrade = true;
   } else if (value != kFormatValue) {
-    return Status::Corruption("'" + dir + "' holds ledger format '" + value + "', expected '" +
-                              kFormatValue + "'");
+    const bool older = value == "tacet-ledger-1" || value == "tacet-ledger-2";
+    return Status::FailedPrecondition(
+        "'" + dir + "' holds ledger format '" + value + "', not '" + kFormatValue + "'" +
+        (older ? ": a ledger of that format keeps subjects in clear and cannot be opened by this "
+                 "version (no migration exists; export its data with the version that wrote it)"
+               : ""));
   }
   s = im.db->Get(rocksdb::ReadOptions(), im.meta, kHeadKey, &value);
   if (!s.ok()) return FromRocks(s, "cannot read ledger head");
   TACET_ASSIGN_OR_RETURN(im.head, DecodeHead(value));
   TACET_RETURN_IF_ERROR(log->CheckTail());
-  if (upgrade && !options.read_only) {
-    TACET_RETURN_IF_ERROR(log->BuildTree());
-  } else if (!upgrade) {
-    TACET_RETURN_IF_ERROR(log->LoadTree());
-  }
+  TACET_RETURN_IF_ERROR(log->LoadTree());
   if (options.mirror_projections && !options.read_only) TACET_RETURN_IF_ERROR(log->LoadMirrors());
   TACET_RETURN_IF_ERROR(log->LoadCheckpointState());
   return log;
@@ -652,33 +653,6 @@ Status EventLog::LoadTree() {
   if (im.tree_tail.bundle.size() != size % kBundleLeaves)
     return context(Status::Corruption("the tree's last bundle has " +
                                       std::to_string(im.tree_tail.bundle.size()) + " leaves"));
-  im.tree_ready = true;
-  return Status::Ok();
-}
-
-Status EventLog::BuildTree() {
-  Impl& im = *impl_;
-  TreeTail tail;
-  rocksdb::WriteBatch wb;
-  rocksdb::WriteOptions wo;
-  Status put;
-  auto flush = [&]() -> Status {
-    TACET_RETURN_IF_ERROR(FromRocks(im.db->Write(wo, &wb), "cannot write the Merkle tree"));
-    wb.Clear();
-    return Status::Ok();
-  };
-  Status st = Scan(1, im.head.seq, [&](const Event& e) {
-    std::string body = EncodeEventBody(e);
-    AppendLeaf(wb, im.tree, tail, merkle::LeafHash(body));
-    if (wb.Count() >= 100'000) put = flush();
-    return put.ok();
-  });
-  TACET_RETURN_IF_ERROR(st.WithContext("building the Merkle tree of '" + dir_ + "'"));
-  TACET_RETURN_IF_ERROR(put);
-  wb.Put(im.meta, kFormatKey, kFormatValue).PermitUncheckedError();
-  wo.sync = true;
-  TACET_RETURN_IF_ERROR(flush());
-  im.tree_tail = std::move(tail);
   im.tree_ready = true;
   return Status::Ok();
 }
@@ -1065,7 +1039,7 @@ Status EventLog::Scan(uint64_t from, uint64_t to, const std::function<bool(Event
   return FromRocks(it->status(), "scanning events");
 }
 
-Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const {
+Result<std::vector<uint64_t>> EventLog::SeqsFor(const SubjectId& subject) const {
   std::string prefix = SubjectPrefix(subject);
   std::vector<uint64_t> seqs;
   std::unique_ptr<rocksdb::Iterator> it(
@@ -1074,7 +1048,7 @@ Result<std::vector<uint64_t>> EventLog::SeqsFor(std::string_view subject) const 
     auto k = it->key().ToStringView();
     if (k.size() == prefix.size() + 8) seqs.push_back(GetBe64(k.substr(prefix.size())));
   }
-  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of " + std::string(subject)));
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "reading the index of a subject"));
   return seqs;
 }
 
@@ -1339,7 +1313,7 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
 AppendBatch::~AppendBatch() = default;
 AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 
-void AppendBatch::WriteEvent(const Event& e, std::string_view body, std::string_view subject) {
+void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payload& payload) {
   auto* im = log_->impl_.get();
   const std::string stored = EncodeStoredEvent(e, body);
   impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
@@ -1353,7 +1327,10 @@ void AppendBatch::WriteEvent(const Event& e, std::string_view body, std::string_
     Seal();
     AppendLeaf(impl_->wb, im->tree, impl_->tree, merkle::LeafHash(body));
   }
-  if (!subject.empty()) {
+  std::vector<SubjectId>& subjects = impl_->subjects;
+  subjects.clear();
+  SubjectsOf(payload, &subjects);
+  for (const SubjectId& subject : subjects) {
     std::string k = SubjectPrefix(subject);
     PutBe64(k, e.seq);
     impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
@@ -1395,7 +1372,7 @@ Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
   if (ChainHash(e.prev_hash, body) != e.hash)
     return Status::Corruption("seq " + std::to_string(e.seq) +
                               ": hash does not match the event's content");
-  WriteEvent(e, body, SubjectOf(payload));
+  WriteEvent(e, body, payload);
   recorded_at_ = e.recorded_at;  // times never decrease along a chain
   return Status::Ok();
 }
@@ -1410,7 +1387,7 @@ const Event& AppendBatch::Add(const Payload& payload) {
   e.prev_hash = head_.hash;
   std::string body = EncodeEventBody(e);
   e.hash = ChainHash(e.prev_hash, body);
-  WriteEvent(e, body, SubjectOf(payload));
+  WriteEvent(e, body, payload);
   return e;
 }
 

@@ -154,6 +154,20 @@ Status KeyStore::Destroy(const SubjectId& id) {
   return Status::Ok();
 }
 
+Status KeyStore::CopyTo(const std::string& dir) const {
+  KeyStoreOptions o;
+  o.create_if_missing = true;
+  TACET_ASSIGN_OR_RETURN(auto copy, Open(dir, o));
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    batch.Put(it->key(), it->value()).PermitUncheckedError();
+  TACET_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the data key store"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(copy->impl_->db->Write(wo, &batch), "cannot write the copy's data keys");
+}
+
 Result<uint64_t> KeyStore::Count() const {
   uint64_t n = 0;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));

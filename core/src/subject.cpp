@@ -226,6 +226,10 @@ std::optional<Subject> SubjectParser::ParsePlainPhone(std::string_view input,
   return s;
 }
 
+int SubjectParser::CountryCodeOf(const std::string& region) {
+  return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(region);
+}
+
 Result<Subject> SubjectParser::Parse(std::string_view input) const {
   if (input.find('@') != std::string_view::npos) return ParseEmail(input);
   return ParsePhone(input);

@@ -968,7 +968,8 @@ class Session : public std::enable_shared_from_this<Session> {
         Status st = l.log().Scan(from, to, [&](Event& e) {
           auto p = DecodePayload(e.type, e.version, e.payload);
           if (!p.ok()) return false;
-          out += "{\"event\":" + ToJsonText(EventJson(e, *p, l.zone())) + "}\n";
+          const Disclosed personal = l.Disclose(*p);
+          out += "{\"event\":" + ToJsonText(EventJson(e, *p, l.zone(), &personal)) + "}\n";
           last = e.seq;
           return true;
         });
@@ -1404,9 +1405,13 @@ void Server::Impl::Publish(uint64_t from, uint64_t to) {
   Status st = ledger_->log().Scan(from, to, [&](Event& e) {
     auto p = DecodePayload(e.type, e.version, e.payload);
     if (!p.ok()) return false;
-    lines.emplace_back(e.seq,
-                       std::make_shared<const std::string>(
-                           "{\"event\":" + ToJsonText(EventJson(e, *p, ledger_->zone())) + "}\n"));
+    // Subscribers are readers, who may read any history: the feed opens
+    // the sealed fields as history does (an erased subject's stay erased).
+    const Disclosed personal = ledger_->Disclose(*p);
+    lines.emplace_back(
+        e.seq,
+        std::make_shared<const std::string>(
+            "{\"event\":" + ToJsonText(EventJson(e, *p, ledger_->zone(), &personal)) + "}\n"));
     return true;
   });
   if (!st.ok()) log_.Write(spdlog::level::err, "cannot publish events", {{"error", st.message()}});

@@ -382,7 +382,10 @@ Result<Config> LoadConfig(const std::string& explicit_path) {
     std::error_code ec;
     if (std::filesystem::exists("config/tacet.toml", ec)) path = "config/tacet.toml";
   }
-  if (path.empty()) return Config{};
+  if (path.empty()) {
+    Config defaults;  // named: g++ 12 misreads the temporary as uninitialized
+    return defaults;
+  }
   std::ifstream in(path);
   if (!in) return Status::InvalidArgument("cannot read config '" + path + "'");
   std::stringstream ss;

@@ -67,16 +67,43 @@ Status Ledger::LoadPolicy() {
   return Status::Ok();
 }
 
-Result<Recorded> Ledger::AppendOne(const Payload& p, const Actor& actor) {
+Result<Recorded> Ledger::AppendOne(const Subject& subject, Payload p, const Actor& actor) {
+  const SubjectId& id = *SubjectOf(p);
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 1));
+  TACET_RETURN_IF_ERROR(RefuseIfErased(batch, id, subject));
+  TACET_RETURN_IF_ERROR(SealInto(subject, &p));
   const Event& e = batch.Add(p);
   Recorded r;
   r.seq = e.seq;
   r.recorded_at = e.recorded_at;
-  r.subject = std::string(SubjectOf(p));
+  r.subject = subject.value;
   TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
   TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
   return r;
+}
+
+Status Ledger::RefuseIfErased(AppendBatch& batch, const SubjectId& id, const Subject& subject) {
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(projector_.subject_family(), SubjectKey(id)));
+  if (!bytes) return Status::Ok();
+  TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*bytes));
+  if (st.erased_seq == 0) return Status::Ok();
+  return Status::FailedPrecondition(
+      subject.value + " was erased (seq " + std::to_string(st.erased_seq) +
+      "): it stays suppressed on every channel and no personal data about it is recorded again; "
+      "nothing was recorded");
+}
+
+Status Ledger::SealInto(const Subject& subject, Payload* p) {
+  return std::visit(
+      [&](auto& v) -> Status {
+        if constexpr (requires { v.sealed; }) {
+          TACET_ASSIGN_OR_RETURN(v.sealed,
+                                 SealFor(v.subject, std::decay_t<decltype(v)>::kType,
+                                         Personal{subject.value, std::move(v.sealed.bytes)}));
+        }
+        return Status::Ok();
+      },
+      *p);
 }
 
 Result<Recorded> Ledger::GrantConsent(const ConsentRequest& req, const Actor& actor) {
@@ -98,15 +125,15 @@ Result<Recorded> Ledger::GrantConsent(const ConsentRequest& req, const Actor& ac
                                    FormatDate(zone_.DayOf(now)) + " in " + zone_.name() +
                                    "); nothing was recorded");
   ConsentGranted g;
-  g.subject = subject.value;
+  TACET_ASSIGN_OR_RETURN(g.subject, IdOf(subject));
   g.type_code = req.type_code;
   g.given_day = *given;
   g.validity_days = type->second.value.validity_days;
   g.effective_from = zone_.StartOfDay(*given);
   g.expires_at =
       g.validity_days == 0 ? 0 : zone_.StartOfDay(*given + static_cast<Day>(g.validity_days) + 1);
-  g.evidence = req.evidence;
-  TACET_ASSIGN_OR_RETURN(Recorded r, AppendOne(g, actor));
+  g.sealed.bytes = req.evidence;  // sealed by AppendOne
+  TACET_ASSIGN_OR_RETURN(Recorded r, AppendOne(subject, g, actor));
   r.valid_until = g.expires_at;
   return r;
 }
@@ -118,14 +145,16 @@ Result<Recorded> Ledger::RevokeConsent(std::string_view subject_text, std::strin
   if (policy_.consent_types.find(std::string(type_code)) == policy_.consent_types.end())
     return Status::InvalidArgument("unknown consent type " + Q(type_code) +
                                    "; nothing was recorded");
-  return AppendOne(ConsentRevoked{subject.value, std::string(type_code), std::string(reason)},
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
+  return AppendOne(subject, ConsentRevoked{id, std::string(type_code), {std::string(reason)}},
                    actor);
 }
 
 Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
   TACET_RETURN_IF_ERROR(CheckBlock(req));
-  return AppendOne(Blocked{subject.value, req.channels, req.source, req.reason}, actor);
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
+  return AppendOne(subject, Blocked{id, req.channels, req.source, {req.reason}}, actor);
 }
 
 Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRequest& req,
@@ -136,8 +165,13 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
                          internal::Candidates(path, content, "", true));
   BlockFileReport rep;
   rep.lines = cands.size();
-  std::vector<std::string> subjects;
+  struct Entry {
+    SubjectId id;
+    std::string text;
+  };
+  std::vector<Entry> subjects;
   std::unordered_set<std::string> seen;
+  if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
   for (const auto& c : cands) {
     Result<Subject> s = parser_.Parse(c.value);
     if (!s.ok()) {
@@ -150,17 +184,33 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
       ++rep.duplicates;
       continue;
     }
-    subjects.push_back(std::move(s->value));
+    subjects.push_back({keyer_->Of(s->value), std::move(s->value)});
   }
-  std::sort(subjects.begin(), subjects.end());
-  std::vector<std::optional<std::string>> records;
-  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), subjects, &records));
+  // Looked up in key order (sorted keys read fastest), recorded in the
+  // file's order.
+  std::vector<std::optional<std::string>> records(subjects.size());
+  {
+    std::vector<uint32_t> by_key(subjects.size());
+    for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+    std::sort(by_key.begin(), by_key.end(),
+              [&](uint32_t a, uint32_t b) { return subjects[a].id < subjects[b].id; });
+    std::vector<std::string> keys;
+    keys.reserve(subjects.size());
+    for (uint32_t i : by_key) keys.push_back(SubjectKey(subjects[i].id));
+    std::vector<std::optional<std::string>> sorted;
+    TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), keys, &sorted));
+    for (size_t k = 0; k < by_key.size(); ++k) records[by_key[k]] = std::move(sorted[k]);
+  }
   const TimeMs now = clock_->NowMs();
   std::vector<size_t> fresh;
   for (size_t i = 0; i < subjects.size(); ++i) {
     bool covered = false;
     if (records[i]) {
       TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*records[i]));
+      if (st.erased_seq != 0) {  // suppressed for good, and no data to record
+        ++rep.already;
+        continue;
+      }
       // Blocks are per source: a block by another source leaves this one to
       // record (an unblock of the other must not reopen contact).
       covered = true;
@@ -181,13 +231,21 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
     }
   }
   if (fresh.empty()) return rep;
+  if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+  std::vector<SubjectId> ids;
+  ids.reserve(fresh.size());
+  for (size_t i : fresh) ids.push_back(subjects[i].id);
+  TACET_ASSIGN_OR_RETURN(std::vector<DataKey> data_keys, keys_->GetOrCreate(ids));
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, fresh.size()));
   std::vector<Event> events;
   std::vector<Payload> payloads;
   events.reserve(fresh.size());
   payloads.reserve(fresh.size());
-  for (size_t i : fresh) {
-    payloads.push_back(Blocked{subjects[i], req.channels, req.source, req.reason});
+  for (size_t k = 0; k < fresh.size(); ++k) {
+    const Entry& en = subjects[fresh[k]];
+    TACET_ASSIGN_OR_RETURN(std::string sealed, SealPersonal(data_keys[k], PayloadType::kBlocked,
+                                                            en.id, Personal{en.text, req.reason}));
+    payloads.push_back(Blocked{en.id, req.channels, req.source, {std::move(sealed)}});
     events.push_back(batch.Add(payloads.back()));
   }
   TACET_RETURN_IF_ERROR(projector_.ApplyRun(events, payloads, batch));
@@ -215,8 +273,10 @@ Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& ac
 
   // The blocks in force now are read in the batch that records the unblock,
   // so no write can come between the check and the record.
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 1));
-  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(projector_.subject_family(), subject.value));
+  TACET_RETURN_IF_ERROR(RefuseIfErased(batch, id, subject));
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(projector_.subject_family(), SubjectKey(id)));
   SubjectState st;
   if (bytes) {
     TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
@@ -247,9 +307,10 @@ Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& ac
     return Status::FailedPrecondition(subject.value + " is not blocked on " +
                                       ChannelNames(req.channels & ~rep.channels, " or ") + by +
                                       "; nothing was recorded");
-  Unblocked u{subject.value, rep.channels, sources, {}, req.reason, req.officer};
+  Unblocked u{id, rep.channels, sources, {}, req.officer, {req.reason}};
   for (const auto& l : rep.lifted) u.lifted.push_back(l.seq);
   Payload p = std::move(u);
+  TACET_RETURN_IF_ERROR(SealInto(subject, &p));
   const Event& e = batch.Add(p);
   rep.seq = e.seq;
   TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
@@ -295,7 +356,7 @@ Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) 
                                       subject.value + ": " + why + "; nothing was recorded");
   }
   Justified j;
-  j.subject = subject.value;
+  TACET_ASSIGN_OR_RETURN(j.subject, IdOf(subject));
   j.channel = req.channel;
   j.reason_code = req.reason_code;
   j.operator_id = req.operator_id.empty() ? actor.operator_id : req.operator_id;
@@ -304,6 +365,7 @@ Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) 
   j.valid_until = batch.recorded_at() +
                   static_cast<TimeMs>(policy.channel_policy.value.justification_minutes) * 60'000;
   Payload p = j;
+  TACET_RETURN_IF_ERROR(SealInto(subject, &p));
   const Event& e = batch.Add(p);
   Recorded r{e.seq, e.recorded_at, j.valid_until, subject.value};
   TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
@@ -457,12 +519,14 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   std::vector<std::string> subject_keys, registry_keys;
   std::vector<uint32_t> registry_of;  // registry_keys[k] belongs to answers[registry_of[k]]
   subject_keys.reserve(n);
+  if (keyer_ == nullptr && n > 0) return Status::FailedPrecondition(keyer_error_);
   for (size_t i = 0; i < n; ++i) {
     const DecisionAnswer& a = answers[i];
     TACET_RETURN_IF_ERROR(ChannelFits(a.subject, a.channel));
-    subject_keys.push_back(a.subject.value);
+    const SubjectId id = keyer_->Of(a.subject.value);
+    subject_keys.push_back(SubjectKey(id));
     if (RegistryApplies(a.subject, a.channel)) {
-      registry_keys.push_back(RegistryKey(options_.rpo.name, a.subject.value));
+      registry_keys.push_back(RegistryKey(options_.rpo.name, id));
       registry_of.push_back(static_cast<uint32_t>(i));
     }
   }
@@ -561,11 +625,12 @@ Result<FilterReport> Ledger::DecideCandidates(const std::vector<internal::Candid
 
 Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
   TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
-  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(s.value));
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(s));
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(id));
   // The policy that bears on its answers: the channel policy, and the
   // consent types and reasons its records name.
   std::vector<uint64_t> policy;
-  TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), s.value));
+  TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), SubjectKey(id)));
   std::shared_lock lock(policy_mu_);
   if (!seqs.empty())
     for (const auto& v : policy_.channel_policy) policy.push_back(v.seq);
@@ -594,7 +659,8 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
     auto p = DecodePayload(e.type, e.version, e.payload);
     if (!p.ok()) return p.status().WithContext("seq " + std::to_string(seq));
     bool is_policy = std::binary_search(policy.begin(), policy.end(), seq);
-    out.push_back({std::move(e), std::move(p).value(), is_policy});
+    Disclosed personal = Disclose(*p);
+    out.push_back({std::move(e), std::move(p).value(), is_policy, std::move(personal)});
   }
   return out;
 }

@@ -13,12 +13,14 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <unordered_set>
 
 #include "../internal/bytes.h"
 #include "../internal/text.h"
 #include "../internal/zip.h"
 #include "tacet/core/codec.h"
+#include "tacet/core/secret_file.h"
 #include "tacet/core/utf8.h"
 
 namespace tacet {
@@ -174,6 +176,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
                                             std::move(registry_zone).value()));
   ledger->replayed_as_known_at_ = replayed_at;
   if (!ledger->options_.read_only) TACET_RETURN_IF_ERROR(ledger->LoadCheckpointKey());
+  TACET_RETURN_IF_ERROR(ledger->LoadSubjectKeys());
+  if (!ledger->options_.read_only) TACET_RETURN_IF_ERROR(ledger->FinishErasures());
   TACET_RETURN_IF_ERROR(ledger->LoadPolicy());
   if (!ledger->options_.read_only && !ledger->options_.repair &&
       ledger->options_.reconcile_policy) {
@@ -210,23 +214,6 @@ std::string DefaultOrigin() {
   return name + id;
 }
 
-// Writes a new private key file, readable by its owner only.
-Status WriteKeyFile(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Status::IOError("cannot create the checkpoint key '" + path +
-                           "': " + std::strerror(errno));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Status::IOError("cannot write the checkpoint key '" + path + "': " + std::strerror(err));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status Ledger::LoadCheckpointKey() {
@@ -246,7 +233,7 @@ Status Ledger::LoadCheckpointKey() {
         options_.checkpoint.origin.empty() ? DefaultOrigin() : options_.checkpoint.origin;
     auto signer = note::Signer::Generate(name);
     if (!signer.ok()) return signer.status().WithContext("[checkpoint] origin");
-    TACET_RETURN_IF_ERROR(WriteKeyFile(path, signer->Encode() + "\n"));
+    TACET_RETURN_IF_ERROR(WriteSecretFile(path, signer->Encode() + "\n", "the checkpoint key"));
     return log_->UseCheckpointKey(std::make_shared<const note::Signer>(std::move(signer).value()));
   }
   if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
@@ -305,7 +292,9 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   // regex cache takes a lock per match, and two threads measured slower.)
   struct Number {
     std::string e164, national;
+    SubjectId id;
   };
+  if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
   std::vector<Number> numbers;
   numbers.reserve(cands.size());  // never reallocates: `seen` points into it
   {
@@ -329,21 +318,22 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         ++rep.duplicates;
         continue;
       }
-      numbers.push_back({std::move(s.value), std::move(s.national)});
+      numbers.push_back({std::move(s.value), std::move(s.national), {}});
       seen.insert(numbers.back().e164);
     }
   }
 
+  for (Number& n : numbers) n.id = keyer_->Of(n.e164);
   // What the ledger knows of each: one MultiGet.
   std::vector<std::string> keys;
   keys.reserve(numbers.size());
-  for (auto& n : numbers) keys.push_back(RegistryKey(reg->name, n.e164));
+  for (auto& n : numbers) keys.push_back(RegistryKey(reg->name, n.id));
   std::vector<std::optional<std::string>> states;
   TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys, &states));
   // And of the internal do-not-call list: a number blocked for every
   // channel the registry governs (voice and SMS) is not worth checking.
   keys.clear();
-  for (auto& n : numbers) keys.push_back(n.e164);
+  for (auto& n : numbers) keys.push_back(SubjectKey(n.id));
   std::vector<std::optional<std::string>> subjects;
   TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), keys, &subjects));
   keys.clear();
@@ -353,14 +343,14 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   // return, not overdue) await their answer: sending them again would open
   // a second question about the same number.
   TACET_ASSIGN_OR_RETURN(std::vector<SessionView> sessions, Sessions());
-  std::unordered_set<std::string> pending;
+  std::unordered_set<std::string> pending;  // member keys' SubjectIds
   if (!req.include_pending)
     for (const SessionView& sv : sessions) {
       if (sv.state != SessionState::kOpen || sv.record.registry != reg->name) continue;
-      TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(),
-                                             SessionMembersPrefix(sv.record.id),
-                                             [&](std::string_view, std::string_view e164) {
-                                               pending.emplace(e164);
+      const std::string prefix = SessionMembersPrefix(sv.record.id);
+      TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
+                                             [&](std::string_view k, std::string_view) {
+                                               pending.emplace(k.substr(prefix.size()));
                                                return true;
                                              }));
     }
@@ -375,6 +365,10 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   for (size_t i = 0; i < numbers.size(); ++i) {
     if (subjects[i]) {
       TACET_ASSIGN_OR_RETURN(SubjectState ss, DecodeSubjectState(*subjects[i]));
+      if (ss.erased_seq != 0) {
+        ++rep.erased;
+        continue;
+      }
       if (!ActiveBlocks(ss, Channel::kVoice, now).empty() &&
           !ActiveBlocks(ss, Channel::kSms, now).empty()) {
         ++rep.blocked;
@@ -396,7 +390,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         expires = e->valid_until;
       }
     }
-    if (!pending.empty() && pending.count(numbers[i].e164) != 0) {
+    if (!pending.empty() && pending.count(std::string(AsBytes(numbers[i].id))) != 0) {
       ++rep.pending;
       continue;
     }
@@ -511,7 +505,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     Status as = projector_.Apply(batch.Add(p), p, batch);
     for (size_t i = from; i < to && as.ok(); ++i) {
       const Number& n = numbers[picks[i].index];
-      Payload np = SessionNumber{f.session_id, reg->name, n.e164, n.national};
+      Payload np = SessionNumber{f.session_id, reg->name, n.id};
       as = projector_.Apply(batch.Add(np), np, batch);
     }
     if (!as.ok()) {
@@ -664,52 +658,74 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
                                    (bad_count > 1 ? "s" : "") + ": " + JoinSamples(bad, bad_count) +
                                    "; nothing was imported");
 
-  // The session's numbers, by the form written in the upload file, in key
-  // (national) order; their text lives in one arena.
+  // The session's numbers by SubjectId, in key order. A line of the return
+  // is a national form the upload file listed: "+" country code ‖ line is
+  // its E.164, whose SubjectId finds its member.
+  if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
   struct Member {
-    std::string_view national, e164;
+    SubjectId id;
     uint8_t outcome;  // 0 absent from the return, 1 cleared, 2 listed
   };
   std::vector<Member> members;
-  std::string arena;
   {
-    struct Span {
-      size_t at, national, e164;
-    };
-    std::vector<Span> spans;
-    spans.reserve(session.number_count);
-    arena.reserve(session.number_count * 24);
+    members.reserve(session.number_count);
     const std::string prefix = SessionMembersPrefix(session.id);
-    TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
-                                           [&](std::string_view k, std::string_view v) {
-                                             k.remove_prefix(prefix.size());
-                                             spans.push_back({arena.size(), k.size(), v.size()});
-                                             arena.append(k).append(v);
-                                             return true;
-                                           }));
-    members.reserve(spans.size());
-    for (const Span& sp : spans)
-      members.push_back({std::string_view(arena).substr(sp.at, sp.national),
-                         std::string_view(arena).substr(sp.at + sp.national, sp.e164), 0});
+    Status bad_key;
+    TACET_RETURN_IF_ERROR(log_->ScanFamily(
+        projector_.sessions_family(), prefix, [&](std::string_view k, std::string_view) {
+          k.remove_prefix(prefix.size());
+          if (k.size() != sizeof(SubjectId)) {
+            bad_key =
+                Status::Corruption("session " + std::to_string(session.id) +
+                                   " has a member key of " + std::to_string(k.size()) + " bytes");
+            return false;
+          }
+          Member& m = members.emplace_back();
+          std::copy(k.begin(), k.end(), reinterpret_cast<char*>(m.id.data()));
+          m.outcome = 0;
+          return true;
+        }));
+    TACET_RETURN_IF_ERROR(bad_key);
   }
-  // Rows in number order (a return usually comes back sorted), then one merge
-  // with the members.
-  auto by_number = [](const Row& a, const Row& b) { return a.number < b.number; };
-  if (!std::is_sorted(rows.begin(), rows.end(), by_number))
-    std::stable_sort(rows.begin(), rows.end(), by_number);
+  const std::string country = "+" + std::to_string(SubjectParser::CountryCodeOf(
+                                        reg->regions.empty() ? "IT" : reg->regions.front()));
+  struct Keyed {
+    SubjectId id;
+    const Row* row;
+  };
+  std::vector<Keyed> keyed(rows.size());
+  {
+    auto hash = [&](size_t from, size_t to) {
+      std::string e164 = country;
+      for (size_t i = from; i < to; ++i) {
+        e164.resize(country.size());
+        e164.append(rows[i].number);
+        keyed[i] = {keyer_->Of(e164), &rows[i]};
+      }
+    };
+    // The keyed hash is most of a large return's CPU: two threads share it.
+    if (rows.size() >= 16384) {
+      std::thread other(hash, 0, rows.size() / 2);
+      hash(rows.size() / 2, rows.size());
+      other.join();
+    } else {
+      hash(0, rows.size());
+    }
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.id < b.id; });
   std::vector<const Row*> foreign;
   {
     size_t j = 0;
-    for (const Row& r : rows) {
-      while (j < members.size() && members[j].national < r.number) ++j;
-      if (j == members.size() || members[j].national != r.number) {
-        foreign.push_back(&r);
+    for (const Keyed& kr : keyed) {
+      while (j < members.size() && members[j].id < kr.id) ++j;
+      if (j == members.size() || members[j].id != kr.id) {
+        foreign.push_back(kr.row);
         continue;
       }
       uint8_t& outcome = members[j].outcome;
       if (outcome != 0) ++rep.duplicate_lines;
       // A number reported both ways counts as listed: the conservative reading.
-      outcome = std::max<uint8_t>(outcome, r.listed ? 2 : 1);
+      outcome = std::max<uint8_t>(outcome, kr.row->listed ? 2 : 1);
     }
   }
   if (!foreign.empty()) {
@@ -730,7 +746,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rep.lines = rows.size();
 
   // One batch: the header, then a result for every number of the session, in
-  // national order: sequential keys insert fastest.
+  // SubjectId order: sequential keys insert fastest.
   const Day day = *received;
   const TimeMs effective_from = registry_zone_.StartOfDay(day);
   rep.valid_until = registry_zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
@@ -740,7 +756,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   {
     std::vector<std::string> keys;
     keys.reserve(order.size());
-    for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.e164));
+    for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.id));
     TACET_RETURN_IF_ERROR(batch.Prefetch(projector_.registry_family(), keys));
   }
   ReturnImported header;
@@ -765,7 +781,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   for (const Member& o : order) {
     auto& r = std::get<RegistryResult>(p);
     const bool cleared = o.outcome == 1;
-    r.subject.assign(o.e164);
+    r.subject = o.id;
     r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
     r.valid_until = cleared ? rep.valid_until : 0;
     TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
@@ -805,14 +821,20 @@ Result<std::vector<SessionView>> Ledger::Sessions() const {
   return out;
 }
 
-std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone) {
+std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone,
+                          const Disclosed* personal) {
+  // The free text of a sealed field as a reader may see it.
+  auto text = [&]() -> std::string {
+    if (personal == nullptr || personal->state == Disclosed::State::kSealed) return "[sealed]";
+    if (personal->state == Disclosed::State::kErased) return "[erased]";
+    return personal->fields.text;
+  };
   if (auto* s = std::get_if<ExportSessionOpened>(&p))
     return "export session " + std::to_string(s->session_id) + " opened for " + s->registry + ": " +
            s->file_name + " (" + std::to_string(s->number_count) + " numbers, sha256 " +
            ToHex(s->file_sha256).substr(0, 16) + ")";
   if (auto* n = std::get_if<SessionNumber>(&p))
-    return "sent to " + n->registry + " in export session " + std::to_string(n->session_id) +
-           " as " + n->national;
+    return "sent to " + n->registry + " in export session " + std::to_string(n->session_id);
   if (auto* r = std::get_if<ReturnImported>(&p))
     return "return for session " + std::to_string(r->session_id) + " imported: " + r->file_name +
            " received " + FormatDate(r->received_day) + ", " + std::to_string(r->cleared) +
@@ -854,11 +876,11 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
   if (auto* g = std::get_if<ConsentGranted>(&p))
     return "consent " + g->type_code + " given " + FormatDate(g->given_day) + ", " +
            (g->expires_at == 0 ? "no expiry" : "valid until " + zone.Format(g->expires_at)) +
-           (g->evidence.empty() ? "" : "; evidence: " + g->evidence);
+           (text().empty() ? "" : "; evidence: " + text());
   if (auto* v = std::get_if<ConsentRevoked>(&p))
-    return "consent " + v->type_code + " revoked" + (v->reason.empty() ? "" : ": " + v->reason);
+    return "consent " + v->type_code + " revoked" + (text().empty() ? "" : ": " + text());
   if (auto* b = std::get_if<Blocked>(&p))
-    return "blocked on " + channels(b->channels) + " (source " + b->source + "): " + b->reason;
+    return "blocked on " + channels(b->channels) + " (source " + b->source + "): " + text();
   if (auto* u = std::get_if<Unblocked>(&p)) {
     std::string lifted;
     for (uint64_t b : u->lifted) lifted += (lifted.empty() ? "" : ", ") + std::to_string(b);
@@ -867,12 +889,15 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
     return "unblocked on " + channels(u->channels) +
            (sources.empty() ? std::string() : " (sources " + sources + ")") +
            (lifted.empty() ? std::string() : ", lifting seq " + lifted) + " by officer " +
-           u->officer + ": " + u->reason;
+           u->officer + ": " + text();
   }
   if (auto* j = std::get_if<Justified>(&p))
     return std::string("contact by ") + ChannelName(j->channel) + " justified: " + j->reason_code +
            (j->operator_id.empty() ? "" : " (operator " + j->operator_id + ")") + ", until " +
            zone.Format(j->valid_until);
+  if (auto* x = std::get_if<Erased>(&p))
+    return "personal data erased on request " + x->request + " by officer " + x->officer +
+           "; suppressed on every channel";
   return PayloadTypeName(e.type);
 }
 

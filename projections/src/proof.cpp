@@ -15,7 +15,9 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kProofFormat = "tacet-proof-1";
+// Version 2: subjects by SubjectId, personal fields sealed, the data key
+// that opens them carried along (projections/FORMAT.md).
+constexpr const char* kProofFormat = "tacet-proof-2";
 
 // The checkpoint's fields, from a note this ledger signed.
 Result<note::Checkpoint> OwnCheckpoint(const EventLog& log, const std::string& signed_note) {
@@ -38,14 +40,31 @@ Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
   TACET_ASSIGN_OR_RETURN(note::Checkpoint cp, OwnCheckpoint(log, *latest));
   json out = {{"format", kProofFormat}, {"checkpoint", *latest}};
   std::vector<uint64_t> seqs;
+  std::optional<SubjectId> id;
   if (!req.subject.empty()) {
     TACET_ASSIGN_OR_RETURN(Subject s, ledger.ParseSubject(req.subject));
     out["subject"] = s.value;
-    TACET_ASSIGN_OR_RETURN(seqs, log.SeqsFor(s.value));
+    TACET_ASSIGN_OR_RETURN(id, ledger.IdOf(s));
+    TACET_ASSIGN_OR_RETURN(seqs, log.SeqsFor(*id));
   } else {
     if (req.seq == 0 || req.seq > log.head().seq)
       return Status::NotFound("no event with seq " + std::to_string(req.seq));
     seqs.push_back(req.seq);
+    TACET_ASSIGN_OR_RETURN(Event e, log.Read(req.seq));
+    TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
+    if (const SubjectId* about = SubjectOf(p)) id = *about;
+  }
+  if (id) {
+    // What a regulator needs to read the sealed fields: the subject's data
+    // key (it opens this subject's fields only). An erased subject has none.
+    out["subject_id"] = ToHex(*id);
+    TACET_ASSIGN_OR_RETURN(std::optional<DataKey> key, ledger.DataKeyOf(*id));
+    if (key) {
+      out["data_key"] =
+          Base64Encode(std::string_view(reinterpret_cast<const char*>(key->data()), key->size()));
+    } else {
+      out["erased"] = true;
+    }
   }
   json events = json::array(), pending = json::array();
   for (uint64_t seq : seqs) {
@@ -56,13 +75,14 @@ Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
     TACET_ASSIGN_OR_RETURN(Event e, log.Read(seq));
     TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
     TACET_ASSIGN_OR_RETURN(std::vector<Hash256> path, log.InclusionProof(seq, cp.size));
+    const Disclosed personal = ledger.Disclose(p);
     json hashes = json::array();
     for (const Hash256& h : path) hashes.push_back(Base64Encode(AsBytes(h)));
     events.push_back({{"seq", seq},
                       {"body", Base64Encode(EncodeEventBody(e))},
                       {"inclusion", std::move(hashes)},
                       {"recorded_at", FormatUtc(e.recorded_at)},
-                      {"summary", DescribeEvent(e, p, ledger.zone())}});
+                      {"summary", DescribeEvent(e, p, ledger.zone(), &personal)}});
   }
   out["events"] = std::move(events);
   out["pending"] = std::move(pending);
@@ -114,6 +134,27 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
   if (doc.contains("subject")) {
     if (!doc["subject"].is_string()) return bad("\"subject\": not a string");
     out.subject = doc["subject"].get<std::string>();
+    if (!doc.contains("subject_id")) return bad("\"subject\" without \"subject_id\"");
+  }
+  if (doc.contains("subject_id")) {
+    auto id = doc["subject_id"].is_string() ? HashFromHex(doc["subject_id"].get<std::string>())
+                                            : Result<Hash256>(Status::InvalidArgument(""));
+    if (!id.ok()) return bad("\"subject_id\": not 64 hexadecimal digits");
+    out.subject_id = *id;
+  }
+  std::optional<DataKey> data_key;
+  if (doc.contains("data_key")) {
+    if (!out.subject_id) return bad("\"data_key\" without \"subject_id\"");
+    auto raw = doc["data_key"].is_string() ? Base64Decode(doc["data_key"].get<std::string>())
+                                           : Result<std::string>(Status::InvalidArgument(""));
+    if (!raw.ok() || raw->size() != 32) return bad("\"data_key\": not 32 bytes of base64");
+    data_key.emplace();
+    std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(data_key->data()));
+  }
+  if (doc.contains("erased")) {
+    if (!doc["erased"].is_boolean()) return bad("\"erased\": not true or false");
+    out.erased = doc["erased"].get<bool>();
+    if (out.erased && data_key) return bad("\"erased\" is true, yet a \"data_key\" is given");
   }
   if (!doc.contains("events") || !doc["events"].is_array())
     return bad("\"events\": missing or not an array");
@@ -167,10 +208,30 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
         std::find(kBlockSources.begin(), kBlockSources.end(), b->source) == kBlockSources.end())
       return bad(at + ": a block's source '" + EscapeInvalidUtf8(b->source) +
                  "' is none of the documented ones");
-    if (!out.subject.empty() && SubjectOf(*p) != out.subject)
-      return bad(at + ": the event is about '" + std::string(SubjectOf(*p)) + "', not " +
-                 out.subject);
-    out.events.push_back({std::move(e).value(), std::move(p).value()});
+    const SubjectId* about = SubjectOf(*p);
+    if (out.subject_id && (about == nullptr || *about != *out.subject_id))
+      return bad(at + ": the event is about " +
+                 (about == nullptr ? std::string("no subject") : "subject " + ToHex(*about)) +
+                 ", not " + ToHex(*out.subject_id));
+    Disclosed personal;
+    if (const std::string* sealed = SealedOf(*p)) {
+      personal.state = out.erased ? Disclosed::State::kErased : Disclosed::State::kSealed;
+      if (data_key) {
+        auto fields = OpenPersonal(*data_key, e->type, *about, *sealed);
+        if (!fields.ok())
+          return bad(at + ": its sealed fields do not open with the file's data key");
+        if (!IsValidUtf8(fields->subject) || !IsValidUtf8(fields->text))
+          return bad(at + ": its sealed fields are not valid UTF-8");
+        // The sealed subject is what binds the SubjectId to the number or
+        // address: the keyed hash cannot be recomputed without the secret.
+        if (!out.subject.empty() && fields->subject != out.subject)
+          return bad(at + ": its sealed subject is '" + EscapeInvalidUtf8(fields->subject) +
+                     "', not " + out.subject);
+        personal.state = Disclosed::State::kOpen;
+        personal.fields = std::move(fields).value();
+      }
+    }
+    out.events.push_back({std::move(e).value(), std::move(p).value(), std::move(personal)});
   }
   if (doc.contains("pending")) {
     if (!doc["pending"].is_array()) return bad("\"pending\": not an array");

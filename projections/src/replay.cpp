@@ -11,6 +11,7 @@
 #include "../internal/bytes.h"
 #include "../internal/text.h"
 #include "tacet/core/codec.h"
+#include "tacet/core/secret_file.h"
 #include "tacet/projections/ledger.h"
 
 namespace tacet {
@@ -179,6 +180,17 @@ Result<ReplayReport> Ledger::ReplayTo(const std::string& out_data_dir, TimeMs kn
       }));
       TACET_RETURN_IF_ERROR(copy->AdoptCheckpoints(*key, signed_sizes));
     }
+    // The subject keys go with the events: the same secret names the same
+    // subjects, and the data keys (those not destroyed since) open their
+    // sealed fields.
+    if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
+    TACET_ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(SecretPath(), "the ledger secret"));
+    TACET_RETURN_IF_ERROR(WriteSecretFile((fs::path(out_data_dir) / "ledger.secret").string(),
+                                          secret, "the ledger secret of the copy"));
+    TACET_RETURN_IF_ERROR(
+        copy->PutMeta(kSecretMetaKey, std::string(AsBytes(keyer_->Fingerprint()))));
+    if (keys_ != nullptr)
+      TACET_RETURN_IF_ERROR(keys_->CopyTo((fs::path(out_data_dir) / "keys").string()));
     TACET_RETURN_IF_ERROR(copy->SyncWal());
     std::string marker;
     internal::ByteWriter(marker).I64(known_at);

@@ -32,6 +32,19 @@ Facts FactsOf(const DecisionInput& in) {
   return f;
 }
 
+// ---------------------------------------------------------------- erased
+
+Step ErasedRule::Apply(const Facts& f, Explainer& x) const {
+  if (f.self.erased_seq == 0 || f.self.erased_at > f.cut) return Step::kContinue;
+  x.Add("erased", [] { return "the subject's personal data was erased on request"; },
+        {f.self.erased_seq});
+  return Step::kDeny;
+}
+
+void ErasedRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  if (f.self.erased_seq != 0) AddAfter(f.in.at, f.self.erased_at, out);
+}
+
 // ---------------------------------------------------------------- block
 
 Step BlockRule::Apply(const Facts& f, Explainer& x) const {
@@ -182,11 +195,12 @@ void JustificationRule::Moments(const Facts& f, std::vector<TimeMs>* out) const 
 }
 
 std::span<const Rule* const> DefaultRules() {
+  static const ErasedRule erased;
   static const BlockRule block;
   static const RoundTripRegistryRule registry;
   static const ConsentRule consent;
   static const JustificationRule justification;
-  static const Rule* const rules[] = {&block, &registry, &consent, &justification};
+  static const Rule* const rules[] = {&erased, &block, &registry, &consent, &justification};
   return rules;
 }
 

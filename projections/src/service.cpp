@@ -267,6 +267,8 @@ class Handler {
   json Justify();
   json Export();
   json ImportReturn();
+  json Erase();
+  json ExportsPrune();
 
   Ledger& l_;
   Args a_;
@@ -290,6 +292,8 @@ json Handler::Run(std::string_view op) {
   if (op == "justify") return Justify();
   if (op == "export") return Export();
   if (op == "import_return") return ImportReturn();
+  if (op == "erase") return Erase();
+  if (op == "exports_prune") return ExportsPrune();
   Throw(errc::kUnknownOp, "operation '" + std::string(op) + "' is served by the daemon only");
 }
 
@@ -459,7 +463,7 @@ json Handler::History() {
   auto items = Must(l_.History(subject));
   json arr = json::array();
   for (auto& it : items) {
-    json e = EventJson(it.event, it.payload, l_.zone());
+    json e = EventJson(it.event, it.payload, l_.zone(), &it.personal);
     e["policy"] = it.policy;
     arr.push_back(std::move(e));
   }
@@ -711,15 +715,40 @@ json Handler::Export() {
                      {"zip", f.zip_path},
                      {"zip_sha256", ToHex(f.zip_sha256)},
                      {"numbers", f.numbers}});
-  json left = {{"invalid", r.invalid},           {"duplicate", r.duplicates},
-               {"out_of_scope", r.out_of_scope}, {"blocked", r.blocked},
-               {"known_listed", r.known_listed}, {"fresh", r.fresh},
-               {"pending", r.pending},           {"over_limit", r.over_limit}};
+  json left = {
+      {"invalid", r.invalid}, {"duplicate", r.duplicates},      {"out_of_scope", r.out_of_scope},
+      {"blocked", r.blocked}, {"known_listed", r.known_listed}, {"fresh", r.fresh},
+      {"pending", r.pending}, {"over_limit", r.over_limit},     {"erased", r.erased}};
   return {{"candidates", r.lines},
           {"exported", r.exported},
           {"left_out", left},
           {"sessions", files},
           {"invalid_samples", r.invalid_samples}};
+}
+
+json Handler::Erase() {
+  EraseRequest er;
+  er.subject = SubjectArg();
+  er.request = a_.Required("request");
+  er.officer = a_.Str("officer");
+  EraseReport r = Must(l_.Erase(er, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"request", er.request},
+          {"officer", er.officer},
+          {"key_destroyed", r.key_destroyed},
+          {"export_files", r.export_files}};
+}
+
+json Handler::ExportsPrune() {
+  const std::string before = a_.Required("answered_before");
+  auto day = ParseDate(before);
+  if (!day.ok()) Throw(errc::kBadRequest, "'answered_before': " + day.status().message());
+  PruneReport r = Must(l_.PruneExports(*day));
+  return {{"answered_before", before},
+          {"sessions", r.sessions},
+          {"removed", r.removed},
+          {"bytes", r.bytes}};
 }
 
 json Handler::ImportReturn() {
@@ -792,6 +821,8 @@ const std::vector<OpSpec>& AllOps() {
        Role::kOfficer,
        OpKind::kWrite,
        {"session", "received", "path", "supersede", "empty_is_all_listed", "operator"}},
+      {"erase", Role::kOfficer, OpKind::kWrite, {"subject", "request", "officer", "operator"}},
+      {"exports_prune", Role::kOfficer, OpKind::kWrite, {"answered_before", "operator"}},
       {"reload", Role::kOfficer, OpKind::kWrite, {}},
   };
   return ops;
@@ -962,20 +993,27 @@ std::string ToJsonText(const json& j, int indent) {
   }
 }
 
-json EventJson(const Event& e, const Payload& p, const TimeZone& zone) {
+json EventJson(const Event& e, const Payload& p, const TimeZone& zone, const Disclosed* personal) {
   json j = {{"seq", e.seq},
             {"recorded_at", FormatUtc(e.recorded_at)},
             {"recorded_at_local", zone.Format(e.recorded_at)},
             {"type", PayloadTypeName(e.type)}};
   // Stored text is shown with any stray byte escaped (ToJsonText): a ledger
   // written before input was checked may hold some.
-  std::string_view subject = SubjectOf(p);
-  if (!subject.empty()) j["subject"] = EscapeInvalidUtf8(subject);
+  if (const SubjectId* id = SubjectOf(p)) {
+    j["subject_id"] = ToHex(*id);
+    if (personal != nullptr && personal->state == Disclosed::State::kOpen)
+      j["subject"] = EscapeInvalidUtf8(personal->fields.subject);
+    if (SealedOf(p) != nullptr)
+      j["personal"] = personal == nullptr || personal->state == Disclosed::State::kSealed ? "sealed"
+                      : personal->state == Disclosed::State::kErased                      ? "erased"
+                                                                                          : "open";
+  }
   j["actor"] = {{"os_user", EscapeInvalidUtf8(e.actor.os_user)},
                 {"operator", EscapeInvalidUtf8(e.actor.operator_id)},
                 {"tool", EscapeInvalidUtf8(e.actor.tool)}};
   j["hash"] = ToHex(e.hash);
-  j["summary"] = EscapeInvalidUtf8(DescribeEvent(e, p, zone));
+  j["summary"] = EscapeInvalidUtf8(DescribeEvent(e, p, zone, personal));
   return j;
 }
 

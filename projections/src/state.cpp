@@ -22,14 +22,16 @@ const RegistryEntry* RegistryState::At(TimeMs at, TimeMs known_at) const {
   return nullptr;
 }
 
-std::string RegistryKey(std::string_view registry, std::string_view subject) {
+std::string RegistryKey(std::string_view registry, const SubjectId& subject) {
   std::string k;
   k.reserve(registry.size() + subject.size() + 1);
   k.append(registry);
   k.push_back('\0');
-  k.append(subject);
+  k.append(AsBytes(subject));
   return k;
 }
+
+std::string SubjectKey(const SubjectId& subject) { return std::string(AsBytes(subject)); }
 
 std::string EncodeRegistryState(const RegistryState& s) {
   std::string out;
@@ -81,9 +83,9 @@ std::string SessionMembersPrefix(uint64_t id) {
   return k;
 }
 
-std::string SessionMemberKey(uint64_t id, std::string_view national) {
+std::string SessionMemberKey(uint64_t id, const SubjectId& subject) {
   std::string k = SessionMembersPrefix(id);
-  k.append(national);
+  k.append(AsBytes(subject));
   return k;
 }
 
@@ -188,7 +190,7 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     ByteWriter(next).U64(s->session_id + 1);
     batch.Put(sessions_, kNextSessionKey, next);
   } else if (auto* n = std::get_if<SessionNumber>(&p)) {
-    batch.Put(sessions_, SessionMemberKey(n->session_id, n->national), n->subject);
+    batch.Put(sessions_, SessionMemberKey(n->session_id, n->subject), "");
   } else if (auto* r = std::get_if<ReturnImported>(&p)) {
     TACET_ASSIGN_OR_RETURN(SessionRecord rec, LoadSession(batch, sessions_, r->session_id));
     ReturnInfo ri;
@@ -227,8 +229,9 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     std::string key = KeyRead(p).key;
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
     batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
-  } else if (std::string_view subject = SubjectOf(p); !subject.empty()) {
-    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, subject));
+  } else if (const SubjectId* subject = SubjectOf(p)) {
+    const std::string key = SubjectKey(*subject);
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
     SubjectState st;
     if (bytes) {
       TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
@@ -250,10 +253,15 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     } else if (auto* j = std::get_if<Justified>(&p)) {
       st.justifications.push_back(
           {j->channel, j->reason_code, e.seq, e.recorded_at, j->valid_until});
+    } else if (std::holds_alternative<Erased>(p)) {
+      if (st.erased_seq == 0) {
+        st.erased_seq = e.seq;
+        st.erased_at = e.recorded_at;
+      }
     } else {
       return Status::Ok();  // session numbers: kept by p_sessions
     }
-    batch.Put(subject_, subject, EncodeSubjectState(st));
+    batch.Put(subject_, key, EncodeSubjectState(st));
   }
   return Status::Ok();
 }
@@ -267,8 +275,8 @@ Projector::ReadKey Projector::KeyRead(const Payload& p) const {
   if (std::holds_alternative<ChannelPolicySet>(p)) return {policy_, kPolicyChannelKey};
   if (std::holds_alternative<ConsentGranted>(p) || std::holds_alternative<ConsentRevoked>(p) ||
       std::holds_alternative<Blocked>(p) || std::holds_alternative<Unblocked>(p) ||
-      std::holds_alternative<Justified>(p))
-    return {subject_, std::string(SubjectOf(p))};
+      std::holds_alternative<Justified>(p) || std::holds_alternative<Erased>(p))
+    return {subject_, SubjectKey(*SubjectOf(p))};
   return {};
 }
 

@@ -10,9 +10,9 @@ using internal::ByteWriter;
 
 namespace {
 
-// Version 2 lists the blocks each unblock lifted; a version 1 record is
-// read as lifting every earlier block on its channels, as it did.
-constexpr uint8_t kSubjectStateVersion = 2;
+// Format 3's first record version: each unblock lists the blocks it lifted,
+// and the record ends with the erasure.
+constexpr uint8_t kSubjectStateVersion = 1;
 
 }  // namespace
 
@@ -44,6 +44,7 @@ std::string EncodeSubjectState(const SubjectState& s) {
         .U64(j.seq)
         .I64(j.recorded_at)
         .I64(j.valid_until);
+  w.U64(s.erased_seq).I64(s.erased_at);
   return out;
 }
 
@@ -51,7 +52,7 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   ByteReader r(bytes);
   SubjectState s;
   const uint8_t version = r.U8();
-  if (version != 1 && version != kSubjectStateVersion)
+  if (version != kSubjectStateVersion)
     return Status::Corruption("subject projection: unknown record version");
   // Each count is bounded by the bytes left, so a damaged count cannot
   // allocate without limit.
@@ -84,17 +85,12 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
     b.recorded_at = r.I64();
     s.blocks.push_back(std::move(b));
   }
-  for (size_t n = count(version == 1 ? 17 : 21); n > 0 && !r.failed(); --n) {
+  for (size_t n = count(21); n > 0 && !r.failed(); --n) {
     UnblockEntry u;
     u.channels = r.U8();
     u.seq = r.U64();
     u.recorded_at = r.I64();
-    if (version == 1) {
-      for (const BlockEntry& b : s.blocks)
-        if (b.seq < u.seq && (b.channels & u.channels) != 0) u.lifted.push_back(b.seq);
-    } else {
-      for (size_t k = count(8); k > 0 && !r.failed(); --k) u.lifted.push_back(r.U64());
-    }
+    for (size_t k = count(8); k > 0 && !r.failed(); --k) u.lifted.push_back(r.U64());
     s.unblocks.push_back(std::move(u));
   }
   for (size_t n = count(29); n > 0 && !r.failed(); --n) {
@@ -106,6 +102,8 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
     j.valid_until = r.I64();
     s.justifications.push_back(std::move(j));
   }
+  s.erased_seq = r.U64();
+  s.erased_at = r.I64();
   if (r.failed() || !r.done()) return Status::Corruption("subject projection: truncated record");
   return s;
 }

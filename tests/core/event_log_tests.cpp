@@ -18,9 +18,19 @@ using namespace tacet;
 
 namespace {
 
+// The log indexes whatever SubjectId an event names; a test's stands in
+// for the ledger's keyed hash.
+SubjectId IdOf(const std::string& subject) { return Sha256(subject); }
+
+// A SubjectId whose bytes a known answer can spell: 0x00, 0x01, ... 0x1f.
+SubjectId CountingId() {
+  SubjectId id;
+  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(i);
+  return id;
+}
+
 Payload Number(uint64_t i) {
-  return SessionNumber{1, "it-rpo", "+3906" + std::to_string(10000000 + i),
-                       "06" + std::to_string(10000000 + i)};
+  return SessionNumber{1, "it-rpo", IdOf("+3906" + std::to_string(10000000 + i))};
 }
 
 std::unique_ptr<EventLog> OpenLog(const std::string& dir, const Clock* clock) {
@@ -81,7 +91,7 @@ BOOST_AUTO_TEST_CASE(appended_events_are_dense_chained_and_indexed) {
     prev = e->hash;
   }
   BOOST_TEST(log->head().hash == prev);
-  auto seqs = log->SeqsFor("+390610000003");
+  auto seqs = log->SeqsFor(IdOf("+390610000003"));
   BOOST_TEST_REQUIRE(seqs.ok());
   BOOST_TEST(*seqs == std::vector<uint64_t>({4, 14}));
   auto r = log->Verify();
@@ -330,7 +340,7 @@ BOOST_AUTO_TEST_CASE(the_in_memory_mirror_answers_as_the_store_does) {
 }
 
 BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
-  RegistryResult r{7,     "it-rpo",      "+390612345678", RegistryOutcome::kCleared,
+  RegistryResult r{7,     "it-rpo",      CountingId(), RegistryOutcome::kCleared,
                    20696, 1788127200000, 1789423200000};
   std::string bytes = EncodePayload(r);
   auto back = DecodePayload(PayloadType::kRegistryResult, 1, bytes);
@@ -352,16 +362,16 @@ BOOST_AUTO_TEST_CASE(a_bool_or_an_enum_outside_its_documented_set_is_refused) {
   BOOST_TEST(!two.ok());
   BOOST_TEST(two.status().message().find("a bool of 2 (only 0 or 1)") != std::string::npos,
              two.status().message());
-  RegistryResult rr{7, "it-rpo", "+390612345678", RegistryOutcome::kCleared, 20696, 1, 2};
+  RegistryResult rr{7, "it-rpo", CountingId(), RegistryOutcome::kCleared, 20696, 1, 2};
   std::string rb = EncodePayload(rr);
-  const size_t outcome_at = 1 + 8 + 4 + 6 + 4 + 13;
+  const size_t outcome_at = 1 + 8 + 4 + 6 + 32;
   BOOST_TEST_REQUIRE(rb[outcome_at] == '\x01');
   rb[outcome_at] = 3;
   auto three = DecodePayload(PayloadType::kRegistryResult, 1, rb);
   BOOST_TEST(!three.ok());
   BOOST_TEST(three.status().message().find("outcome 3 (only 1 or 2)") != std::string::npos,
              three.status().message());
-  Blocked none{"+390612345678", 0, "request", "r"};
+  Blocked none{CountingId(), 0, "request", {"sealed"}};
   auto empty_mask = DecodePayload(PayloadType::kBlocked, 1, EncodePayload(none));
   BOOST_TEST(empty_mask.status().message().find("channel mask 0") != std::string::npos);
 }
@@ -380,14 +390,23 @@ BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
   le(1, 1);
   le(7, 8);
   str("it-rpo");
-  str("+390612345678");
-  le(1, 1);  // cleared
+  for (int i = 0; i < 32; ++i) le(i, 1);  // the SubjectId: 32 raw bytes, no length
+  le(1, 1);                               // cleared
   le(20696, 4);
   le(1788127200000, 8);
   le(1789423200000, 8);
-  RegistryResult r{7,     "it-rpo",      "+390612345678", RegistryOutcome::kCleared,
+  RegistryResult r{7,     "it-rpo",      CountingId(), RegistryOutcome::kCleared,
                    20696, 1788127200000, 1789423200000};
   BOOST_TEST(ToHex(EncodePayload(r)) == ToHex(want));
+  // A sealed field is a length and its bytes, whatever they are.
+  want.clear();
+  le(1, 1);
+  for (int i = 0; i < 32; ++i) le(i, 1);
+  le(0x06, 1);
+  str("robinson");
+  str(std::string("\x00\xff\x10", 3));
+  Blocked b{CountingId(), 0x06, "robinson", {std::string("\x00\xff\x10", 3)}};
+  BOOST_TEST(ToHex(EncodePayload(b)) == ToHex(want));
 }
 
 BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version_1_still_reads) {
@@ -401,16 +420,16 @@ BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version
   };
   // core/FORMAT.md, payload 11 version 2.
   le(v2, 1, 1);
-  str(v2, "+390612345678");
+  for (int i = 0; i < 32; ++i) le(v2, i, 1);
   le(v2, 0x06, 1);  // voice and SMS
   le(v2, 1, 4);
   str(v2, "call_outcome");
   le(v2, 2, 4);
   le(v2, 5, 8);
   le(v2, 9, 8);
-  str(v2, "asked again");
   str(v2, "m.bianchi");
-  Unblocked u{"+390612345678", 0x06, {"call_outcome"}, {5, 9}, "asked again", "m.bianchi"};
+  str(v2, "sealed bytes");
+  Unblocked u{CountingId(), 0x06, {"call_outcome"}, {5, 9}, "m.bianchi", {"sealed bytes"}};
   BOOST_TEST(ToHex(EncodePayload(u)) == ToHex(v2));
   auto back = DecodePayload(PayloadType::kUnblocked, 2, v2);
   BOOST_TEST_REQUIRE(back.ok(), back.status().ToString());
@@ -419,20 +438,22 @@ BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version
   // Version 1 (no lists) decodes with both lists empty: it lifted every
   // earlier block on its channels.
   le(v1, 1, 1);
-  str(v1, "+390612345678");
+  for (int i = 0; i < 32; ++i) le(v1, i, 1);
   le(v1, 0x1e, 1);
-  str(v1, "asked again");
   str(v1, "m.bianchi");
+  str(v1, "sealed bytes");
   auto old = DecodePayload(PayloadType::kUnblocked, 1, v1);
   BOOST_TEST_REQUIRE(old.ok(), old.status().ToString());
   BOOST_TEST(std::get<Unblocked>(*old).officer == "m.bianchi");
+  BOOST_TEST(std::get<Unblocked>(*old).sealed.bytes == "sealed bytes");
+  BOOST_TEST((std::get<Unblocked>(*old).subject == CountingId()));
   BOOST_TEST(std::get<Unblocked>(*old).lifted.empty());
   BOOST_TEST(std::get<Unblocked>(*old).sources.empty());
   BOOST_TEST(!DecodePayload(PayloadType::kUnblocked, 3, v2).ok());
 
   // A length beyond the bytes left is refused before anything is sized by
   // it: 4,294,967,295 lifted seqs would be 32 GiB.
-  std::string huge = v2.substr(0, 1 + 4 + 13 + 1 + 4 + 4 + 12);
+  std::string huge = v2.substr(0, 1 + 32 + 1 + 4 + 4 + 12);
   le(huge, 0xffffffff, 4);
   auto refused = DecodePayload(PayloadType::kUnblocked, 2, huge);
   BOOST_TEST(!refused.ok());

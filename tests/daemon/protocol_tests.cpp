@@ -439,10 +439,10 @@ BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_refused_busy) {
 BOOST_AUTO_TEST_CASE(a_reload_on_a_full_writer_queue_is_answered_busy) {
   Daemon d([](Config& c) { c.daemon.max_queued_writes = 1; });
   Client c = d.Connect();
-  BOOST_TEST(c.Send(json{{"id", 1}, {"op", "block"}, {"subject", "0612345678"}, {"reason", "r"}}
-                        .dump() +
-                    "\n" + json{{"id", 2}, {"op", "reload"}}.dump() + "\n")
-                 .ok());
+  BOOST_TEST(
+      c.Send(json{{"id", 1}, {"op", "block"}, {"subject", "0612345678"}, {"reason", "r"}}.dump() +
+             "\n" + json{{"id", 2}, {"op", "reload"}}.dump() + "\n")
+          .ok());
   json first = Daemon::Read(c), second = Daemon::Read(c);
   BOOST_TEST(first["id"] == 1);
   BOOST_TEST(Code(first) == "busy", first.dump());

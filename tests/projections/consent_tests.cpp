@@ -157,7 +157,7 @@ BOOST_FIXTURE_TEST_CASE(blocks_are_per_source_and_an_unblock_names_what_it_lifts
   BOOST_TEST_REQUIRE(file.ok(), file.status().ToString());
   BOOST_TEST(file->newly == 2u);  // the number blocked by a call outcome is recorded again
   BOOST_TEST(file->already == 0u);
-  const uint64_t robinson_seq = file->first_seq;  // subjects are sorted: ...678 first
+  const uint64_t robinson_seq = file->first_seq;  // in the file's order: ...678 first
   // The same list from the same source again: nothing new.
   auto again = ledger->BlockFile("robinson.txt", robinson, kOfficer, std::string("0612345678\n"));
   BOOST_TEST_REQUIRE(again.ok());

@@ -63,8 +63,14 @@ BOOST_AUTO_TEST_CASE(a_subjects_proof_verifies_with_only_the_public_key) {
   BOOST_TEST(check->subject == "+390612345671");
   std::vector<uint64_t> seqs;
   for (const auto& pe : check->events) seqs.push_back(pe.event.seq);
-  BOOST_TEST(seqs == *f.ledger->log().SeqsFor("+390612345671"));
-  for (const auto& pe : check->events) BOOST_TEST(SubjectOf(pe.payload) == "+390612345671");
+  const SubjectId id = *f.ledger->IdOf(*f.ledger->ParseSubject("+390612345671"));
+  BOOST_TEST(seqs == *f.ledger->log().SeqsFor(id));
+  for (const auto& pe : check->events) {
+    BOOST_TEST((*SubjectOf(pe.payload) == id));
+    // The file's data key opens every sealed field, which names the subject.
+    BOOST_TEST((pe.personal.state == Disclosed::State::kOpen));
+    BOOST_TEST(pe.personal.fields.subject == "+390612345671");
+  }
 
   // Another key with the same name does not verify it.
   auto other = note::Signer::Generate(KeyOf(*f.ledger).name());
@@ -186,8 +192,10 @@ BOOST_AUTO_TEST_CASE(a_proof_is_read_exactly_as_the_format_says) {
   const json stray_proof = *MakeProof(*f.ledger, ProofRequest{"0612345679", 0});
   // (Its summary is shown with the byte replaced; the body, in base64, is
   // the event as recorded.)
+  // Its stray byte is sealed: the file's data key opens it, and the opened
+  // text is held to UTF-8 like any other.
   refused(stray_proof.dump(-1, ' ', false, json::error_handler_t::replace),
-          "payload field 4 is not valid UTF-8");
+          "its sealed fields are not valid UTF-8");
 }
 
 BOOST_AUTO_TEST_CASE(a_proof_stays_good_against_every_later_checkpoint) {

@@ -302,7 +302,8 @@ BOOST_AUTO_TEST_CASE(the_data_directory_is_the_owners_alone_whatever_the_umask) 
 }
 
 // Issue 15: a configured data group gets 0750 on the directory and 0640 on
-// the files, whatever the umask; the signing key stays 0600.
+// the files, whatever the umask; the signing key and the ledger secret
+// stay 0600, the data keys' directory 0700.
 BOOST_AUTO_TEST_CASE(a_configured_data_group_may_read_the_ledger) {
   test::TempDir dir;
   const gid_t gid = ::getgid();
@@ -323,8 +324,13 @@ BOOST_AUTO_TEST_CASE(a_configured_data_group_may_read_the_ledger) {
     BOOST_TEST_REQUIRE(::stat(e.path().c_str(), &st) == 0);
     BOOST_TEST(st.st_gid == gid, e.path().string());
     const unsigned mode = st.st_mode & 0777;
-    if (e.path().filename() == "checkpoint.key") {
-      BOOST_TEST(mode == 0600u);
+    const std::string rel = std::filesystem::relative(e.path(), dir / "data").string();
+    if (e.path().filename() == "checkpoint.key" || e.path().filename() == "ledger.secret") {
+      BOOST_TEST(mode == 0600u, rel);
+    } else if (rel == "keys") {
+      BOOST_TEST(mode == 0700u, rel);  // the data keys stay the owner's
+    } else if (rel.rfind("keys/", 0) == 0) {
+      continue;  // inside it, the umask's 0640 is shut by the directory
     } else if (e.is_directory()) {
       BOOST_TEST(mode == 0750u, e.path().string() << " " << std::oct << mode);
     } else if (e.path().filename() != "LOCK") {

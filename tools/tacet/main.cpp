@@ -625,6 +625,51 @@ int main(int argc, char** argv) {
               " justified (" + reason + ") until " + Str(r, "valid_until_local") + "\n");
   });
 
+  // erase
+  std::string erase_request;
+  auto* era = app.add_subcommand(
+      "erase", "Erase a subject's personal data (GDPR art. 17); it stays suppressed");
+  era->add_option("SUBJECT", subject, "Phone number or e-mail")->required();
+  era->add_option("--request", erase_request, "The erasure request's reference (recorded)")
+      ->required();
+  era->add_option("--officer", officer, "The compliance officer erasing it (required)");
+  era->footer(
+      "Example: tacet erase 0612345679 --request DPO-2026-118 --officer m.bianchi\n"
+      "The subject's data key is destroyed: its evidence and reasons read as erased, every "
+      "channel denies it,\nand exports leave it out. Upload files under exports/ that still "
+      "list it are named; 'tacet exports prune'\nremoves those of answered sessions.");
+  era->callback([&] {
+    json r = c.Run("erase", {{"subject", subject},
+                             {"request", erase_request},
+                             {"officer", officer},
+                             {"operator", c.g.operator_id}});
+    std::string text = "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " erased (request " +
+                       erase_request + "); suppressed on every channel\n";
+    if (!r["key_destroyed"].get<bool>()) text += "  it had no personal data recorded\n";
+    for (const auto& f : r["export_files"])
+      text += "  still listed in " + f.get<std::string>() +
+              " (the registry's copy; remove it with 'tacet exports prune' once answered)\n";
+    Print(c, r, text);
+  });
+
+  // exports
+  std::string answered_before;
+  auto* exps = app.add_subcommand("exports", "The upload files kept under exports/");
+  exps->require_subcommand(1);
+  auto* prune = exps->add_subcommand(
+      "prune", "Remove the upload files of sessions answered before a day (their SHA-256 stays)");
+  prune->add_option("--answered-before", answered_before, "YYYY-MM-DD")->required();
+  prune->footer("Example: tacet exports prune --answered-before 2026-12-01");
+  prune->callback([&] {
+    json r = c.Run("exports_prune",
+                   {{"answered_before", answered_before}, {"operator", c.g.operator_id}});
+    std::string text = "removed " + std::to_string(r["removed"].size()) + " file(s), " +
+                       Num(r, "bytes") + " bytes, of " + Num(r, "sessions") +
+                       " session(s) answered before " + answered_before + "\n";
+    for (const auto& f : r["removed"]) text += "  " + f.get<std::string>() + "\n";
+    Print(c, r, text);
+  });
+
   // policy
   auto* pol = app.add_subcommand("policy", "The consent types, reasons and channel rules in force");
   pol->add_option("--at", at, "In force at TIME (default now)");

@@ -7,6 +7,12 @@
 //
 // Payload structs are plain data with a serialize() template; the codec is
 // the only file that instantiates them with cereal.
+//
+// Format 3: a subject is named by its SubjectId (subject_id.h), never in
+// clear, and what identifies a person (the subject's text, evidence, free
+// text) travels in `sealed`: AES-256-GCM under the subject's data key
+// (personal.h), so destroying the key erases it while the chain, which
+// hashes the ciphertext, still verifies.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +23,7 @@
 
 #include "tacet/core/clock.h"
 #include "tacet/core/hash.h"
+#include "tacet/core/subject_id.h"
 #include "tacet/core/time.h"
 
 namespace tacet {
@@ -29,6 +36,16 @@ struct Actor {
   template <class A>
   void serialize(A& a) {
     a(os_user, operator_id, tool);
+  }
+};
+
+// Sealed personal fields (personal.h): bytes, not text; encoded as a string.
+struct Sealed {
+  std::string bytes;
+
+  template <class A>
+  void serialize(A& a) {
+    a(bytes);
   }
 };
 
@@ -46,6 +63,7 @@ enum class PayloadType : uint16_t {
   kBlocked = 10,
   kUnblocked = 11,
   kJustified = 12,
+  kErased = 13,
 };
 
 // Contact channels. Stored; never renumber.
@@ -98,18 +116,19 @@ struct ExportSessionOpened {
   }
 };
 
-// One number of an export session, as written in the upload file.
+// One number of an export session. Its line of the upload file is the
+// number's national form, in the file whose SHA-256 the session records;
+// the event itself holds no personal data.
 struct SessionNumber {
   static constexpr PayloadType kType = PayloadType::kSessionNumber;
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;
   std::string registry;
-  std::string subject;   // E.164
-  std::string national;  // the line of the upload file
+  SubjectId subject{};
 
   template <class A>
   void serialize(A& a) {
-    a(session_id, registry, subject, national);
+    a(session_id, registry, subject);
   }
 };
 
@@ -147,7 +166,7 @@ struct RegistryResult {
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;
   std::string registry;
-  std::string subject;  // E.164
+  SubjectId subject{};
   RegistryOutcome outcome = RegistryOutcome::kListed;
   Day received_day = 0;
   TimeMs effective_from = 0;
@@ -208,98 +227,125 @@ struct ChannelPolicySet {
 // A person gave a consent of a type on a day. The type's validity in force
 // when it was recorded travels with it: the consent expires at the end of
 // given_day + validity_days (in the ledger's zone), never if 0.
+// Sealed: the subject and the evidence (capture channel, form or script
+// version, recording id).
 struct ConsentGranted {
   static constexpr PayloadType kType = PayloadType::kConsentGranted;
   static constexpr uint16_t kVersion = 1;
-  std::string subject;
+  SubjectId subject{};
   std::string type_code;
   Day given_day = 0;
   uint32_t validity_days = 0;
   TimeMs effective_from = 0;  // start of given_day
   TimeMs expires_at = 0;      // exclusive; 0: never
-  std::string evidence;       // capture channel, form or script version, recording id
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, type_code, given_day, validity_days, effective_from, expires_at, evidence);
+    a(subject, type_code, given_day, validity_days, effective_from, expires_at, sealed);
   }
 };
 
 // Every consent of a type the subject gave is withdrawn from the recorded
-// time on.
+// time on. Sealed: the subject and the reason.
 struct ConsentRevoked {
   static constexpr PayloadType kType = PayloadType::kConsentRevoked;
   static constexpr uint16_t kVersion = 1;
-  std::string subject;
+  SubjectId subject{};
   std::string type_code;
-  std::string reason;
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, type_code, reason);
+    a(subject, type_code, sealed);
   }
 };
 
 // The subject is on the internal do-not-call list for these channels from
-// the recorded time on, until an explicit Unblocked.
+// the recorded time on, until an explicit Unblocked. Sealed: the subject
+// and the reason.
 struct Blocked {
   static constexpr PayloadType kType = PayloadType::kBlocked;
   static constexpr uint16_t kVersion = 1;
-  std::string subject;
+  SubjectId subject{};
   ChannelMask channels = kEveryChannel;
   std::string source;  // request, call_outcome, robinson, crm_classifier, objection
-  std::string reason;
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channels, source, reason);
+    a(subject, channels, source, sealed);
   }
 };
 
 // An officer lifted some of the subject's blocks on these channels: those
 // of the named sources (none named: every source), listed by seq. Version 1
 // had neither list and lifted every earlier block on its channels; it is
-// still decoded, with both lists empty.
+// still decoded (upcast), with both lists empty. Sealed: the subject and the
+// reason.
 struct Unblocked {
   static constexpr PayloadType kType = PayloadType::kUnblocked;
   static constexpr uint16_t kVersion = 2;
-  std::string subject;
+  SubjectId subject{};
   ChannelMask channels = kEveryChannel;
   std::vector<std::string> sources;  // empty: every source
   std::vector<uint64_t> lifted;      // the blocked events lifted, ascending
-  std::string reason;
   std::string officer;
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channels, sources, lifted, reason, officer);
+    a(subject, channels, sources, lifted, officer, sealed);
   }
 };
 
 // An operator recorded why they contact the subject without consent; good
-// for one contact on the channel until valid_until.
+// for one contact on the channel until valid_until. Sealed: the subject.
 struct Justified {
   static constexpr PayloadType kType = PayloadType::kJustified;
   static constexpr uint16_t kVersion = 1;
-  std::string subject;
+  SubjectId subject{};
   Channel channel = Channel::kVoice;
   std::string reason_code;
   std::string operator_id;
   TimeMs valid_until = 0;  // exclusive
+  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channel, reason_code, operator_id, valid_until);
+    a(subject, channel, reason_code, operator_id, valid_until, sealed);
   }
 };
 
+// The subject's personal data was erased on request (GDPR art. 17): its
+// data key is destroyed, so every sealed field about it stays ciphertext.
+// The subject stays suppressed on every channel. Holds no personal data.
+struct Erased {
+  static constexpr PayloadType kType = PayloadType::kErased;
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  std::string request;  // the erasure request's reference (a ticket id)
+  std::string officer;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, request, officer);
+  }
+};
+
+// The one list of payload types.
 using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
                              ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
-                             ConsentRevoked, Blocked, Unblocked, Justified>;
+                             ConsentRevoked, Blocked, Unblocked, Justified, Erased>;
 
 PayloadType TypeOf(const Payload& p);
-// The subject an event is about, or empty: feeds the per-subject index.
-std::string_view SubjectOf(const Payload& p);
+// The SubjectIds an event is about (none, or one so far), appended to
+// *out: they feed the per-subject index.
+void SubjectsOf(const Payload& p, std::vector<SubjectId>* out);
+// The one subject of an event about one, or null.
+const SubjectId* SubjectOf(const Payload& p);
+// The sealed personal fields of an event, or null when it carries none.
+const std::string* SealedOf(const Payload& p);
 
 struct Event {
   uint64_t seq = 0;

@@ -105,7 +105,7 @@ class AppendBatch {
   struct Impl;
   AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_at, size_t expected_events);
   // Writes a chained event and its index entry; moves the batch's head.
-  void WriteEvent(const Event& e, std::string_view body, std::string_view subject);
+  void WriteEvent(const Event& e, std::string_view body, const Payload& payload);
   // Hashes the leaves of the events written since the last Seal and puts
   // the tree records they complete into the batch.
   void Seal();
@@ -174,7 +174,7 @@ class EventLog {
   // fn may move from the event it is given.
   Status Scan(uint64_t from, uint64_t to, const std::function<bool(Event&)>& fn) const;
   // The seqs of the events about `subject`, oldest first.
-  Result<std::vector<uint64_t>> SeqsFor(std::string_view subject) const;
+  Result<std::vector<uint64_t>> SeqsFor(const SubjectId& subject) const;
 
   Result<std::optional<std::string>> Get(int family, std::string_view key) const;
   // How many point lookups (Get) this log has served since it opened: what
@@ -245,7 +245,6 @@ class EventLog {
   Status CheckTail();
   Status LoadMirrors();  // mirror_projections: every projection family read into memory
   Status LoadTree();     // the compact range of the head from the stored nodes
-  Status BuildTree();    // a format-1 ledger: the tree from every event, then format 2
   Status CheckTreeSize(uint64_t size, const char* what) const;
   Status LoadCheckpointState();  // the size of the latest checkpoint
 

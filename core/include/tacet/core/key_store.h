@@ -22,10 +22,9 @@
 #include "tacet/core/hash.h"
 #include "tacet/core/sealed.h"
 #include "tacet/core/status.h"
+#include "tacet/core/subject_id.h"
 
 namespace tacet {
-
-using SubjectId = Hash256;
 
 struct KeyStoreOptions {
   bool create_if_missing = false;
@@ -49,6 +48,9 @@ class KeyStore {
   // Destroys the subject's data key: when this returns, no file under the
   // store's directory holds it. NotFound when it has none.
   Status Destroy(const SubjectId& id);
+  // Writes every key to a new store at `dir` (absent), synced: a replayed
+  // copy's keys.
+  Status CopyTo(const std::string& dir) const;
   // How many subjects have a key.
   Result<uint64_t> Count() const;
 

@@ -50,6 +50,8 @@ class SubjectParser {
   Result<Subject> FromE164(std::string_view e164) const { return ParsePhone(e164); }
 
   const std::string& default_region() const { return default_region_; }
+  // The country calling code of a CLDR region ("IT": 39); 0 when unknown.
+  static int CountryCodeOf(const std::string& region);
 
  private:
   // Plain shapes ("06 1234 5678", "+39 347-123.4567") of the default region,

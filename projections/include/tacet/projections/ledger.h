@@ -16,7 +16,10 @@
 
 #include "tacet/core/clock.h"
 #include "tacet/core/event_log.h"
+#include "tacet/core/key_store.h"
+#include "tacet/core/personal.h"
 #include "tacet/core/subject.h"
+#include "tacet/core/subject_id.h"
 #include "tacet/core/time.h"
 #include "tacet/projections/decision.h"
 #include "tacet/projections/state.h"
@@ -108,6 +111,9 @@ struct LedgerOptions {
   // makes one (mode 0600) when the ledger has none yet, refuses to open
   // when the ledger's key file is missing or readable by every user.
   CheckpointOptions checkpoint;
+  // The ledger secret, the key of every SubjectId (mode 0600, made with the
+  // ledger); empty: <data_dir>/ledger.secret.
+  std::string secret_path;
   const Clock* clock = nullptr;  // null: the system clock
 };
 
@@ -126,6 +132,30 @@ struct ExportRequest {
   std::string out_dir;                 // empty: <data_dir>/exports
 };
 
+// GDPR art. 17: the subject's personal data erased, its suppression kept.
+struct EraseRequest {
+  std::string subject;
+  std::string request;  // the erasure request's reference: required
+  std::string officer;  // required: only an officer erases
+};
+
+struct EraseReport {
+  uint64_t seq = 0;
+  std::string subject;
+  bool key_destroyed = false;  // false: it had no data key (no sealed field)
+  // Upload files under exports/ that still list the number: the registry's
+  // copy, removed by `tacet exports prune` once their sessions are answered.
+  std::vector<std::string> export_files;
+};
+
+// Removes the upload files of answered sessions; their SHA-256 stays in the
+// ledger (the session's event), so the files' content stays provable.
+struct PruneReport {
+  std::vector<std::string> removed;
+  uint64_t bytes = 0;
+  uint64_t sessions = 0;  // answered before the date, whose files were looked for
+};
+
 struct ExportedFile {
   uint64_t session_id = 0;
   std::string txt_path;
@@ -142,6 +172,7 @@ struct ExportReport {
   std::vector<std::string> invalid_samples;  // "line N: reason"
   uint64_t out_of_scope = 0;                 // not a number of the registry's regions
   uint64_t blocked = 0;                      // on the internal do-not-call list
+  uint64_t erased = 0;                       // erased on request: never sent again
   uint64_t known_listed = 0;                 // the registry last said listed
   uint64_t fresh = 0;                        // cleared and valid for more than fresh_days
   uint64_t pending = 0;     // in an open, not overdue session of the registry (no return yet)
@@ -262,6 +293,11 @@ struct DecisionAnswer {
 // Meta records of the ledger's own state (projections/FORMAT.md).
 inline constexpr const char* kRebuildMetaKey = "rebuild";  // text: since when
 inline constexpr const char* kReplayMetaKey = "replay";    // i64 BE: as known at
+// The ledger secret's fingerprint (32 bytes, SubjectKeyer::Fingerprint).
+inline constexpr const char* kSecretMetaKey = "ledger_secret";
+// The SubjectId (32 bytes) of an erasure under way: its key is destroyed
+// after its event commits, and a crash between the two is finished on open.
+inline constexpr const char* kErasingMetaKey = "erasing";
 
 struct RebuildReport {
   struct Family {
@@ -322,6 +358,7 @@ struct HistoryItem {
   Event event;
   Payload payload;
   bool policy = false;  // a policy change that bears on the subject's answers
+  Disclosed personal;   // its personal fields, opened (or erased)
 };
 
 // Thread safety: const methods may run concurrently with each other and
@@ -352,6 +389,13 @@ class Ledger {
   // the channels (or on one of the channels named).
   Result<UnblockReport> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
+  // Records `erased` and destroys the subject's data key: afterwards no
+  // file of the data directory holds its personal data (the export files
+  // the report lists aside). Refused when the subject is already erased.
+  Result<EraseReport> Erase(const EraseRequest& req, const Actor& actor);
+  // Removes the files of sessions whose last return was imported before
+  // the start of `before` (the ledger's calendar). Writer only.
+  Result<PruneReport> PruneExports(Day before);
   // Appends the policy events that make the ledger's policy equal `config`.
   Result<PolicyReconcileReport> ReconcilePolicy(const PolicyConfig& config, const Actor& actor);
   // What ReconcilePolicy(config) would record, described, without recording.
@@ -385,6 +429,13 @@ class Ledger {
   // answers (the channel policy, the consent types and reasons it refers
   // to), in seq order.
   Result<std::vector<HistoryItem>> History(std::string_view subject) const;
+  // The subject's id in this ledger: the keyed hash of its canonical text.
+  // FailedPrecondition when this process cannot read the ledger secret.
+  Result<SubjectId> IdOf(const Subject& s) const;
+  // The event's personal fields, opened with the subject's data key.
+  Disclosed Disclose(const Payload& p) const;
+  // The subject's data key (for a proof), or nullopt: erased, or none made.
+  Result<std::optional<DataKey>> DataKeyOf(const SubjectId& id) const;
   VerifyReport Verify() const { return log_->Verify(); }
 
   // Drops every projection and refolds the whole log into it; reports the
@@ -398,6 +449,8 @@ class Ledger {
   Result<ReplayReport> ReplayTo(const std::string& out_data_dir, TimeMs known_at) const;
   // The path of the checkpoint key a writer uses.
   std::string CheckpointKeyPath() const;
+  // The path of the ledger secret (LedgerOptions::secret_path).
+  std::string SecretPath() const;
   // What the open recorded to reconcile the policy with the config
   // (LedgerOptions::reconcile_policy).
   const PolicyReconcileReport& reconciled() const { return reconciled_; }
@@ -430,6 +483,14 @@ class Ledger {
   Result<std::vector<Payload>> PolicyChanges(const PolicyConfig& config,
                                              std::vector<std::string>* described) const;
   Status LoadCheckpointKey();  // a writer's: read, or made for a ledger without one
+  // The ledger secret (made with a new ledger) and the data key store.
+  Status LoadSubjectKeys();
+  // Seals the personal fields of an event about `id` under its data key
+  // (made when it has none).
+  Result<Sealed> SealFor(const SubjectId& id, PayloadType type, Personal fields);
+  // Destroys the data keys of erasures recorded but not finished (a crash
+  // between the record and the key's destruction).
+  Status FinishErasures();
   // A subject's channels: e-mail for addresses, voice and SMS for numbers.
   bool RegistryApplies(const Subject& s, Channel channel) const;
   // The decision from the subject's two records, decoded (absent: null).
@@ -442,14 +503,22 @@ class Ledger {
                                         bool skip_duplicates,
                                         const std::function<void(const FilterItem&)>& fn,
                                         Explain explain = Explain::kFull) const;
-  // Appends one event about a subject (with its projection update).
-  Result<Recorded> AppendOne(const Payload& p, const Actor& actor);
+  // Appends one event about `subject` (with its projection update), its
+  // personal fields sealed: `sealed.bytes` holds the free text until then.
+  // Refused when the subject is erased.
+  Result<Recorded> AppendOne(const Subject& subject, Payload p, const Actor& actor);
+  Status RefuseIfErased(AppendBatch& batch, const SubjectId& id, const Subject& subject);
+  // Replaces the free text in p's `sealed` with the sealed subject and text.
+  Status SealInto(const Subject& subject, Payload* p);
 
   LedgerOptions options_;
   const Clock* clock_;
   std::unique_ptr<EventLog> log_;
-  TimeZone zone_;           // the ledger's calendar (LedgerOptions::time_zone)
-  TimeZone registry_zone_;  // the RPO's: its windows, days and file names
+  std::unique_ptr<SubjectKeyer> keyer_;  // null: the secret is not readable here
+  std::string keyer_error_;              // why, when null
+  std::unique_ptr<KeyStore> keys_;       // null: a reader without the key store
+  TimeZone zone_;                        // the ledger's calendar (LedgerOptions::time_zone)
+  TimeZone registry_zone_;               // the RPO's: its windows, days and file names
   SubjectParser parser_;
   Projector projector_;
   // Guards the three policy members below: a writer's reconcile replaces
@@ -466,6 +535,8 @@ class Ledger {
 };
 
 // One line describing an event, for history and logs.
-std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone);
+// `personal` supplies the sealed fields (null, or not open: shown as such).
+std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone,
+                          const Disclosed* personal = nullptr);
 
 }  // namespace tacet

@@ -1,7 +1,7 @@
 // Proof files: a signed checkpoint, events, and each event's inclusion
 // proof, so that someone holding only the ledger's public key can check that
 // these events are in the log the checkpoint signs. The format (JSON,
-// "tacet-proof-1") is in projections/FORMAT.md.
+// "tacet-proof-2") is in projections/FORMAT.md.
 #pragma once
 
 #include <optional>
@@ -31,10 +31,13 @@ Result<nlohmann::json> MakeProof(const Ledger& ledger, const ProofRequest& req);
 struct ProvenEvent {
   Event event;  // from the proven body (prev_hash and hash are not part of it)
   Payload payload;
+  Disclosed personal;  // its sealed fields, opened with the file's data key
 };
 struct ProofCheck {
   note::Checkpoint checkpoint;
   std::string subject;  // empty when the file is about one seq
+  std::optional<SubjectId> subject_id;
+  bool erased = false;  // the file says the subject's data key is destroyed
   std::vector<ProvenEvent> events;
   std::vector<uint64_t> pending;
 };
@@ -42,7 +45,8 @@ struct ProofCheck {
 // Checks a proof file with nothing but the public key: the checkpoint's
 // signature and origin, each event body's inclusion proof against the
 // checkpoint's root and size, and that each event is the seq and subject it
-// claims. InvalidArgument naming the first fault (field, seq).
+// claims; with the file's data key, that every sealed field opens and names
+// the file's subject. InvalidArgument naming the first fault (field, seq).
 Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key);
 
 }  // namespace tacet

@@ -6,7 +6,7 @@
 // at which the verdict differs. Calling hours and frequency caps, whose
 // answers change with the clock alone, join the same way.
 //
-// The pipeline of issue 3: Block, the registry (it-rpo), Consent,
+// The pipeline of issue 3: Erased (format 3), Block, the registry (it-rpo), Consent,
 // Justification (decision.h says what each decides).
 #pragma once
 
@@ -73,6 +73,15 @@ class Rule {
   virtual void Moments(const Facts& f, std::vector<TimeMs>* out) const = 0;
 };
 
+// An erased subject is suppressed on every channel, for good: its data is
+// gone, and nothing recorded later can reopen contact.
+class ErasedRule final : public Rule {
+ public:
+  const char* name() const override { return "erased"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
 // An internal block of the channel denies; only an unblock lifts it.
 class BlockRule final : public Rule {
  public:
@@ -109,7 +118,7 @@ class JustificationRule final : public Rule {
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };
 
-// Block, RoundTripRegistry, Consent, Justification.
+// Erased, Block, RoundTripRegistry, Consent, Justification.
 std::span<const Rule* const> DefaultRules();
 
 // Runs `rules` in order on the facts at in.at; a pipeline that ends without

@@ -137,6 +137,9 @@ std::string ToJsonText(const json& j, int indent = -1);
 
 // An event as JSON: seq, recorded_at, type, subject (when about one),
 // actor, hash, summary. History and subscriptions use it.
-json EventJson(const Event& e, const Payload& p, const TimeZone& zone);
+// An event for a reader: its SubjectId, and its subject and free text when
+// `personal` has them open (the event feed passes none).
+json EventJson(const Event& e, const Payload& p, const TimeZone& zone,
+               const Disclosed* personal = nullptr);
 
 }  // namespace tacet

@@ -61,13 +61,15 @@ struct SessionRecord {
 };
 
 // Keys and codecs of the projection families.
-std::string RegistryKey(std::string_view registry, std::string_view subject);
+// Format 3: every subject in a key is its SubjectId (32 bytes).
+std::string RegistryKey(std::string_view registry, const SubjectId& subject);
+std::string SubjectKey(const SubjectId& subject);
 std::string EncodeRegistryState(const RegistryState& s);
 Result<RegistryState> DecodeRegistryState(std::string_view bytes);
 
 std::string SessionKey(uint64_t id);
 std::string SessionMembersPrefix(uint64_t id);
-std::string SessionMemberKey(uint64_t id, std::string_view national);
+std::string SessionMemberKey(uint64_t id, const SubjectId& subject);
 // A return file per session: the same bytes may answer two sessions (two
 // empty returns), never the same one twice.
 std::string ReturnFileKey(uint64_t session_id, const Hash256& sha);

@@ -66,6 +66,10 @@ struct SubjectState {
   std::vector<BlockEntry> blocks;
   std::vector<UnblockEntry> unblocks;
   std::vector<JustificationEntry> justifications;
+  // The erasure of the subject's personal data (0: none): it stays
+  // suppressed on every channel from then on.
+  uint64_t erased_seq = 0;
+  TimeMs erased_at = 0;
 };
 
 std::string EncodeSubjectState(const SubjectState& s);

@@ -1,0 +1,135 @@
+// Erasure (GDPR art. 17) and the pruning of exported files: a subject's
+// personal data leaves every file of the data directory while its
+// suppression, its events and every proof about them stay.
+#include <filesystem>
+
+#include "../internal/text.h"
+#include "tacet/core/codec.h"
+#include "tacet/projections/ledger.h"
+
+namespace tacet {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<SubjectId> IdFromMeta(const std::string& bytes) {
+  if (bytes.size() != sizeof(SubjectId))
+    return Status::Corruption("meta 'erasing' holds " + std::to_string(bytes.size()) +
+                              " bytes, not a SubjectId (32)");
+  SubjectId id;
+  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(id.data()));
+  return id;
+}
+
+}  // namespace
+
+Result<EraseReport> Ledger::Erase(const EraseRequest& req, const Actor& actor) {
+  TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
+  if (req.officer.empty())
+    return Status::FailedPrecondition(
+        "only an officer erases a subject: pass --officer NAME; nothing was recorded");
+  if (req.request.empty())
+    return Status::InvalidArgument(
+        "an erasure names the request it answers (--request REF); nothing was recorded");
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
+  if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+
+  EraseReport rep;
+  rep.subject = subject.value;
+  // The upload files that still list the number: the registry's copy.
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(id));
+  const fs::path exports = fs::path(options_.data_dir) / "exports";
+  for (uint64_t seq : seqs) {
+    TACET_ASSIGN_OR_RETURN(Event e, log_->Read(seq));
+    if (e.type != PayloadType::kSessionNumber) continue;
+    TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
+    TACET_ASSIGN_OR_RETURN(SessionRecord session,
+                           LoadSession(std::get<SessionNumber>(p).session_id));
+    for (const std::string& name : {session.file_name, session.zip_name}) {
+      std::error_code ec;
+      if (!name.empty() && fs::exists(exports / name, ec))
+        rep.export_files.push_back((exports / name).string());
+    }
+  }
+
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 1));
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(projector_.subject_family(), SubjectKey(id)));
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*bytes));
+    if (st.erased_seq != 0)
+      return Status::FailedPrecondition(subject.value + " was already erased (seq " +
+                                        std::to_string(st.erased_seq) + "); nothing was recorded");
+  }
+  // The marker first: should the process die after the event commits and
+  // before the key is gone, the next writer's open destroys it.
+  TACET_RETURN_IF_ERROR(log_->PutMeta(kErasingMetaKey, std::string(AsBytes(id))));
+  Payload p = Erased{id, req.request, req.officer};
+  const Event& e = batch.Add(p);
+  rep.seq = e.seq;
+  TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
+  Status committed = log_->Commit(std::move(batch));
+  if (!committed.ok()) {
+    (void)log_->PutMeta(kErasingMetaKey, std::nullopt);
+    return committed;
+  }
+  Status destroyed = keys_->Destroy(id);
+  if (destroyed.code() == StatusCode::kNotFound) {
+    rep.key_destroyed = false;
+  } else if (!destroyed.ok()) {
+    return destroyed.WithContext("erasure seq " + std::to_string(rep.seq) +
+                                 " is recorded; its data key will be destroyed by the next open");
+  } else {
+    rep.key_destroyed = true;
+  }
+  TACET_RETURN_IF_ERROR(log_->PutMeta(kErasingMetaKey, std::nullopt));
+  return rep;
+}
+
+Status Ledger::FinishErasures() {
+  TACET_ASSIGN_OR_RETURN(auto pending, log_->GetMeta(kErasingMetaKey));
+  if (!pending) return Status::Ok();
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdFromMeta(*pending));
+  TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.subject_family(), SubjectKey(id)));
+  bool erased = false;
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*bytes));
+    erased = st.erased_seq != 0;
+  }
+  // No erased event: the erasure did not commit, and the key stays.
+  if (erased && keys_ != nullptr) {
+    Status s = keys_->Destroy(id);
+    if (!s.ok() && s.code() != StatusCode::kNotFound)
+      return s.WithContext("finishing an interrupted erasure");
+  }
+  return log_->PutMeta(kErasingMetaKey, std::nullopt);
+}
+
+Result<PruneReport> Ledger::PruneExports(Day before) {
+  if (options_.read_only)
+    return Status::FailedPrecondition("pruning exports needs the writer (the ledger is read-only)");
+  PruneReport rep;
+  const TimeMs cut = zone_.StartOfDay(before);
+  TACET_ASSIGN_OR_RETURN(std::vector<SessionView> sessions, Sessions());
+  const fs::path exports = fs::path(options_.data_dir) / "exports";
+  for (const SessionView& sv : sessions) {
+    if (sv.state != SessionState::kAnswered || sv.record.returns.back().imported_at >= cut)
+      continue;
+    ++rep.sessions;
+    for (const std::string& name : {sv.record.file_name, sv.record.zip_name}) {
+      if (name.empty()) continue;
+      const fs::path path = exports / name;
+      std::error_code ec;
+      const auto size = fs::file_size(path, ec);
+      if (ec) continue;  // already gone
+      if (!fs::remove(path, ec) || ec)
+        return Status::IOError("cannot remove " + internal::Quote(path.string()) + ": " +
+                               ec.message());
+      rep.removed.push_back(path.string());
+      rep.bytes += size;
+    }
+  }
+  return rep;
+}
+
+}  // namespace tacet
