@@ -320,8 +320,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     const toml::table* t = n->as_table();
     if (t == nullptr)
       return Status::InvalidArgument(Where(source, *n) + ": [ledger] must be a table");
-    TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"time_zone"}, source, "ledger."));
+    TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"time_zone", "secret"}, source, "ledger."));
     TACET_RETURN_IF_ERROR(Read(*t, "time_zone", c.ledger.time_zone, source));
+    TACET_RETURN_IF_ERROR(Read(*t, "secret", c.ledger.secret_path, source));
     if (auto z = TimeZone::Load(c.ledger.time_zone); !z.ok())
       return Status::InvalidArgument(Where(source, *t->get("time_zone")) +
                                      ": [ledger] time_zone: " + z.status().message());

@@ -522,6 +522,67 @@ BOOST_AUTO_TEST_CASE(a_uid_without_a_role_is_forbidden_and_a_reader_cannot_write
   }
 }
 
+// Issue 16: erase over the socket is officer work; afterwards the subject
+// denies on every channel, its history reads erased, and it cannot be erased
+// twice.
+BOOST_AUTO_TEST_CASE(erase_is_an_officers_and_keeps_the_suppression) {
+  {
+    Daemon d([](Config& c) {
+      c.daemon.owner_role = Role::kNone;
+      c.daemon.writers.groups = {std::to_string(::getgid())};
+    });
+    Client c = d.Connect();
+    BOOST_TEST(Code(Daemon::Call(c, {{"id", 1},
+                                     {"op", "erase"},
+                                     {"subject", "a@b.it"},
+                                     {"request", "DPO-1"},
+                                     {"officer", "x"}})) == "forbidden");
+  }
+  Daemon d;
+  Client c = d.Connect();
+  json b = Daemon::Call(c, {{"id", 1},
+                            {"op", "block"},
+                            {"subject", "luisa@example.it"},
+                            {"reason", "wrote to object, luisa@example.it"},
+                            {"source", "objection"}});
+  BOOST_TEST_REQUIRE(b.contains("result"), b.dump());
+  json h = Daemon::Call(c, {{"id", 2}, {"op", "history"}, {"subject", "luisa@example.it"}});
+  const json& blocked = h["result"]["events"].back();
+  BOOST_TEST(blocked["subject"] == "luisa@example.it");
+  BOOST_TEST(blocked["personal"] == "open");
+  BOOST_TEST(blocked["subject_id"].get<std::string>().size() == 64u);
+  BOOST_TEST(blocked["summary"].get<std::string>().find("wrote to object") != std::string::npos);
+  json e = Daemon::Call(c, {{"id", 3},
+                            {"op", "erase"},
+                            {"subject", "Luisa@Example.it"},
+                            {"request", "DPO-2026-118"},
+                            {"officer", "m.bianchi"}});
+  BOOST_TEST_REQUIRE(e.contains("result"), e.dump());
+  BOOST_TEST(e["result"]["subject"] == "luisa@example.it");
+  BOOST_TEST(e["result"]["key_destroyed"] == true);
+  json chk = Daemon::Call(
+      c, {{"id", 4}, {"op", "check"}, {"subject", "luisa@example.it"}, {"channel", "newsletter"}});
+  BOOST_TEST(chk["result"]["decision"] == "deny");
+  BOOST_TEST(chk["result"]["reasons"][0]["code"] == "erased");
+  h = Daemon::Call(c, {{"id", 5}, {"op", "history"}, {"subject", "luisa@example.it"}});
+  for (const json& ev : h["result"]["events"]) {
+    if (ev["type"] != "blocked") continue;
+    BOOST_TEST(ev["personal"] == "erased");
+    BOOST_TEST(!ev.contains("subject"));
+    BOOST_TEST(ev["summary"].get<std::string>().find("[erased]") != std::string::npos);
+  }
+  BOOST_TEST(h["result"]["events"].back()["type"] == "erased");
+  json twice = Daemon::Call(c, {{"id", 6},
+                                {"op", "erase"},
+                                {"subject", "luisa@example.it"},
+                                {"request", "DPO-2026-119"},
+                                {"officer", "m.bianchi"}});
+  BOOST_TEST(Code(twice) == "conflict", twice.dump());
+  json no_request = Daemon::Call(
+      c, {{"id", 7}, {"op", "erase"}, {"subject", "x@example.it"}, {"officer", "m.bianchi"}});
+  BOOST_TEST(Code(no_request) == "bad_request", no_request.dump());
+}
+
 BOOST_AUTO_TEST_CASE(subscribe_streams_past_then_live_events) {
   Daemon d;
   Client w = d.Connect();

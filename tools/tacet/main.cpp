@@ -899,9 +899,27 @@ int main(int argc, char** argv) {
                          " events signed by " + v.name() + "\n";
       json events = json::array();
       for (const auto& pe : check->events) {
+        // The sealed fields the file's data key opened: checked against the
+        // ciphertext the proof covers.
+        const Disclosed& d = pe.personal;
+        const char* state = d.state == Disclosed::State::kOpen     ? "open"
+                            : d.state == Disclosed::State::kErased ? "erased"
+                            : d.state == Disclosed::State::kSealed ? "sealed"
+                                                                   : "";
+        std::string opened;
+        if (d.state == Disclosed::State::kOpen && !d.fields.text.empty())
+          opened = "  \"" + EscapeInvalidUtf8(d.fields.text) + "\"";
+        else if (*state != 0 && d.state != Disclosed::State::kOpen)
+          opened = std::string("  [") + state + "]";
         text += "  seq " + std::to_string(pe.event.seq) + "  " + FormatUtc(pe.event.recorded_at) +
-                "  " + PayloadTypeName(pe.event.type) + "\n";
-        events.push_back({{"seq", pe.event.seq}, {"type", PayloadTypeName(pe.event.type)}});
+                "  " + PayloadTypeName(pe.event.type) + opened + "\n";
+        json ej = {{"seq", pe.event.seq}, {"type", PayloadTypeName(pe.event.type)}};
+        if (*state != 0) ej["personal"] = state;
+        if (d.state == Disclosed::State::kOpen) {
+          ej["subject"] = EscapeInvalidUtf8(d.fields.subject);
+          ej["text"] = EscapeInvalidUtf8(d.fields.text);
+        }
+        events.push_back(std::move(ej));
       }
       if (!check->pending.empty())
         text += "  not yet covered by this checkpoint: " + json(check->pending).dump() + "\n";
