@@ -24,6 +24,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "../internal/bulk_ingest.h"
 #include "../internal/overlay.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/merkle.h"
@@ -816,11 +817,29 @@ Status EventLog::Commit(AppendBatch&& batch) {
            SignedCheckpoint(*signer_, next.seq, batch.impl_->tree.range.Root(), now))
         .PermitUncheckedError();
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  Status s =
-      FromRocks(im.db->Write(wo, &wb), "cannot commit events " + std::to_string(batch.first_seq()) +
-                                           ".." + std::to_string(batch.last_seq()));
+  const std::string what = "cannot commit events " + std::to_string(batch.first_seq()) + ".." +
+                           std::to_string(batch.last_seq());
+  Status s;
+  bool ingested = false;
+  if (wb.Count() >= internal::kIngestMinEntries) {
+    // Earlier commits still only in the WAL's page cache must not be lost
+    // behind this one, which is durable as soon as it is ingested.
+    s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
+    if (s.ok()) {
+      Result<bool> r = internal::IngestBatch(im.db.get(), im.handles, wb, dir_ + "/ingest.tmp");
+      if (r.ok()) {
+        ingested = *r;
+      } else {
+        s = r.status().WithContext(what);
+      }
+    }
+  }
+  if (s.ok() && !ingested) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    s = FromRocks(im.db->Write(wo, &wb), what);
+    if (s.ok()) im.unflushed_bytes += wb.GetDataSize();
+  }
   if (!s.ok()) {
     im.sticky = s.WithContext("ledger refuses writes until reopened");
     return s;
@@ -831,7 +850,6 @@ Status EventLog::Commit(AppendBatch&& batch) {
     im.checkpoint_size = next.seq;
     im.checkpoint_ms = now;
   }
-  im.unflushed_bytes += wb.GetDataSize();
   im.MergeMirrors(batch.impl_->views);
   return Status::Ok();
 }

@@ -406,13 +406,23 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   if (picks.empty()) return rep;
   // The selection decided who goes; each file lists its numbers in national
   // order (deterministic, and sequential keys insert fastest into RocksDB).
+  // (Each national form, at most 17 digits, as a number in base 11 with
+  // the digits shifted by one and padded with 0, below 11^17 < 2^64:
+  // integer order is string order, and a million compare as integers.)
+  auto order_of = [](std::string_view digits) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 17; ++i)
+      v = v * 11 + (i < digits.size() ? static_cast<uint64_t>(digits[i] - '0') + 1 : 0);
+    return v;
+  };
+  std::vector<std::pair<uint64_t, size_t>> by_national;
   for (size_t from = 0; from < picks.size(); from += reg->max_lines) {
-    auto end =
-        picks.begin() + static_cast<std::ptrdiff_t>(std::min(picks.size(), from + reg->max_lines));
-    std::sort(picks.begin() + static_cast<std::ptrdiff_t>(from), end,
-              [&](const Pick& a, const Pick& b) {
-                return numbers[a.index].national < numbers[b.index].national;
-              });
+    const size_t to = std::min(picks.size(), from + reg->max_lines);
+    by_national.clear();
+    for (size_t i = from; i < to; ++i)
+      by_national.emplace_back(order_of(numbers[picks[i].index].national), picks[i].index);
+    std::sort(by_national.begin(), by_national.end());
+    for (size_t i = from; i < to; ++i) picks[i].index = by_national[i - from].second;
   }
 
   // Files first (refused if any exists), then one batch; files are removed

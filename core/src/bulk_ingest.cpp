@@ -1,0 +1,193 @@
+// The bulk path of a commit (core/internal/bulk_ingest.h).
+#include "../internal/bulk_ingest.h"
+
+#include <rocksdb/sst_file_writer.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+namespace tacet::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Entry {
+  rocksdb::Slice key;
+  rocksdb::Slice value;
+};
+
+// The batch's puts by column family id, in batch order.
+class Collector final : public rocksdb::WriteBatch::Handler {
+ public:
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    by_family_[cf].push_back({key, value});
+    return rocksdb::Status::OK();
+  }
+  // Anything else (deletes, merges, log data) has no place in a sorted file
+  // of puts: the caller writes such a batch the usual way.
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return Unsupported(); }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return Unsupported(); }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return Unsupported();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return Unsupported();
+  }
+  void LogData(const rocksdb::Slice&) override { unsupported_ = true; }
+  bool unsupported() const { return unsupported_; }
+  std::map<uint32_t, std::vector<Entry>>& by_family() { return by_family_; }
+
+ private:
+  rocksdb::Status Unsupported() {
+    unsupported_ = true;
+    return rocksdb::Status::NotSupported("not a put");
+  }
+  std::map<uint32_t, std::vector<Entry>> by_family_;
+  bool unsupported_ = false;
+};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+// Sorts one family's entries by key; of a key put twice, the batch's last
+// value wins (as it would in a memtable). Keys of one family share a prefix
+// (a family tag, a session id) and then differ at once (SubjectIds are
+// random): sorting small records by the 16 bytes after the shared prefix,
+// the batch order breaking ties, is several times faster than comparing
+// whole keys, which is left for the rare equal prefixes.
+void SortKeepingLast(std::vector<Entry>& entries) {
+  auto less = [](const Entry& a, const Entry& b) { return a.key.compare(b.key) < 0; };
+  if (std::is_sorted(entries.begin(), entries.end(), less)) {
+    // Equal keys are adjacent, in batch order: fall through to the dedupe.
+  } else {
+    const rocksdb::Slice first = entries.front().key;
+    size_t common = first.size();
+    for (const Entry& e : entries) {
+      size_t n = std::min(common, e.key.size());
+      size_t i = 0;
+      while (i < n && e.key[i] == first[i]) ++i;
+      common = i;
+      if (common == 0) break;
+    }
+    // 16 bytes: a family may mix key kinds ("s", "m" ‖ session ‖ id) whose
+    // shared part is only found past the first 8.
+    struct Order {
+      uint64_t hi, lo;
+      uint32_t index;
+    };
+    std::vector<Order> order(entries.size());
+    for (uint32_t i = 0; i < order.size(); ++i) {
+      const rocksdb::Slice& k = entries[i].key;
+      uint64_t part[2] = {0, 0};
+      for (size_t b = 0; b < 16; ++b)
+        part[b / 8] =
+            (part[b / 8] << 8) | (common + b < k.size() ? static_cast<uint8_t>(k[common + b]) : 0);
+      order[i] = {part[0], part[1], i};
+    }
+    std::sort(order.begin(), order.end(), [&](const Order& a, const Order& b) {
+      if (a.hi != b.hi) return a.hi < b.hi;
+      if (a.lo != b.lo) return a.lo < b.lo;
+      const int c = entries[a.index].key.compare(entries[b.index].key);
+      return c != 0 ? c < 0 : a.index < b.index;
+    });
+    std::vector<Entry> sorted;
+    sorted.reserve(entries.size());
+    for (const Order& o : order) sorted.push_back(entries[o.index]);
+    entries.swap(sorted);
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && entries[i + 1].key == entries[i].key) continue;
+    entries[out++] = entries[i];
+  }
+  entries.resize(out);
+}
+
+Status WriteFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::vector<Entry>& entries,
+                 const std::string& path) {
+  SortKeepingLast(entries);
+  rocksdb::Options options = db->GetOptions(family);
+  // Written once and read soon: compaction compresses it later, off the
+  // commit's path.
+  options.compression = rocksdb::kNoCompression;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family);
+  TACET_RETURN_IF_ERROR(FromRocks(writer.Open(path), "cannot create " + path));
+  for (const Entry& e : entries)
+    TACET_RETURN_IF_ERROR(FromRocks(writer.Put(e.key, e.value), "cannot write " + path));
+  return FromRocks(writer.Finish(), "cannot finish " + path);
+}
+
+}  // namespace
+
+Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir) {
+  Collector collector;
+  rocksdb::Status it = wb.Iterate(&collector);
+  if (collector.unsupported()) return false;
+  TACET_RETURN_IF_ERROR(FromRocks(it, "cannot read the batch"));
+  std::error_code ec;
+  fs::remove_all(scratch_dir, ec);
+  fs::create_directories(scratch_dir, ec);
+  if (ec) return Status::IOError("cannot create " + scratch_dir + ": " + ec.message());
+  struct Job {
+    rocksdb::ColumnFamilyHandle* family;
+    std::vector<Entry>* entries;
+    std::string path;
+    Status status;
+  };
+  std::vector<Job> jobs;
+  for (auto& [id, entries] : collector.by_family()) {
+    auto h = std::find_if(families.begin(), families.end(),
+                          [id = id](rocksdb::ColumnFamilyHandle* f) { return f->GetID() == id; });
+    if (h == families.end())
+      return Status::Internal("a batch writes to column family " + std::to_string(id) +
+                              ", which is not open");
+    jobs.push_back({*h, &entries, scratch_dir + "/" + std::to_string(id) + ".sst", {}});
+  }
+  // The families' files are independent: the two largest halves of the
+  // work go to two threads.
+  std::sort(jobs.begin(), jobs.end(),
+            [](const Job& a, const Job& b) { return a.entries->size() > b.entries->size(); });
+  // Sides are assigned before either thread starts: a family's entries are
+  // sorted (and resized) while the other thread works.
+  std::vector<size_t> side(jobs.size());
+  {
+    size_t load[2] = {0, 0};
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      side[i] = load[0] <= load[1] ? 0 : 1;
+      load[side[i]] += jobs[i].entries->size();
+    }
+  }
+  auto run = [&](size_t which) {
+    for (size_t i = 0; i < jobs.size(); ++i)
+      if (side[i] == which)
+        jobs[i].status = WriteFile(db, jobs[i].family, *jobs[i].entries, jobs[i].path);
+  };
+  std::thread other(run, 1);
+  run(0);
+  other.join();
+  for (const Job& j : jobs) TACET_RETURN_IF_ERROR(j.status);
+
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (const Job& j : jobs) {
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = j.family;
+    arg.external_files = {j.path};
+    arg.options.move_files = true;            // a link, not a copy
+    arg.options.write_global_seqno = false;   // the seqno goes to the MANIFEST
+    arg.options.allow_blocking_flush = true;  // memtable keys in range are flushed first
+    args.push_back(std::move(arg));
+  }
+  Status s = FromRocks(db->IngestExternalFiles(args), "cannot ingest the batch");
+  fs::remove_all(scratch_dir, ec);
+  TACET_RETURN_IF_ERROR(s);
+  return true;
+}
+
+}  // namespace tacet::internal
