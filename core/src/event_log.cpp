@@ -1320,10 +1320,11 @@ AppendBatch::AppendBatch(EventLog* log, Actor actor, Head base, TimeMs recorded_
       base_(base),
       head_(base),
       recorded_at_(recorded_at),
-      // 280-330 bytes per event (the event, its index entry, a projection
-      // write, its share of the tree): reserved generously, since growing
-      // copies the whole batch, while reserved pages cost nothing untouched.
-      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 400,
+      // 350-500 bytes per event in format 3 (the event with its SubjectId,
+      // its 40-byte index entry, a projection write keyed by SubjectId, its
+      // share of the tree): reserved generously, since growing copies the
+      // whole batch, while reserved pages cost nothing untouched.
+      impl_(std::make_unique<Impl>(std::min<size_t>(expected_events, 4'000'000) * 768,
                                    log->impl_->projections.size())) {
   last_.actor = actor_;
   last_.recorded_at = recorded_at_;

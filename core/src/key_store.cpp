@@ -96,7 +96,7 @@ Result<std::optional<DataKey>> KeyStore::Get(const SubjectId& id) const {
   return std::optional<DataKey>(k);
 }
 
-Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> ids) {
+Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> ids, bool sync) {
   if (impl_->read_only) return Status::FailedPrecondition("the data key store is open read-only");
   std::lock_guard<std::mutex> lock(impl_->write_mu);
   std::vector<rocksdb::Slice> keys;
@@ -123,11 +123,16 @@ Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> id
   }
   if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
-    wo.sync = true;  // a key is durable before any event sealed under it
+    wo.sync = sync;  // a key is durable before any event sealed under it
     TACET_RETURN_IF_ERROR(
         FromRocks(impl_->db->Write(wo, &batch), "cannot write the new data keys"));
   }
   return out;
+}
+
+Status KeyStore::Sync() {
+  if (impl_->read_only) return Status::Ok();
+  return FromRocks(impl_->db->SyncWAL(), "cannot sync the data key store");
 }
 
 Status KeyStore::Destroy(const SubjectId& id) {

@@ -1099,7 +1099,7 @@ Status Server::Impl::Open() {
   if (ledger_->replayed_as_known_at())
     return Status::FailedPrecondition("'" + lo.data_dir +
                                       "' is a replayed copy (read-only); tacetd serves ledgers");
-  if (read_only_.ok()) TACET_RETURN_IF_ERROR(ledger_->log().SyncWal());
+  if (read_only_.ok()) TACET_RETURN_IF_ERROR(ledger_->SyncWal());
   for (const auto& ch : ledger_->reconciled().changes)
     log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
   service_ = std::make_unique<Service>(*ledger_);
@@ -1338,7 +1338,7 @@ void Server::Impl::SyncLoop() {
                                       [](const SyncGroup& g) { return g.after != g.before; });
     Status st = Sticky();
     if (appended && st.ok()) {
-      st = ledger_->log().SyncWal();
+      st = ledger_->SyncWal();
       if (!st.ok()) {
         log_.Write(spdlog::level::critical, "WAL sync failed; refusing every further write",
                    {{"error", st.message()}});
@@ -1500,7 +1500,7 @@ Status Server::Impl::Run() {
   pool_.join();
   compute_.join();
   Status st = Sticky();
-  if (st.ok() && read_only_.ok()) st = ledger_->log().SyncWal();
+  if (st.ok() && read_only_.ok()) st = ledger_->SyncWal();
   if (st.ok() && read_only_.ok() && ledger_->log().has_checkpoint_key())
     st = ledger_->log().Checkpoint().status();  // the last head, signed
   if (st.ok() && read_only_.ok()) st = ledger_->log().FlushProjections();

@@ -71,7 +71,10 @@ Result<SubjectId> Ledger::IdOf(const Subject& s) const {
 
 Result<Sealed> Ledger::SealFor(const SubjectId& id, PayloadType type, Personal fields) {
   if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
-  TACET_ASSIGN_OR_RETURN(std::vector<DataKey> keys, keys_->GetOrCreate(std::span(&id, 1)));
+  // Synced with the ledger's own durability: at once for a ledger that
+  // syncs every commit, else by SyncWal() before the group's WAL sync.
+  TACET_ASSIGN_OR_RETURN(std::vector<DataKey> keys,
+                         keys_->GetOrCreate(std::span(&id, 1), options_.sync));
   TACET_ASSIGN_OR_RETURN(std::string bytes, SealPersonal(keys[0], type, id, fields));
   return Sealed{std::move(bytes)};
 }
@@ -94,6 +97,12 @@ Disclosed Ledger::Disclose(const Payload& p) const {
   d.state = Disclosed::State::kOpen;
   d.fields = std::move(fields).value();
   return d;
+}
+
+Status Ledger::SyncWal() {
+  // Keys first: no event may outlive the key that seals it.
+  if (keys_ != nullptr) TACET_RETURN_IF_ERROR(keys_->Sync());
+  return log_->SyncWal();
 }
 
 Result<std::optional<DataKey>> Ledger::DataKeyOf(const SubjectId& id) const {

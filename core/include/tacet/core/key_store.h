@@ -43,8 +43,12 @@ class KeyStore {
   // destroyed).
   Result<std::optional<DataKey>> Get(const SubjectId& id) const;
   // The data key of each subject, made for those that have none; the new
-  // ones are written and synced before this returns (one write for all).
-  Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids);
+  // ones are written (one write for all) and, with `sync`, synced before
+  // this returns. Without it, Sync() must run before any event sealed under
+  // a new key is made durable (a daemon's group commit syncs both).
+  Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids, bool sync = true);
+  // Makes every key written so far durable.
+  Status Sync();
   // Destroys the subject's data key: when this returns, no file under the
   // store's directory holds it. NotFound when it has none.
   Status Destroy(const SubjectId& id);

@@ -437,6 +437,9 @@ class Ledger {
   // The subject's data key (for a proof), or nullopt: erased, or none made.
   Result<std::optional<DataKey>> DataKeyOf(const SubjectId& id) const;
   VerifyReport Verify() const { return log_->Verify(); }
+  // Makes every commit durable: the data keys made for them, then the WAL
+  // (a host that commits without syncing, as tacetd's group commit).
+  Status SyncWal();
 
   // Drops every projection and refolds the whole log into it; reports the
   // digest of each projection before and after. Writer only. A marker in
