@@ -59,6 +59,7 @@ struct Options {
   std::string tmp;
   std::string only;      // --daemon: one measure (sequential, pipelined, batch, writes)
   uint32_t threads = 0;  // --daemon: tacetd's I/O threads (0: the config's default)
+  std::string tacet;     // --cli: the tacet binary
 };
 
 // An RPO cycle on `ledger`: N candidates (Phone(0..N-1)) written under
@@ -75,5 +76,7 @@ Seeded SeedRpo(Ledger& ledger, const std::string& dir, uint64_t n);
 int RunLedgerBench(const Options& o);
 // Issue 4: tacetd over its Unix socket.
 int RunDaemonBench(const Options& o);
+// Issue 16: whole `tacet export` and `tacet import-return` processes.
+int RunCliBench(const Options& o);
 
 }  // namespace tacet::bench
