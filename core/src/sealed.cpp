@@ -1,13 +1,17 @@
 // AES-256-GCM and HMAC-SHA256 through OpenSSL 3 (core/sealed.h).
 #include "tacet/core/sealed.h"
 
+// The SHA-256 block functions (SHA256_Init/Update/Final) are deprecated in
+// OpenSSL 3 in favour of EVP, which keeps them; KeyedHash needs their plain
+// copyable state (see below).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <stdexcept>
 
-#include "openssl_digest.h"
 
 namespace tacet {
 namespace {
@@ -19,16 +23,11 @@ const EVP_CIPHER* Aes256Gcm() {
   return cipher;
 }
 
-using internal::Sha256Md;
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
 EVP_CIPHER_CTX* ThreadCipherCtx() {
   thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
@@ -102,10 +101,13 @@ Result<std::string> Unseal(const DataKey& key, std::string_view aad, std::string
 }
 
 // HMAC (RFC 2104): H(K ^ opad ‖ H(K ^ ipad ‖ m)). The two keyed states are
-// hashed once; each message starts from copies of them.
+// hashed once; each message starts from copies of them. OpenSSL's SHA-256
+// state is copied as a plain struct: the EVP interface's context copies
+// cost as much again as the two compressions (SHA-NI) of a short message,
+// and a decision pays one keyed hash.
 struct KeyedHash::Impl {
-  MdCtx inner{EVP_MD_CTX_new()};
-  MdCtx outer{EVP_MD_CTX_new()};
+  SHA256_CTX inner;
+  SHA256_CTX outer;
 };
 
 KeyedHash::KeyedHash(std::string_view key) : impl_(std::make_unique<Impl>()) {
@@ -121,26 +123,21 @@ KeyedHash::KeyedHash(std::string_view key) : impl_(std::make_unique<Impl>()) {
     ipad[i] = block[i] ^ 0x36;
     opad[i] = block[i] ^ 0x5c;
   }
-  if (EVP_DigestInit_ex2(impl_->inner.get(), Sha256Md(), nullptr) != 1 ||
-      EVP_DigestUpdate(impl_->inner.get(), ipad, sizeof ipad) != 1 ||
-      EVP_DigestInit_ex2(impl_->outer.get(), Sha256Md(), nullptr) != 1 ||
-      EVP_DigestUpdate(impl_->outer.get(), opad, sizeof opad) != 1)
+  if (SHA256_Init(&impl_->inner) != 1 || SHA256_Update(&impl_->inner, ipad, sizeof ipad) != 1 ||
+      SHA256_Init(&impl_->outer) != 1 || SHA256_Update(&impl_->outer, opad, sizeof opad) != 1)
     throw std::runtime_error("OpenSSL: HMAC-SHA256 keying failed");
 }
 
 KeyedHash::~KeyedHash() = default;
 
 Hash256 KeyedHash::Of(std::string_view message) const {
-  thread_local MdCtx ctx(EVP_MD_CTX_new());
   Hash256 inner, out;
-  unsigned int len = 0;
-  if (EVP_MD_CTX_copy_ex(ctx.get(), impl_->inner.get()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), message.data(), message.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), inner.data(), &len) != 1 ||
-      EVP_MD_CTX_copy_ex(ctx.get(), impl_->outer.get()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), inner.data(), inner.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
-    throw std::runtime_error("OpenSSL: HMAC-SHA256 failed");
+  SHA256_CTX c = impl_->inner;
+  SHA256_Update(&c, message.data(), message.size());
+  SHA256_Final(inner.data(), &c);
+  c = impl_->outer;
+  SHA256_Update(&c, inner.data(), inner.size());
+  SHA256_Final(out.data(), &c);
   return out;
 }
 
