@@ -172,7 +172,11 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
   std::thread other(run, 1);
   run(0);
   other.join();
-  for (const Job& j : jobs) TACET_RETURN_IF_ERROR(j.status);
+  for (const Job& j : jobs)
+    if (!j.status.ok()) {
+      fs::remove_all(scratch_dir, ec);
+      return j.status;
+    }
 
   std::vector<rocksdb::IngestExternalFileArg> args;
   for (const Job& j : jobs) {
