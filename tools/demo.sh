@@ -77,3 +77,8 @@ t proof "$second" --out "$work/proof-$base.json"
 t verify --proof "$work/proof-$base.json" --key "$work/tacet-$base.pub"
 t unblock "$second" --reason "customer asked to be called back" --officer m.bianchi
 t verify --since "$work/checkpoint-$base.txt"
+echo "== 9. erasure (GDPR art. 17): the personal data go, the suppression stays"
+t erase "$mail" --request "DPO-$base" --officer m.bianchi
+t check "$mail" --channel newsletter
+t history "$mail"
+t verify --proof "$work/proof-$base.json" --key "$work/tacet-$base.pub"
