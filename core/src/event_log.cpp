@@ -520,9 +520,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
   cf_opts.max_write_buffer_number = 4;
   cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_opts.compression = rocksdb::kLZ4Compression;
-  // Batches write keys in order (seqs, then subjects and projection keys
-  // sorted by the bulk paths): one insert hint for the whole key space turns
-  // each memtable insert from a skiplist search into a step from the last.
+  // A batch's seqs, tree records and head come in key order: one insert
+  // hint for the whole key space turns each of those memtable inserts into
+  // a step from the last. (SubjectId keys come in random order; batches
+  // large enough for that to matter take the bulk path, bulk_ingest.h.)
   cf_opts.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
 
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
