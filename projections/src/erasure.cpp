@@ -73,6 +73,9 @@ Result<EraseReport> Ledger::Erase(const EraseRequest& req, const Actor& actor) {
     (void)log_->PutMeta(kErasingMetaKey, std::nullopt);
     return committed;
   }
+  // The record is durable before the key goes, also for a host that syncs
+  // by groups (tacetd): an erasure is never done without its event.
+  if (!options_.sync) TACET_RETURN_IF_ERROR(log_->SyncWal());
   Status destroyed = keys_->Destroy(id);
   if (destroyed.code() == StatusCode::kNotFound) {
     rep.key_destroyed = false;
