@@ -14,12 +14,11 @@ namespace fs = std::filesystem;
 namespace {
 
 Result<SubjectId> IdFromMeta(const std::string& bytes) {
-  if (bytes.size() != sizeof(SubjectId))
+  std::optional<SubjectId> id = HashFromBytes(bytes);
+  if (!id)
     return Status::Corruption("meta 'erasing' holds " + std::to_string(bytes.size()) +
                               " bytes, not a SubjectId (32)");
-  SubjectId id;
-  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(id.data()));
-  return id;
+  return *id;
 }
 
 }  // namespace

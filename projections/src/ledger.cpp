@@ -343,14 +343,23 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   // return, not overdue) await their answer: sending them again would open
   // a second question about the same number.
   TACET_ASSIGN_OR_RETURN(std::vector<SessionView> sessions, Sessions());
-  std::unordered_set<std::string> pending;  // member keys' SubjectIds
+  // (A SubjectId is a keyed hash: any 8 of its bytes hash it well.)
+  struct IdHash {
+    size_t operator()(const SubjectId& id) const {
+      size_t h;
+      std::memcpy(&h, id.data(), sizeof h);
+      return h;
+    }
+  };
+  std::unordered_set<SubjectId, IdHash> pending;
   if (!req.include_pending)
     for (const SessionView& sv : sessions) {
       if (sv.state != SessionState::kOpen || sv.record.registry != reg->name) continue;
       const std::string prefix = SessionMembersPrefix(sv.record.id);
       TACET_RETURN_IF_ERROR(log_->ScanFamily(projector_.sessions_family(), prefix,
                                              [&](std::string_view k, std::string_view) {
-                                               pending.emplace(k.substr(prefix.size()));
+                                               if (auto id = HashFromBytes(k.substr(prefix.size())))
+                                                 pending.insert(*id);
                                                return true;
                                              }));
     }
@@ -390,7 +399,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         expires = e->valid_until;
       }
     }
-    if (!pending.empty() && pending.count(std::string(AsBytes(numbers[i].id))) != 0) {
+    if (!pending.empty() && pending.count(numbers[i].id) != 0) {
       ++rep.pending;
       continue;
     }
@@ -684,15 +693,14 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
     TACET_RETURN_IF_ERROR(log_->ScanFamily(
         projector_.sessions_family(), prefix, [&](std::string_view k, std::string_view) {
           k.remove_prefix(prefix.size());
-          if (k.size() != sizeof(SubjectId)) {
+          std::optional<SubjectId> id = HashFromBytes(k);
+          if (!id) {
             bad_key =
                 Status::Corruption("session " + std::to_string(session.id) +
                                    " has a member key of " + std::to_string(k.size()) + " bytes");
             return false;
           }
-          Member& m = members.emplace_back();
-          std::copy(k.begin(), k.end(), reinterpret_cast<char*>(m.id.data()));
-          m.outcome = 0;
+          members.push_back({*id, 0});
           return true;
         }));
     TACET_RETURN_IF_ERROR(bad_key);

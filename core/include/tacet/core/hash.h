@@ -1,9 +1,11 @@
 // SHA-256, the hash of the event chain and of every file the ledger records.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,13 @@ Result<Hash256> HashFromHex(std::string_view hex);
 Result<Hash256> HashFromBase64(std::string_view text);
 inline std::string_view AsBytes(const Hash256& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
+}
+// The inverse of AsBytes: nullopt unless `bytes` is exactly 32 bytes.
+inline std::optional<Hash256> HashFromBytes(std::string_view bytes) {
+  if (bytes.size() != sizeof(Hash256)) return std::nullopt;
+  Hash256 h;
+  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(h.data()));
+  return h;
 }
 
 }  // namespace tacet
