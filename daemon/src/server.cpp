@@ -476,17 +476,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Drain() {
     asio::dispatch(strand_, [self = shared_from_this()] {
       self->draining_ = true;
-      boost::system::error_code ec;
       if (self->subscriber_) {
         self->closing_ = true;
         self->Queue(ReplyLine("null", Reply::Error(errc::kShuttingDown, "tacetd is stopping")));
         return;
       }
-      // Requests already sent (in the socket's buffer) are in flight and
-      // get answered; otherwise end the pending read. A write in flight is
-      // left to finish (cancel would abort it too) and its completion closes.
-      if (self->reading_ && !self->writing_ && self->socket_.available(ec) == 0)
-        self->socket_.cancel(ec);
       self->MaybeFinish();
     });
   }
@@ -881,10 +875,20 @@ class Session : public std::enable_shared_from_this<Session> {
   // socket already: its completion decides, so it must come first.
   void MaybeFinish() {
     if (closed_ || subscriber_) return;
-    if (!(draining_ || eof_) || reading_ || waiting_ || writing_ || !out_pending_.empty() ||
+    if (!(draining_ || eof_) || waiting_ || writing_ || !out_pending_.empty() ||
         !pending_writes_.empty() || in_.find('\n', pos_) != std::string::npos)
       return;
     boost::system::error_code ec;
+    if (reading_) {
+      // Draining with everything answered: a read armed before the drain
+      // (or while the last reply was still being written) would wait for a
+      // client that has nothing more to say. Requests already in the
+      // socket's buffer still get answered; otherwise the read is ended, and
+      // its completion closes. (Never while a write is in flight: cancel
+      // would abort that too.)
+      if (draining_ && socket_.available(ec) == 0) socket_.cancel(ec);
+      return;
+    }
     if (draining_ && !eof_ && socket_.available(ec) > 0) {
       DoRead();  // requests sent before the drain are still answered
       return;

@@ -124,6 +124,46 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_is_refused_naming_the_first_and_sigterm_dra
   BOOST_TEST(!std::filesystem::exists(dir / "tacet.sock"));
 }
 
+// A reply still being written when SIGTERM arrives (the client has not read
+// it yet) is written whole; then the idle connection is closed at once, not
+// after the 10 s drain timeout (CI once saw the daemon wait for a client
+// that had nothing more to send).
+BOOST_AUTO_TEST_CASE(a_reply_in_flight_at_sigterm_is_finished_then_the_idle_connection_closed) {
+  test::TempDir dir;
+  test::WriteText(dir / "t.toml", Config(dir, "", "info"));
+  pid_t pid = StartDaemon(dir / "t.toml", dir / "d.log");
+  BOOST_TEST_REQUIRE(WaitReady(dir / "tacet.sock", pid));
+  auto c = Client::Connect(dir / "tacet.sock");
+  BOOST_TEST_REQUIRE(c.ok());
+  // 10,000 decisions: a reply of about a megabyte, far more than the
+  // socket's buffer, so its write is still in flight while nobody reads.
+  json subjects = json::array();
+  for (int i = 0; i < 10000; ++i) {
+    std::string address = std::to_string(i);
+    address += "@example.it";
+    subjects.push_back(address);
+  }
+  BOOST_TEST_REQUIRE(
+      c->Send(json{{"id", 1}, {"op", "check_batch"}, {"channel", "email"}, {"subjects", subjects}}
+                  .dump() +
+              "\n")
+          .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(pid, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the drain begins
+  auto reply = c->ReadLine();
+  BOOST_TEST_REQUIRE(reply.ok(), reply.status().message());
+  json r = json::parse(*reply);
+  BOOST_TEST(r["result"]["count"] == 10000, r.dump().substr(0, 200));
+  // The connection stays open on the client's side; the daemon closes it.
+  const auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(WaitExit(pid) == 0, test::ReadText(dir / "d.log"));
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST(s < 5.0, "tacetd took " << s << " s to exit after the reply was read");
+  BOOST_TEST(!c->ReadLine().ok());  // closed by the daemon
+}
+
 BOOST_AUTO_TEST_CASE(the_stale_socket_of_a_dead_daemon_is_replaced) {
   test::TempDir dir;
   test::WriteText(dir / "t.toml", Config(dir));
