@@ -8,9 +8,12 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tacet/core/status.h"
@@ -19,13 +22,47 @@ namespace tacet::internal {
 
 // Batches with at least this many entries take the bulk path.
 inline constexpr uint32_t kIngestMinEntries = 1u << 16;
+// A batch announced with at least this many events (NewBatch's hint) is a
+// bulk batch from its start: its events and tree records, whose keys only
+// ever ascend, go into sorted files as they are made (SortedFile), while
+// they are still in the cache, instead of into the WriteBatch.
+inline constexpr size_t kStreamMinEvents = 1u << 14;
+
+// One column family's SST file, written as its keys come: each key must be
+// greater than the last. Opened at the first Put; no file when none came.
+class SortedFile {
+ public:
+  SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path);
+  ~SortedFile();
+  SortedFile(const SortedFile&) = delete;
+  SortedFile& operator=(const SortedFile&) = delete;
+
+  Status Put(std::string_view key, std::string_view value);
+  // Completes the file (a no-op without entries).
+  Status Finish();
+  uint64_t entries() const { return entries_; }
+  rocksdb::ColumnFamilyHandle* family() const { return family_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* family_;
+  std::string path_;
+  rocksdb::Options options_;
+  std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  uint64_t entries_ = 0;
+  bool finished_ = false;
+};
 
 // Ingests the puts of `wb` into `db` (`families`: every open handle, to map
-// a batch's column family ids). Files are written under `scratch_dir`
-// (created; emptied afterwards). False, with nothing written, when the
-// batch holds anything but puts. Durable when it returns true: the files
-// and the MANIFEST are synced.
+// a batch's column family ids), together with `ready` (finished SortedFiles
+// of families `wb` does not write to), in one IngestExternalFiles call:
+// all of it or nothing. Files are written under `scratch_dir` (created;
+// emptied afterwards). False, with nothing written, when the batch holds
+// anything but puts. Durable when it returns true: the files and the
+// MANIFEST are synced.
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
-                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir);
+                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
+                         const std::vector<const SortedFile*>& ready = {});
 
 }  // namespace tacet::internal

@@ -1,8 +1,6 @@
 // The bulk path of a commit (core/internal/bulk_ingest.h).
 #include "../internal/bulk_ingest.h"
 
-#include <rocksdb/sst_file_writer.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -109,24 +107,65 @@ void SortKeepingLast(std::vector<Entry>& entries) {
   entries.resize(out);
 }
 
+// The options of a bulk file of `family`: written once and read soon,
+// compaction compresses it later, off the commit's path.
+rocksdb::Options BulkOptions(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+  rocksdb::Options options = db->GetOptions(family);
+  options.compression = rocksdb::kNoCompression;
+  return options;
+}
+
+// A writer that leaves the file's pages in the page cache (the default
+// drops them every megabyte: a syscall each, and the reads that follow an
+// import would then go to the disk).
+std::unique_ptr<rocksdb::SstFileWriter> NewWriter(const rocksdb::Options& options,
+                                                  rocksdb::ColumnFamilyHandle* family) {
+  return std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(options), options, family,
+                                                  /*invalidate_page_cache=*/false);
+}
+
 Status WriteFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::vector<Entry>& entries,
                  const std::string& path) {
   SortKeepingLast(entries);
-  rocksdb::Options options = db->GetOptions(family);
-  // Written once and read soon: compaction compresses it later, off the
-  // commit's path.
-  options.compression = rocksdb::kNoCompression;
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family);
-  TACET_RETURN_IF_ERROR(FromRocks(writer.Open(path), "cannot create " + path));
+  const rocksdb::Options options = BulkOptions(db, family);
+  auto writer = NewWriter(options, family);
+  TACET_RETURN_IF_ERROR(FromRocks(writer->Open(path), "cannot create " + path));
   for (const Entry& e : entries)
-    TACET_RETURN_IF_ERROR(FromRocks(writer.Put(e.key, e.value), "cannot write " + path));
-  return FromRocks(writer.Finish(), "cannot finish " + path);
+    TACET_RETURN_IF_ERROR(FromRocks(writer->Put(e.key, e.value), "cannot write " + path));
+  return FromRocks(writer->Finish(), "cannot finish " + path);
 }
 
 }  // namespace
 
+SortedFile::SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path)
+    : db_(db), family_(family), path_(std::move(path)) {}
+SortedFile::~SortedFile() = default;
+
+Status SortedFile::Put(std::string_view key, std::string_view value) {
+  if (finished_) return Status::Internal(path_ + " is already finished");
+  if (writer_ == nullptr) {
+    options_ = BulkOptions(db_, family_);
+    writer_ = NewWriter(options_, family_);
+    TACET_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create " + path_));
+  }
+  ++entries_;
+  return FromRocks(writer_->Put(rocksdb::Slice(key.data(), key.size()),
+                                rocksdb::Slice(value.data(), value.size())),
+                   "cannot write " + path_);
+}
+
+Status SortedFile::Finish() {
+  if (finished_ || writer_ == nullptr) {
+    finished_ = true;
+    return Status::Ok();
+  }
+  finished_ = true;
+  return FromRocks(writer_->Finish(), "cannot finish " + path_);
+}
+
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
-                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir) {
+                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
+                         const std::vector<const SortedFile*>& ready) {
   Collector collector;
   rocksdb::Status it = wb.Iterate(&collector);
   if (collector.unsupported()) return false;
@@ -148,6 +187,10 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     if (h == families.end())
       return Status::Internal("a batch writes to column family " + std::to_string(id) +
                               ", which is not open");
+    for (const SortedFile* f : ready)
+      if (f->family() == *h)
+        return Status::Internal("a bulk batch writes column family " + std::to_string(id) +
+                                " both as a sorted file and in its batch");
     jobs.push_back({*h, &entries, scratch_dir + "/" + std::to_string(id) + ".sst", {}});
   }
   // The families' files are independent: the two largest halves of the
@@ -169,9 +212,13 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
       if (side[i] == which)
         jobs[i].status = WriteFile(db, jobs[i].family, *jobs[i].entries, jobs[i].path);
   };
-  std::thread other(run, 1);
-  run(0);
-  other.join();
+  if (jobs.size() > 1) {
+    std::thread other(run, 1);
+    run(0);
+    other.join();
+  } else {
+    run(0);
+  }
   for (const Job& j : jobs)
     if (!j.status.ok()) {
       fs::remove_all(scratch_dir, ec);
@@ -186,6 +233,16 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     arg.options.move_files = true;            // a link, not a copy
     arg.options.write_global_seqno = false;   // the seqno goes to the MANIFEST
     arg.options.allow_blocking_flush = true;  // memtable keys in range are flushed first
+    args.push_back(std::move(arg));
+  }
+  for (const SortedFile* f : ready) {
+    if (f->entries() == 0) continue;
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = f->family();
+    arg.external_files = {f->path()};
+    arg.options.move_files = true;
+    arg.options.write_global_seqno = false;
+    arg.options.allow_blocking_flush = true;
     args.push_back(std::move(arg));
   }
   Status s = FromRocks(db->IngestExternalFiles(args), "cannot ingest the batch");

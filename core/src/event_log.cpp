@@ -92,6 +92,8 @@ Result<Head> DecodeHead(std::string_view s) {
 // bundle from their events.
 constexpr uint64_t kBundleLeaves = 16;
 constexpr int kFirstNodeLevel = 4;  // 2^4 = kBundleLeaves
+// A bulk batch hashes its events' leaves in runs of this many.
+constexpr size_t kSealRun = 1u << 15;
 std::string TreeKey(uint64_t end, int level) {
   std::string k;
   k.reserve(9);
@@ -213,14 +215,6 @@ class TreeReader {
   std::map<uint64_t, std::vector<Hash256>> bundles_;
 };
 
-// Puts the tree records a leaf completes into `wb`.
-void AppendLeaf(rocksdb::WriteBatch& wb, rocksdb::ColumnFamilyHandle* tree, TreeTail& tail,
-                const Hash256& leaf) {
-  tail.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
-    wb.Put(tree, TreeKey(end, level), rocksdb::Slice(value.data(), value.size()))
-        .PermitUncheckedError();
-  });
-}
 
 // subjects key: SubjectId (32 bytes) || be64 seq
 std::string SubjectPrefix(const SubjectId& subject) {
@@ -261,6 +255,7 @@ struct EventLog::Impl {
   std::optional<TimeMs> checkpoint_ms;  // when this process signed its last one
   Status sticky;                        // first failed commit; every later write returns it
   uint64_t unflushed_bytes = 0;         // committed since open, only in the WAL and memtables
+  uint64_t bulk_batches = 0;  // bulk batches begun: each one's files have a directory of their own
   mutable std::atomic<uint64_t> point_lookups{0};
   mutable std::atomic<uint64_t> tree_reads{0};
   // mirror_projections: each projection family in memory, by FamilyIndex
@@ -310,13 +305,46 @@ struct EventLog::Impl {
 
 struct AppendBatch::Impl {
   Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
+  ~Impl() {
+    if (bulk_dir.empty()) return;
+    events_file.reset();
+    tree_file.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(bulk_dir, ec);  // a batch never committed leaves no file
+  }
   rocksdb::WriteBatch wb;
   std::vector<internal::Overlay> views;  // per projection family: read-your-writes
   TreeTail tree;                         // of the tree up to the batch's last hashed leaf
-  // Events whose leaves are not hashed yet: where each body lies in wb's
-  // buffer (offset, size), in seq order. Hashed on two threads by Seal.
+  // Events whose leaves are not hashed yet: where each body lies (offset,
+  // size) in wb's buffer, or in `pending` for a bulk batch, in seq order.
+  // Hashed on two threads by Seal.
   std::vector<std::pair<size_t, size_t>> bodies;
   std::vector<SubjectId> subjects;  // of the event being written (reused)
+
+  // A bulk batch (internal::kStreamMinEvents): its events and tree records
+  // are written to sorted files under bulk_dir as they are made, and the
+  // commit ingests them with the rest of the batch. Empty bulk_dir: not bulk.
+  std::string bulk_dir;
+  std::unique_ptr<internal::SortedFile> events_file, tree_file;
+  std::string pending;  // bodies awaiting their leaf hashes (reused)
+  Status bulk_status;   // the first failure writing those files
+  bool bulk() const { return !bulk_dir.empty(); }
+
+  void PutTree(rocksdb::ColumnFamilyHandle* family, uint64_t end, int level,
+               std::string_view value) {
+    const std::string key = TreeKey(end, level);
+    if (bulk()) {
+      if (bulk_status.ok()) bulk_status = tree_file->Put(key, value);
+    } else {
+      wb.Put(family, key, rocksdb::Slice(value.data(), value.size())).PermitUncheckedError();
+    }
+  }
+  // Puts the tree records a leaf completes.
+  void AppendLeaf(rocksdb::ColumnFamilyHandle* family, const Hash256& leaf) {
+    tree.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
+      PutTree(family, end, level, value);
+    });
+  }
 };
 
 namespace {
@@ -571,6 +599,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     return FromRocks(s, "cannot open ledger '" + dir + "'" + hint);
   }
   im.db.reset(raw);
+  if (!options.read_only) {
+    // The sorted files of a bulk batch a crash interrupted: never ingested.
+    fs::remove_all(fs::path(dir) / "bulk.tmp", ec);
+  }
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == kEventsFamily) im.events = im.handles[i];
     if (names[i] == kSubjectsFamily) im.subjects = im.handles[i];
@@ -768,8 +800,23 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   TimeMs now = std::max(clock_->NowMs(), impl_->head.recorded_at);
-  AppendBatch b(this, actor, impl_->head, now, expected_events);
+  const bool bulk = expected_events >= internal::kStreamMinEvents;
+  // A bulk batch's own records go to sorted files, not the WriteBatch.
+  AppendBatch b(this, actor, impl_->head, now, bulk ? expected_events / 2 : expected_events);
   b.impl_->tree = impl_->tree_tail;
+  if (bulk) {
+    Impl& im = *impl_;
+    AppendBatch::Impl& bi = *b.impl_;
+    bi.bulk_dir = dir_ + "/bulk.tmp/" + std::to_string(++im.bulk_batches);
+    std::error_code ec;
+    std::filesystem::remove_all(bi.bulk_dir, ec);
+    std::filesystem::create_directories(bi.bulk_dir, ec);
+    if (ec) return Status::IOError("cannot create " + bi.bulk_dir + ": " + ec.message());
+    bi.events_file = std::make_unique<internal::SortedFile>(im.db.get(), im.events,
+                                                            bi.bulk_dir + "/events.sst");
+    bi.tree_file =
+        std::make_unique<internal::SortedFile>(im.db.get(), im.tree, bi.bulk_dir + "/tree.sst");
+  }
   return b;
 }
 
@@ -840,7 +887,27 @@ Status EventLog::Commit(AppendBatch&& batch) {
                            std::to_string(batch.last_seq());
   Status s;
   bool ingested = false;
-  if (wb.Count() >= internal::kIngestMinEntries) {
+  if (batch.impl_->bulk()) {
+    // Its events and tree records lie in sorted files only: the whole batch
+    // is ingested with them, or nothing is.
+    AppendBatch::Impl& bi = *batch.impl_;
+    s = bi.bulk_status;
+    if (s.ok()) s = bi.events_file->Finish();
+    if (s.ok()) s = bi.tree_file->Finish();
+    if (!s.ok()) return s.WithContext(what + "; nothing was committed");
+    s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
+    if (s.ok()) {
+      Result<bool> r = internal::IngestBatch(im.db.get(), im.handles, wb, dir_ + "/ingest.tmp",
+                                             {bi.events_file.get(), bi.tree_file.get()});
+      if (!r.ok()) {
+        s = r.status().WithContext(what);
+      } else if (!*r) {
+        s = Status::Internal(what + ": a bulk batch holds more than puts");
+      } else {
+        ingested = true;
+      }
+    }
+  } else if (wb.Count() >= internal::kIngestMinEntries) {
     // Earlier commits still only in the WAL's page cache must not be lost
     // behind this one, which is durable as soon as it is ingested.
     s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
@@ -1354,16 +1421,25 @@ AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payload& payload) {
   auto* im = log_->impl_.get();
   const std::string stored = EncodeStoredEvent(e, body);
-  impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
-  // A Put appends its value last to the batch's buffer: the body is there,
-  // to be hashed into its leaf when the batch is sealed. Should that ever
-  // not hold, the leaf is hashed now.
-  const size_t at = impl_->wb.GetDataSize() - stored.size();
-  if (impl_->wb.Data().compare(at, body.size(), body) == 0) {
-    impl_->bodies.emplace_back(at, body.size());
+  if (impl_->bulk()) {
+    Impl& b = *impl_;
+    if (b.bulk_status.ok()) b.bulk_status = b.events_file->Put(SeqKey(e.seq), stored);
+    b.bodies.emplace_back(b.pending.size(), body.size());
+    b.pending.append(body);
+    // Hashed in runs: enough for two threads, few enough to stay cached.
+    if (b.bodies.size() >= kSealRun) Seal();
   } else {
-    Seal();
-    AppendLeaf(impl_->wb, im->tree, impl_->tree, merkle::LeafHash(body));
+    impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
+    // A Put appends its value last to the batch's buffer: the body is there,
+    // to be hashed into its leaf when the batch is sealed. Should that ever
+    // not hold, the leaf is hashed now.
+    const size_t at = impl_->wb.GetDataSize() - stored.size();
+    if (impl_->wb.Data().compare(at, body.size(), body) == 0) {
+      impl_->bodies.emplace_back(at, body.size());
+    } else {
+      Seal();
+      impl_->AppendLeaf(im->tree, merkle::LeafHash(body));
+    }
   }
   std::vector<SubjectId>& subjects = impl_->subjects;
   subjects.clear();
@@ -1384,7 +1460,7 @@ void AppendBatch::Seal() {
   // Leaf hashes are independent: a large batch (an import) hashes them on
   // two threads. The tree records then go in order, after the events.
   std::vector<Hash256> leaves(n);
-  const std::string_view rep = b.wb.Data();
+  const std::string_view rep = b.bulk() ? std::string_view(b.pending) : b.wb.Data();
   auto hash = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i)
       leaves[i] = merkle::LeafHash(rep.substr(b.bodies[i].first, b.bodies[i].second));
@@ -1397,8 +1473,9 @@ void AppendBatch::Seal() {
   } else {
     hash(0, n);
   }
-  for (const Hash256& leaf : leaves) AppendLeaf(b.wb, log_->impl_->tree, b.tree, leaf);
+  for (const Hash256& leaf : leaves) b.AppendLeaf(log_->impl_->tree, leaf);
   b.bodies.clear();
+  b.pending.clear();
 }
 
 Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {

@@ -469,6 +469,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   };
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, picks.size() + parts));
+  std::vector<const Number*> by_id;
+  by_id.reserve(std::min<size_t>(picks.size(), reg->max_lines));
   for (uint64_t part = 0; part < parts; ++part) {
     size_t from = part * reg->max_lines;
     size_t to = std::min(picks.size(), from + reg->max_lines);
@@ -522,9 +524,18 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     opened.parts = static_cast<uint32_t>(parts);
     Payload p = std::move(opened);
     Status as = projector_.Apply(batch.Add(p), p, batch);
-    for (size_t i = from; i < to && as.ok(); ++i) {
-      const Number& n = numbers[picks[i].index];
-      Payload np = SessionNumber{f.session_id, reg->name, n.id};
+    // The events go in SubjectId order (the file keeps national order):
+    // their index entries and the session's member keys then come sorted,
+    // and the bulk path writes them as they lie instead of sorting a
+    // million keys scattered over the batch.
+    by_id.clear();
+    for (size_t i = from; i < to; ++i) by_id.push_back(&numbers[picks[i].index]);
+    std::sort(by_id.begin(), by_id.end(),
+              [](const Number* a, const Number* b) { return a->id < b->id; });
+    Payload np = SessionNumber{f.session_id, reg->name, {}};
+    for (const Number* n : by_id) {
+      if (!as.ok()) break;
+      std::get<SessionNumber>(np).subject = n->id;
       as = projector_.Apply(batch.Add(np), np, batch);
     }
     if (!as.ok()) {

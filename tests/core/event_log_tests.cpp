@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -97,6 +98,62 @@ BOOST_AUTO_TEST_CASE(appended_events_are_dense_chained_and_indexed) {
   auto r = log->Verify();
   BOOST_TEST(r.ok);
   BOOST_TEST(r.events == 15u);
+}
+
+// Issue 16: a batch announced with 16,384 events or more writes its events
+// and tree records into sorted files as it goes and ingests them at commit.
+// What it stores is what small batches store, byte for byte; one that is
+// never committed leaves the ledger and its directory as they were.
+BOOST_AUTO_TEST_CASE(a_bulk_batch_stores_what_small_batches_store_and_an_abandoned_one_no_file) {
+  const uint64_t n = 40'000;
+  test::TempDir small_dir, bulk_dir;
+  ManualClock clock(1'780'000'000'000);
+  const Actor actor{"tester", "op7", "event_log_tests"};
+  auto small = OpenLog(small_dir.path(), &clock);
+  for (uint64_t from = 0; from < n; from += 1000) {
+    auto batch = small->NewBatch(actor);
+    BOOST_TEST_REQUIRE(batch.ok());
+    for (uint64_t i = from; i < from + 1000; ++i) batch->Add(Number(i));
+    BOOST_TEST_REQUIRE(small->Commit(std::move(batch).value()).ok());
+  }
+  auto files_under = [](const std::string& dir) {
+    size_t files = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file()) ++files;
+    return files;
+  };
+  {
+    auto log = OpenLog(bulk_dir.path(), &clock);
+    {
+      auto abandoned = log->NewBatch(actor, n);
+      BOOST_TEST_REQUIRE(abandoned.ok());
+      for (uint64_t i = 0; i < n; ++i) abandoned->Add(Number(n + i));
+      BOOST_TEST(files_under(bulk_dir / "bulk.tmp") > 0u);  // the events are in files already
+    }
+    BOOST_TEST(files_under(bulk_dir / "bulk.tmp") == 0u);
+    BOOST_TEST(log->head().seq == 0u);
+    auto batch = log->NewBatch(actor, n);
+    BOOST_TEST_REQUIRE(batch.ok());
+    for (uint64_t i = 0; i < n; ++i) batch->Add(Number(i));
+    Status s = log->Commit(std::move(batch).value());
+    BOOST_TEST_REQUIRE(s.ok(), s.ToString());
+    BOOST_TEST(files_under(bulk_dir / "bulk.tmp") == 0u);
+  }
+  auto bulk = OpenLog(bulk_dir.path(), &clock);  // reopened: all of it is durable
+  BOOST_TEST(bulk->head().seq == n);
+  BOOST_TEST(ToHex(bulk->head().hash) == ToHex(small->head().hash));
+  for (uint64_t size : {uint64_t{1}, uint64_t{17}, uint64_t{16'384}, n - 1, n})
+    BOOST_TEST(ToHex(*bulk->TreeRoot(size)) == ToHex(*small->TreeRoot(size)), size);
+  for (uint64_t seq : {uint64_t{1}, uint64_t{32'769}, n}) {
+    BOOST_TEST(EncodeEventBody(*bulk->Read(seq)) == EncodeEventBody(*small->Read(seq)));
+    BOOST_TEST(*bulk->InclusionProof(seq, n) == *small->InclusionProof(seq, n));
+  }
+  BOOST_TEST(*bulk->SeqsFor(IdOf("+390610012345")) == std::vector<uint64_t>({12'346}));
+  VerifyReport r = bulk->Verify();
+  BOOST_TEST(r.ok, r.problem);
+  BOOST_TEST(r.events == n);
 }
 
 BOOST_AUTO_TEST_CASE(recorded_time_never_goes_backwards) {
