@@ -572,8 +572,22 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
 
   im.cf_opts = cf_opts;
+  // The log's own families are read by keys that exist (a seq, a tree
+  // record) or by prefix scans (the subject index): a Bloom filter would
+  // answer nothing there and costs a hash per key in every file written.
+  // Projection families keep theirs: a decision asks for records that
+  // mostly do not exist.
+  rocksdb::ColumnFamilyOptions unfiltered = cf_opts;
+  {
+    rocksdb::BlockBasedTableOptions t = table;
+    t.filter_policy.reset();
+    unfiltered.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (auto& n : names) descs.emplace_back(n, cf_opts);
+  for (auto& n : names) {
+    const bool log_family = n == kEventsFamily || n == kSubjectsFamily || n == kTreeFamily;
+    descs.emplace_back(n, log_family ? unfiltered : cf_opts);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
@@ -1524,6 +1538,17 @@ Status AppendBatch::Prefetch(int family, const std::vector<std::string>& keys) {
         if (view.Find(keys[i], &mine)) return;  // the batch's own write wins
         view.Set(keys[i], v ? std::optional<std::string_view>(v->ToStringView()) : std::nullopt);
       });
+}
+
+void AppendBatch::PutUnread(int family, std::string_view key, std::string_view value) {
+  if (log_->impl_->mirrored()) {
+    Put(family, key, value);
+    return;
+  }
+  auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
+  impl_->wb
+      .Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
+      .PermitUncheckedError();
 }
 
 void AppendBatch::Put(int family, std::string_view key, std::string_view value) {

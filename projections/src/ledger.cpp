@@ -781,13 +781,19 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rep.valid_until = registry_zone_.StartOfDay(day + static_cast<Day>(reg->validity_days) + 1);
   for (const Member& m : members) (m.outcome == 1 ? rep.cleared : rep.listed)++;
   const auto& order = members;
-  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));
+  // What the registry already said of each (nothing, for most): read once,
+  // in key order, beside the members. Each number's record is written by
+  // its one result of this batch and read by nothing else in it, so the
+  // fold takes it from here rather than through the batch's view.
+  std::vector<std::optional<std::string>> prior(order.size());
   {
     std::vector<std::string> keys;
     keys.reserve(order.size());
     for (auto& o : order) keys.push_back(RegistryKey(reg->name, o.id));
-    TACET_RETURN_IF_ERROR(batch.Prefetch(projector_.registry_family(), keys));
+    TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys,
+                                         [&](size_t i, std::string_view v) { prior[i] = v; }));
   }
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));
   ReturnImported header;
   header.session_id = session.id;
   header.registry = reg->name;
@@ -807,13 +813,17 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rr.received_day = day;
   rr.effective_from = effective_from;
   Payload p = rr;
-  for (const Member& o : order) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Member& o = order[i];
     auto& r = std::get<RegistryResult>(p);
     const bool cleared = o.outcome == 1;
     r.subject = o.id;
     r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
     r.valid_until = cleared ? rep.valid_until : 0;
-    TACET_RETURN_IF_ERROR(projector_.Apply(batch.Add(p), p, batch));
+    TACET_RETURN_IF_ERROR(projector_.ApplyRegistryResult(
+        batch.Add(p), r,
+        prior[i] ? std::optional<std::string_view>(*prior[i]) : std::nullopt, batch,
+        /*unread=*/true));
   }
   rep.first_seq = batch.first_seq();
   rep.last_seq = batch.last_seq();

@@ -190,7 +190,9 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     ByteWriter(next).U64(s->session_id + 1);
     batch.Put(sessions_, kNextSessionKey, next);
   } else if (auto* n = std::get_if<SessionNumber>(&p)) {
-    batch.Put(sessions_, SessionMemberKey(n->session_id, n->subject), "");
+    // Members are only ever scanned from the store, never read through a
+    // batch: a million of them need no place in the batch's view.
+    batch.PutUnread(sessions_, SessionMemberKey(n->session_id, n->subject), "");
   } else if (auto* r = std::get_if<ReturnImported>(&p)) {
     TACET_ASSIGN_OR_RETURN(SessionRecord rec, LoadSession(batch, sessions_, r->session_id));
     ReturnInfo ri;
@@ -207,22 +209,9 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     ByteWriter(seq).U64(e.seq);
     batch.Put(sessions_, ReturnFileKey(r->session_id, r->file_sha256), seq);
   } else if (auto* rr = std::get_if<RegistryResult>(&p)) {
-    std::string key = KeyRead(p).key;
-    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, key));
-    RegistryState st;
-    if (bytes) {
-      TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*bytes));
-    }
-    RegistryEntry entry{rr->outcome, rr->received_day, rr->effective_from, rr->valid_until,
-                        e.seq,       rr->session_id,   e.recorded_at};
-    auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
-                                [](const RegistryEntry& a, const RegistryEntry& b) {
-                                  return a.effective_from != b.effective_from
-                                             ? a.effective_from < b.effective_from
-                                             : a.seq < b.seq;
-                                });
-    st.entries.insert(pos, entry);
-    batch.Put(registry_, key, EncodeRegistryState(st));
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, KeyRead(p).key));
+    return ApplyRegistryResult(
+        e, *rr, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt, batch);
   } else if (std::holds_alternative<ConsentTypeDefined>(p) ||
              std::holds_alternative<ReasonDefined>(p) ||
              std::holds_alternative<ChannelPolicySet>(p)) {
@@ -262,6 +251,32 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
       return Status::Ok();  // session numbers: kept by p_sessions
     }
     batch.Put(subject_, key, EncodeSubjectState(st));
+  }
+  return Status::Ok();
+}
+
+Status Projector::ApplyRegistryResult(const Event& e, const RegistryResult& rr,
+                                      std::optional<std::string_view> prior,
+                                      AppendBatch& batch, bool unread) const {
+  if (registry_ < 0) return Status::Internal("projection families are not open");
+  RegistryState st;
+  if (prior) {
+    TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*prior));
+  }
+  RegistryEntry entry{rr.outcome, rr.received_day, rr.effective_from, rr.valid_until,
+                      e.seq,      rr.session_id,   e.recorded_at};
+  auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
+                              [](const RegistryEntry& a, const RegistryEntry& b) {
+                                return a.effective_from != b.effective_from
+                                           ? a.effective_from < b.effective_from
+                                           : a.seq < b.seq;
+                              });
+  st.entries.insert(pos, entry);
+  const std::string key = RegistryKey(rr.registry, rr.subject);
+  if (unread) {
+    batch.PutUnread(registry_, key, EncodeRegistryState(st));
+  } else {
+    batch.Put(registry_, key, EncodeRegistryState(st));
   }
   return Status::Ok();
 }

@@ -94,6 +94,10 @@ class AppendBatch {
   Status Prefetch(int family, const std::vector<std::string>& keys);
   // Writes a projection value; later Gets in this batch see it.
   void Put(int family, std::string_view key, std::string_view value);
+  // The same for a key no later Get of this batch asks for (an import
+  // writes each number's record once): kept out of the batch's view unless
+  // the log mirrors its projections.
+  void PutUnread(int family, std::string_view key, std::string_view value);
 
   uint64_t first_seq() const { return base_.seq + 1; }
   uint64_t last_seq() const { return head_.seq; }

@@ -86,6 +86,12 @@ class Projector {
  public:
   explicit Projector(const EventLog& log);
   Status Apply(const Event& e, const Payload& p, AppendBatch& batch) const;
+  // Apply of a registry_result whose record the caller read itself
+  // (`prior`: its bytes, nullopt when absent). `unread`: no later event of
+  // the batch reads that record (an import writes each number's once).
+  Status ApplyRegistryResult(const Event& e, const RegistryResult& rr,
+                             std::optional<std::string_view> prior, AppendBatch& batch,
+                             bool unread = false) const;
   // The projection record Apply reads before it writes, if any (family -1:
   // none): what a bulk fold prefetches.
   struct ReadKey {
