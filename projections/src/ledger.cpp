@@ -359,20 +359,73 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   }
 
   for (Number& n : numbers) n.id = keyer_->Of(n.e164);
-  // What the ledger knows of each: one MultiGet.
-  std::vector<std::string> keys;
-  keys.reserve(numbers.size());
-  for (auto& n : numbers) keys.push_back(RegistryKey(reg->name, n.id));
-  std::vector<std::optional<std::string>> states;
-  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys, &states));
-  // And of the internal do-not-call list: a number blocked for every
-  // channel the registry governs (voice and SMS) is not worth checking.
-  keys.clear();
-  for (auto& n : numbers) keys.push_back(SubjectKey(n.id));
-  std::vector<std::optional<std::string>> subjects;
-  TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.subject_family(), keys, &subjects));
-  keys.clear();
-  keys.shrink_to_fit();
+  // The ids in key order, beside their places: the reads below then meet
+  // each block of the store once, in order, and the session's events are
+  // written in this order too.
+  std::vector<std::pair<SubjectId, uint32_t>> by_id;
+  by_id.reserve(numbers.size());
+  for (size_t i = 0; i < numbers.size(); ++i)
+    by_id.emplace_back(numbers[i].id, static_cast<uint32_t>(i));
+  std::sort(by_id.begin(), by_id.end(), [](const auto& a, const auto& b) {
+    const uint64_t pa = BigEndianPrefix(a.first), pb = BigEndianPrefix(b.first);
+    return pa != pb ? pa < pb : a.first < b.first;
+  });
+  // What the ledger knows of each, decoded as it is read: whether the
+  // internal do-not-call list holds it for every channel the registry
+  // governs (voice and SMS: not worth checking) or it was erased, and the
+  // registry's last answer.
+  enum : uint8_t { kUnknown, kErasedSubject, kBlockedSubject };
+  enum : uint8_t { kNoAnswer, kListedNumber, kFreshNumber, kExpiring };
+  std::vector<uint8_t> subject_is(numbers.size(), kUnknown);
+  std::vector<uint8_t> registry_says(numbers.size(), kNoAnswer);
+  std::vector<TimeMs> clearance_ends;  // by place, for kExpiring only
+  const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
+  {
+    Status bad;
+    std::vector<std::string> keys;
+    keys.reserve(by_id.size());
+    for (const auto& [id, i] : by_id) keys.push_back(RegistryKey(reg->name, id));
+    TACET_RETURN_IF_ERROR(log_->MultiGet(
+        projector_.registry_family(), keys, [&](size_t k, std::string_view v) {
+          if (!bad.ok()) return;
+          Result<RegistryState> st = DecodeRegistryState(v);
+          if (!st.ok()) {
+            bad = st.status();
+            return;
+          }
+          const uint32_t i = by_id[k].second;
+          if (const RegistryEntry* e = st->At(now)) {
+            if (e->outcome == RegistryOutcome::kListed) {
+              registry_says[i] = kListedNumber;
+            } else if (e->valid_until > fresh_until) {
+              registry_says[i] = kFreshNumber;
+            } else {
+              if (clearance_ends.empty()) clearance_ends.assign(numbers.size(), INT64_MAX);
+              registry_says[i] = kExpiring;
+              clearance_ends[i] = e->valid_until;
+            }
+          }
+        }));
+    keys.clear();
+    for (const auto& [id, i] : by_id) keys.push_back(SubjectKey(id));
+    TACET_RETURN_IF_ERROR(log_->MultiGet(
+        projector_.subject_family(), keys, [&](size_t k, std::string_view v) {
+          if (!bad.ok()) return;
+          Result<SubjectState> ss = DecodeSubjectState(v);
+          if (!ss.ok()) {
+            bad = ss.status();
+            return;
+          }
+          const uint32_t i = by_id[k].second;
+          if (ss->erased_seq != 0) {
+            subject_is[i] = kErasedSubject;
+          } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
+                     !ActiveBlocks(*ss, Channel::kSms, now).empty()) {
+            subject_is[i] = kBlockedSubject;
+          }
+        }));
+    TACET_RETURN_IF_ERROR(bad);
+  }
 
   // Numbers sent in a session of this registry that is still open (no
   // return, not overdue) await their answer: sending them again would open
@@ -405,35 +458,24 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   };
   std::vector<Pick> picks;
   picks.reserve(numbers.size());
-  const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
   for (size_t i = 0; i < numbers.size(); ++i) {
-    if (subjects[i]) {
-      TACET_ASSIGN_OR_RETURN(SubjectState ss, DecodeSubjectState(*subjects[i]));
-      if (ss.erased_seq != 0) {
-        ++rep.erased;
-        continue;
-      }
-      if (!ActiveBlocks(ss, Channel::kVoice, now).empty() &&
-          !ActiveBlocks(ss, Channel::kSms, now).empty()) {
-        ++rep.blocked;
-        continue;
-      }
+    if (subject_is[i] == kErasedSubject) {
+      ++rep.erased;
+      continue;
     }
-    TimeMs expires = INT64_MAX;
-    if (states[i]) {
-      TACET_ASSIGN_OR_RETURN(RegistryState st, DecodeRegistryState(*states[i]));
-      if (const RegistryEntry* e = st.At(now)) {
-        if (e->outcome == RegistryOutcome::kListed) {
-          ++rep.known_listed;
-          continue;
-        }
-        if (e->valid_until > fresh_until) {
-          ++rep.fresh;
-          continue;
-        }
-        expires = e->valid_until;
-      }
+    if (subject_is[i] == kBlockedSubject) {
+      ++rep.blocked;
+      continue;
     }
+    if (registry_says[i] == kListedNumber) {
+      ++rep.known_listed;
+      continue;
+    }
+    if (registry_says[i] == kFreshNumber) {
+      ++rep.fresh;
+      continue;
+    }
+    const TimeMs expires = registry_says[i] == kExpiring ? clearance_ends[i] : INT64_MAX;
     if (!pending.empty() && pending.count(numbers[i].id) != 0) {
       ++rep.pending;
       continue;
@@ -504,8 +546,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   };
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, picks.size() + parts));
-  std::vector<SubjectId> by_id;
-  by_id.reserve(std::min<size_t>(picks.size(), reg->max_lines));
+  // Each picked number's upload file; the others none.
+  std::vector<uint32_t> part_of(numbers.size(), UINT32_MAX);
   for (uint64_t part = 0; part < parts; ++part) {
     size_t from = part * reg->max_lines;
     size_t to = std::min(picks.size(), from + reg->max_lines);
@@ -563,17 +605,11 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     // their index entries and the session's member keys then come sorted,
     // and the bulk path writes them as they lie instead of sorting a
     // million keys scattered over the batch.
-    // (The ids are copied out and sorted where they lie: sorting pointers
-    // into `numbers` would chase a cache miss per comparison.)
-    by_id.clear();
-    for (size_t i = from; i < to; ++i) by_id.push_back(numbers[picks[i].index].id);
-    std::sort(by_id.begin(), by_id.end(), [](const SubjectId& a, const SubjectId& b) {
-      const uint64_t pa = BigEndianPrefix(a), pb = BigEndianPrefix(b);
-      return pa != pb ? pa < pb : a < b;
-    });
+    for (size_t i = from; i < to; ++i) part_of[picks[i].index] = static_cast<uint32_t>(part);
     Payload np = SessionNumber{f.session_id, reg->name, {}};
-    for (const SubjectId& id : by_id) {
+    for (const auto& [id, i] : by_id) {
       if (!as.ok()) break;
+      if (part_of[i] != part) continue;
       std::get<SessionNumber>(np).subject = id;
       as = projector_.Apply(batch.Add(np), np, batch);
     }
