@@ -19,9 +19,14 @@ struct Entry {
 // The batch's puts by column family id, in batch order.
 class Collector final : public rocksdb::WriteBatch::Handler {
  public:
+  explicit Collector(size_t entries) : entries_(entries) {}
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
-    by_family_[cf].push_back({key, value});
+    auto [it, fresh] = by_family_.try_emplace(cf);
+    // Room for the whole batch: pages a family never fills are never
+    // touched, while growing would copy each family's entries again.
+    if (fresh) it->second.reserve(entries_);
+    it->second.push_back({key, value});
     return rocksdb::Status::OK();
   }
   // Anything else (deletes, merges, log data) has no place in a sorted file
@@ -43,6 +48,7 @@ class Collector final : public rocksdb::WriteBatch::Handler {
     unsupported_ = true;
     return rocksdb::Status::NotSupported("not a put");
   }
+  size_t entries_;
   std::map<uint32_t, std::vector<Entry>> by_family_;
   bool unsupported_ = false;
 };
@@ -53,6 +59,9 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IOError(what + ": " + s.ToString());
 }
 
+// Up to this many ascending runs are merged rather than sorted.
+constexpr size_t kMergedRuns = 16;
+
 // Sorts one family's entries by key; of a key put twice, the batch's last
 // value wins (as it would in a memtable). Keys of one family share a prefix
 // (a family tag, a session id) and then differ at once (SubjectIds are
@@ -61,7 +70,18 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 // whole keys, which is left for the rare equal prefixes.
 void SortKeepingLast(std::vector<Entry>& entries) {
   auto less = [](const Entry& a, const Entry& b) { return a.key.compare(b.key) < 0; };
-  if (std::is_sorted(entries.begin(), entries.end(), less)) {
+  // The ascending runs of the batch's order. A family is often one run, or
+  // a few (a session's record and counter, then its million members):
+  // merged in place, each stable, so equal keys keep the batch's order.
+  std::vector<size_t> run_starts = {0};
+  for (size_t i = 1; i < entries.size() && run_starts.size() <= kMergedRuns; ++i)
+    if (less(entries[i], entries[i - 1])) run_starts.push_back(i);
+  if (run_starts.size() <= kMergedRuns) {
+    for (size_t r = 1; r < run_starts.size(); ++r) {
+      const size_t end = r + 1 < run_starts.size() ? run_starts[r + 1] : entries.size();
+      std::inplace_merge(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(run_starts[r]),
+                         entries.begin() + static_cast<std::ptrdiff_t>(end), less);
+    }
     // Equal keys are adjacent, in batch order: fall through to the dedupe.
   } else {
     const rocksdb::Slice first = entries.front().key;
@@ -166,7 +186,7 @@ Status SortedFile::Finish() {
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
                          const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
                          const std::vector<const SortedFile*>& ready) {
-  Collector collector;
+  Collector collector(wb.Count());
   rocksdb::Status it = wb.Iterate(&collector);
   if (collector.unsupported()) return false;
   TACET_RETURN_IF_ERROR(FromRocks(it, "cannot read the batch"));

@@ -5,9 +5,11 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -154,6 +156,63 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_stores_what_small_batches_store_and_an_abandon
   VerifyReport r = bulk->Verify();
   BOOST_TEST(r.ok, r.problem);
   BOOST_TEST(r.events == n);
+}
+
+// The bulk path sorts each family's puts itself: the batch's last value of
+// a key wins, whether the family came as a few ascending runs (merged) or
+// in no order at all (sorted).
+BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_order) {
+  test::TempDir dir;
+  ManualClock clock(1'000);
+  EventLogOptions o;
+  o.create_if_missing = true;
+  o.projection_families = {"p_runs", "p_random"};
+  auto opened = EventLog::Open(dir.path(), o, &clock);
+  BOOST_TEST_REQUIRE(opened.ok(), opened.status().ToString());
+  EventLog& log = **opened;
+  const int runs = log.FamilyIndex("p_runs"), random = log.FamilyIndex("p_random");
+  const uint64_t n = 20'000;
+  auto key = [](uint64_t i) {
+    std::string k = "k";
+    const std::string digits = std::to_string(100'000 + i);
+    k += digits;
+    return k;
+  };
+  auto batch = log.NewBatch(Actor{}, n);
+  BOOST_TEST_REQUIRE(batch.ok());
+  for (uint64_t i = 0; i < n; ++i) batch->Add(Number(i));
+  // Three ascending runs: "z", then k100000.., then "a" and k100005 again.
+  batch->Put(runs, "z", "z");
+  for (uint64_t i = 0; i < n; ++i) batch->Put(runs, key(i), "first");
+  batch->Put(runs, "a", "a");
+  batch->Put(runs, key(5), "second");
+  // Every key twice, in a shuffled order each time.
+  std::vector<uint64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(7);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (uint64_t i : order) batch->Put(random, key(i), "first");
+  std::shuffle(order.begin(), order.end(), rng);
+  for (uint64_t i : order) batch->Put(random, key(i), "last " + std::to_string(i));
+  BOOST_TEST_REQUIRE(log.Commit(std::move(batch).value()).ok());
+  auto get = [&](int family, const std::string& k) {
+    auto v = log.Get(family, k);
+    BOOST_TEST_REQUIRE(v.ok());
+    return v->value_or("(absent)");
+  };
+  BOOST_TEST(get(runs, "z") == "z");
+  BOOST_TEST(get(runs, "a") == "a");
+  BOOST_TEST(get(runs, key(5)) == "second");
+  BOOST_TEST(get(runs, key(6)) == "first");
+  BOOST_TEST(get(runs, key(n - 1)) == "first");
+  for (uint64_t i : {uint64_t{0}, uint64_t{5}, uint64_t{12'345}, n - 1})
+    BOOST_TEST(get(random, key(i)) == "last " + std::to_string(i));
+  uint64_t entries = 0;
+  BOOST_TEST(log.ScanFamily(random, "", [&](std::string_view, std::string_view) {
+                  ++entries;
+                  return true;
+                }).ok());
+  BOOST_TEST(entries == n);
 }
 
 BOOST_AUTO_TEST_CASE(recorded_time_never_goes_backwards) {
