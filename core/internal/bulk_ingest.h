@@ -11,9 +11,13 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tacet/core/status.h"
@@ -30,9 +34,17 @@ inline constexpr size_t kStreamMinEvents = 1u << 14;
 
 // One column family's SST file, written as its keys come: each key must be
 // greater than the last. Opened at the first Put; no file when none came.
+//
+// In the background mode the entries are copied into chunks of about a
+// megabyte that a thread of the file's own writes out while the caller
+// makes the next ones (an import's events: the file's blocks, index and
+// checksums cost as much as making the events). Two chunks at most wait,
+// and written chunks are reused: the memory stays small and warm. A
+// failure of the thread is reported by a later Put or by Finish.
 class SortedFile {
  public:
-  SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path);
+  SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path,
+             bool background = false);
   ~SortedFile();
   SortedFile(const SortedFile&) = delete;
   SortedFile& operator=(const SortedFile&) = delete;
@@ -45,6 +57,12 @@ class SortedFile {
   const std::string& path() const { return path_; }
 
  private:
+  Status Open();
+  Status Write(std::string_view key, std::string_view value);
+  Status WriteChunk(const std::string& chunk);
+  Status Hand();  // the current chunk to the thread
+  void Run();     // the thread's loop
+
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
   std::string path_;
@@ -52,6 +70,17 @@ class SortedFile {
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   uint64_t entries_ = 0;
   bool finished_ = false;
+
+  const bool background_;
+  std::string chunk_;  // being filled by the caller
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;   // chunks for the thread, in order
+  std::vector<std::string> spare_;  // written chunks, to be refilled
+  bool done_ = false;               // no more chunks will come
+  bool stop_ = false;               // leave the rest unwritten (destroyed)
+  Status status_;                   // the thread's first failure
 };
 
 // Ingests the puts of `wb` into `db` (`families`: every open handle, to map

@@ -2,6 +2,7 @@
 #include "../internal/bulk_ingest.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -157,21 +158,109 @@ Status WriteFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::vect
 
 }  // namespace
 
-SortedFile::SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path)
-    : db_(db), family_(family), path_(std::move(path)) {}
-SortedFile::~SortedFile() = default;
+constexpr size_t kChunkBytes = 1u << 20;
 
-Status SortedFile::Put(std::string_view key, std::string_view value) {
-  if (finished_) return Status::Internal(path_ + " is already finished");
-  if (writer_ == nullptr) {
-    options_ = BulkOptions(db_, family_);
-    writer_ = NewWriter(options_, family_);
-    TACET_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create " + path_));
+SortedFile::SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path,
+                       bool background)
+    : db_(db), family_(family), path_(std::move(path)), background_(background) {}
+
+SortedFile::~SortedFile() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    done_ = true;
   }
-  ++entries_;
+  cv_.notify_all();
+  thread_.join();
+}
+
+Status SortedFile::Open() {
+  options_ = BulkOptions(db_, family_);
+  writer_ = NewWriter(options_, family_);
+  TACET_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create " + path_));
+  if (background_) {
+    chunk_.reserve(kChunkBytes + 4096);
+    thread_ = std::thread([this] { Run(); });
+  }
+  return Status::Ok();
+}
+
+Status SortedFile::Write(std::string_view key, std::string_view value) {
   return FromRocks(writer_->Put(rocksdb::Slice(key.data(), key.size()),
                                 rocksdb::Slice(value.data(), value.size())),
                    "cannot write " + path_);
+}
+
+Status SortedFile::Put(std::string_view key, std::string_view value) {
+  if (finished_) return Status::Internal(path_ + " is already finished");
+  if (writer_ == nullptr) TACET_RETURN_IF_ERROR(Open());
+  ++entries_;
+  if (!background_) return Write(key, value);
+  // A chunk: u32 key size, key, u32 value size, value, and again.
+  auto put32 = [&](size_t n) {
+    const uint32_t v = static_cast<uint32_t>(n);
+    chunk_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  };
+  put32(key.size());
+  chunk_.append(key);
+  put32(value.size());
+  chunk_.append(value);
+  return chunk_.size() >= kChunkBytes ? Hand() : Status::Ok();
+}
+
+Status SortedFile::Hand() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return queue_.size() < 2 || !status_.ok(); });
+  if (!status_.ok()) return status_;
+  queue_.push_back(std::move(chunk_));
+  if (spare_.empty()) {
+    chunk_ = std::string();
+    chunk_.reserve(kChunkBytes + 4096);
+  } else {
+    chunk_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  lock.unlock();
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status SortedFile::WriteChunk(const std::string& chunk) {
+  size_t at = 0;
+  auto get32 = [&] {
+    uint32_t v;
+    std::memcpy(&v, chunk.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  };
+  while (at < chunk.size()) {
+    const uint32_t k = get32();
+    const std::string_view key(chunk.data() + at, k);
+    at += k;
+    const uint32_t v = get32();
+    const std::string_view value(chunk.data() + at, v);
+    at += v;
+    TACET_RETURN_IF_ERROR(Write(key, value));
+  }
+  return Status::Ok();
+}
+
+void SortedFile::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (stop_ || (queue_.empty() && done_)) return;
+    std::string chunk = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    Status s = status_.ok() ? WriteChunk(chunk) : Status::Ok();
+    chunk.clear();
+    lock.lock();
+    if (!s.ok() && status_.ok()) status_ = s;
+    spare_.push_back(std::move(chunk));
+    cv_.notify_all();
+  }
 }
 
 Status SortedFile::Finish() {
@@ -180,6 +269,17 @@ Status SortedFile::Finish() {
     return Status::Ok();
   }
   finished_ = true;
+  if (background_) {
+    Status s = chunk_.empty() ? Status::Ok() : Hand();
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    TACET_RETURN_IF_ERROR(s);
+    TACET_RETURN_IF_ERROR(status_);
+  }
   return FromRocks(writer_->Finish(), "cannot finish " + path_);
 }
 

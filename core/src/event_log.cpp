@@ -826,8 +826,8 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
     std::filesystem::remove_all(bi.bulk_dir, ec);
     std::filesystem::create_directories(bi.bulk_dir, ec);
     if (ec) return Status::IOError("cannot create " + bi.bulk_dir + ": " + ec.message());
-    bi.events_file = std::make_unique<internal::SortedFile>(im.db.get(), im.events,
-                                                            bi.bulk_dir + "/events.sst");
+    bi.events_file = std::make_unique<internal::SortedFile>(
+        im.db.get(), im.events, bi.bulk_dir + "/events.sst", /*background=*/true);
     bi.tree_file =
         std::make_unique<internal::SortedFile>(im.db.get(), im.tree, bi.bulk_dir + "/tree.sst");
   }
