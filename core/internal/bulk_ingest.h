@@ -84,14 +84,15 @@ class SortedFile {
 };
 
 // Ingests the puts of `wb` into `db` (`families`: every open handle, to map
-// a batch's column family ids), together with `ready` (finished SortedFiles
-// of families `wb` does not write to), in one IngestExternalFiles call:
-// all of it or nothing. Files are written under `scratch_dir` (created;
+// a batch's column family ids), together with `streamed` (SortedFiles of
+// families `wb` does not write to, finished here once the batch's own files
+// are written: a background file keeps writing meanwhile), in one
+// IngestExternalFiles call: all of it or nothing. Files are written under `scratch_dir` (created;
 // emptied afterwards). False, with nothing written, when the batch holds
 // anything but puts. Durable when it returns true: the files and the
 // MANIFEST are synced.
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
                          const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
-                         const std::vector<const SortedFile*>& ready = {});
+                         const std::vector<SortedFile*>& streamed = {});
 
 }  // namespace tacet::internal

@@ -133,6 +133,9 @@ void SortKeepingLast(std::vector<Entry>& entries) {
 rocksdb::Options BulkOptions(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
   rocksdb::Options options = db->GetOptions(family);
   options.compression = rocksdb::kNoCompression;
+  // Writeback starts every megabyte (sync_file_range), so the file's sync
+  // at the end of the commit has little left to wait for.
+  options.bytes_per_sync = 1u << 20;
   return options;
 }
 
@@ -285,7 +288,7 @@ Status SortedFile::Finish() {
 
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
                          const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
-                         const std::vector<const SortedFile*>& ready) {
+                         const std::vector<SortedFile*>& streamed) {
   Collector collector(wb.Count());
   rocksdb::Status it = wb.Iterate(&collector);
   if (collector.unsupported()) return false;
@@ -307,7 +310,7 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     if (h == families.end())
       return Status::Internal("a batch writes to column family " + std::to_string(id) +
                               ", which is not open");
-    for (const SortedFile* f : ready)
+    for (const SortedFile* f : streamed)
       if (f->family() == *h)
         return Status::Internal("a bulk batch writes column family " + std::to_string(id) +
                                 " both as a sorted file and in its batch");
@@ -344,6 +347,13 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
       fs::remove_all(scratch_dir, ec);
       return j.status;
     }
+  for (SortedFile* f : streamed) {
+    Status fs_status = f->Finish();
+    if (!fs_status.ok()) {
+      fs::remove_all(scratch_dir, ec);
+      return fs_status;
+    }
+  }
 
   std::vector<rocksdb::IngestExternalFileArg> args;
   for (const Job& j : jobs) {
@@ -355,7 +365,7 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     arg.options.allow_blocking_flush = true;  // memtable keys in range are flushed first
     args.push_back(std::move(arg));
   }
-  for (const SortedFile* f : ready) {
+  for (const SortedFile* f : streamed) {
     if (f->entries() == 0) continue;
     rocksdb::IngestExternalFileArg arg;
     arg.column_family = f->family();

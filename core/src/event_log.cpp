@@ -906,8 +906,6 @@ Status EventLog::Commit(AppendBatch&& batch) {
     // is ingested with them, or nothing is.
     AppendBatch::Impl& bi = *batch.impl_;
     s = bi.bulk_status;
-    if (s.ok()) s = bi.events_file->Finish();
-    if (s.ok()) s = bi.tree_file->Finish();
     if (!s.ok()) return s.WithContext(what + "; nothing was committed");
     s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
     if (s.ok()) {
