@@ -1,6 +1,12 @@
 // OpenSSL for SHA-256, Ed25519 and base64 (sealed.cpp has AES-GCM and HMAC).
+// The one-shot digests use the SHA-256 block functions, deprecated in
+// OpenSSL 3 in favour of EVP, which keeps them: the same SHA-NI code without
+// EVP's dispatch, which costs more than the digest of a short message (a
+// chain link, a tree leaf or node: three per event of a million-line import).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <memory>
@@ -27,19 +33,12 @@ struct CtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-EVP_MD_CTX* ThreadCtx() {
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  return ctx.get();
-}
-
 Hash256 Digest(std::string_view a, std::string_view b) {
-  EVP_MD_CTX* ctx = ThreadCtx();
+  SHA256_CTX ctx;
   Hash256 out;
-  unsigned int len = 0;
-  if (EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
-      (!b.empty() && EVP_DigestUpdate(ctx, b.data(), b.size()) != 1) ||
-      EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, a.data(), a.size()) != 1 ||
+      (!b.empty() && SHA256_Update(&ctx, b.data(), b.size()) != 1) ||
+      SHA256_Final(out.data(), &ctx) != 1) {
     throw std::runtime_error("OpenSSL: SHA-256 failed");
   }
   return out;
