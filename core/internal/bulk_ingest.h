@@ -83,14 +83,30 @@ class SortedFile {
   Status status_;                   // the thread's first failure
 };
 
-// Ingests the puts of `wb` into `db` (`families`: every open handle, to map
-// a batch's column family ids), together with `streamed` (SortedFiles of
-// families `wb` does not write to, finished here once the batch's own files
-// are written: a background file keeps writing meanwhile), in one
-// IngestExternalFiles call: all of it or nothing. Files are written under `scratch_dir` (created;
-// emptied afterwards). False, with nothing written, when the batch holds
-// anything but puts. Durable when it returns true: the files and the
-// MANIFEST are synced.
+// One put of a batch: views into memory the caller keeps until ingested.
+struct Put {
+  rocksdb::Slice key;
+  rocksdb::Slice value;
+};
+// A batch's puts to one column family, in batch order (of a key put twice,
+// the last wins).
+struct FamilyPuts {
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+  std::vector<Put> puts;
+};
+
+// Writes each family's puts, sorted, into a file of its own (the puts are
+// sorted in place) and ingests them, and `streamed` (finished here after
+// the others are written: a background file keeps writing meanwhile), with
+// one IngestExternalFiles call: all of it or nothing. Files are written
+// under `scratch_dir` (created; emptied afterwards). Durable when it
+// returns: the files and the MANIFEST are synced.
+Status IngestPuts(rocksdb::DB* db, std::vector<FamilyPuts>& families,
+                  const std::string& scratch_dir, const std::vector<SortedFile*>& streamed = {});
+
+// IngestPuts of the puts of `wb` (`families`: every open handle, to map a
+// batch's column family ids). False, with nothing written, when the batch
+// holds anything but puts.
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
                          const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
                          const std::vector<SortedFile*>& streamed = {});

@@ -12,10 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Entry {
-  rocksdb::Slice key;
-  rocksdb::Slice value;
-};
+using Entry = Put;
 
 // The batch's puts by column family id, in batch order.
 class Collector final : public rocksdb::WriteBatch::Handler {
@@ -293,6 +290,21 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
   rocksdb::Status it = wb.Iterate(&collector);
   if (collector.unsupported()) return false;
   TACET_RETURN_IF_ERROR(FromRocks(it, "cannot read the batch"));
+  std::vector<FamilyPuts> puts;
+  for (auto& [id, entries] : collector.by_family()) {
+    auto h = std::find_if(families.begin(), families.end(),
+                          [id = id](rocksdb::ColumnFamilyHandle* f) { return f->GetID() == id; });
+    if (h == families.end())
+      return Status::Internal("a batch writes to column family " + std::to_string(id) +
+                              ", which is not open");
+    puts.push_back({*h, std::move(entries)});
+  }
+  TACET_RETURN_IF_ERROR(IngestPuts(db, puts, scratch_dir, streamed));
+  return true;
+}
+
+Status IngestPuts(rocksdb::DB* db, std::vector<FamilyPuts>& families,
+                  const std::string& scratch_dir, const std::vector<SortedFile*>& streamed) {
   std::error_code ec;
   fs::remove_all(scratch_dir, ec);
   fs::create_directories(scratch_dir, ec);
@@ -304,17 +316,14 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     Status status;
   };
   std::vector<Job> jobs;
-  for (auto& [id, entries] : collector.by_family()) {
-    auto h = std::find_if(families.begin(), families.end(),
-                          [id = id](rocksdb::ColumnFamilyHandle* f) { return f->GetID() == id; });
-    if (h == families.end())
-      return Status::Internal("a batch writes to column family " + std::to_string(id) +
-                              ", which is not open");
-    for (const SortedFile* f : streamed)
-      if (f->family() == *h)
+  for (FamilyPuts& f : families) {
+    if (f.puts.empty()) continue;
+    const uint32_t id = f.family->GetID();
+    for (const SortedFile* sf : streamed)
+      if (sf->family() == f.family)
         return Status::Internal("a bulk batch writes column family " + std::to_string(id) +
                                 " both as a sorted file and in its batch");
-    jobs.push_back({*h, &entries, scratch_dir + "/" + std::to_string(id) + ".sst", {}});
+    jobs.push_back({f.family, &f.puts, scratch_dir + "/" + std::to_string(id) + ".sst", {}});
   }
   // The families' files are independent: the two largest halves of the
   // work go to two threads.
@@ -377,8 +386,7 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
   }
   Status s = FromRocks(db->IngestExternalFiles(args), "cannot ingest the batch");
   fs::remove_all(scratch_dir, ec);
-  TACET_RETURN_IF_ERROR(s);
-  return true;
+  return s;
 }
 
 }  // namespace tacet::internal

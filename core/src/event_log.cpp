@@ -328,7 +328,64 @@ struct AppendBatch::Impl {
   std::unique_ptr<internal::SortedFile> events_file, tree_file;
   std::string pending;  // bodies awaiting their leaf hashes (reused)
   Status bulk_status;   // the first failure writing those files
+  // Its other puts (the subject index, projections, head, checkpoint), by
+  // family in batch order, each a record in its family's arena: u32 key
+  // size, key, u32 value size, value. Read in order at the commit, so no
+  // WriteBatch is built only to be taken apart again.
+  struct Run {
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    std::string arena;
+    std::vector<uint64_t> at;  // where each record starts
+  };
+  std::vector<Run> runs;  // a handful of families: found by a linear search
+  size_t expected_events = 0;  // NewBatch's hint
   bool bulk() const { return !bulk_dir.empty(); }
+
+  // A put of this batch (not an event or a tree record).
+  void Raw(rocksdb::ColumnFamilyHandle* family, std::string_view key, std::string_view value) {
+    if (!bulk()) {
+      wb.Put(family, rocksdb::Slice(key.data(), key.size()),
+             rocksdb::Slice(value.data(), value.size()))
+          .PermitUncheckedError();
+      return;
+    }
+    Run* run = nullptr;
+    for (Run& r : runs)
+      if (r.family == family) run = &r;
+    if (run == nullptr) {
+      // Room for a record per expected event: reserved, untouched until
+      // used, and never copied by growing (unless a family outgrows it).
+      run = &runs.emplace_back(Run{family, {}, {}});
+      run->arena.reserve(expected_events * 64);
+      run->at.reserve(expected_events);
+    }
+    run->at.push_back(run->arena.size());
+    auto put32 = [&](size_t n) {
+      const uint32_t v = static_cast<uint32_t>(n);
+      run->arena.append(reinterpret_cast<const char*>(&v), sizeof v);
+    };
+    put32(key.size());
+    run->arena.append(key);
+    put32(value.size());
+    run->arena.append(value);
+  }
+  // The runs as views into their arenas, for the ingest.
+  std::vector<internal::FamilyPuts> RunPuts() const {
+    std::vector<internal::FamilyPuts> out;
+    for (const Run& r : runs) {
+      internal::FamilyPuts& f = out.emplace_back();
+      f.family = r.family;
+      f.puts.reserve(r.at.size());
+      for (uint64_t at : r.at) {
+        uint32_t k, v;
+        std::memcpy(&k, r.arena.data() + at, sizeof k);
+        const char* key = r.arena.data() + at + 4;
+        std::memcpy(&v, key + k, sizeof v);
+        f.puts.push_back({rocksdb::Slice(key, k), rocksdb::Slice(key + k + 4, v)});
+      }
+    }
+    return out;
+  }
 
   void PutTree(rocksdb::ColumnFamilyHandle* family, uint64_t end, int level,
                std::string_view value) {
@@ -816,11 +873,12 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
   TimeMs now = std::max(clock_->NowMs(), impl_->head.recorded_at);
   const bool bulk = expected_events >= internal::kStreamMinEvents;
   // A bulk batch's own records go to sorted files, not the WriteBatch.
-  AppendBatch b(this, actor, impl_->head, now, bulk ? expected_events / 2 : expected_events);
+  AppendBatch b(this, actor, impl_->head, now, bulk ? 0 : expected_events);
   b.impl_->tree = impl_->tree_tail;
   if (bulk) {
     Impl& im = *impl_;
     AppendBatch::Impl& bi = *b.impl_;
+    bi.expected_events = expected_events;
     bi.bulk_dir = dir_ + "/bulk.tmp/" + std::to_string(++im.bulk_batches);
     std::error_code ec;
     std::filesystem::remove_all(bi.bulk_dir, ec);
@@ -887,15 +945,14 @@ Status EventLog::Commit(AppendBatch&& batch) {
   Head next = batch.head_;
   next.recorded_at = batch.recorded_at_;
   rocksdb::WriteBatch& wb = batch.impl_->wb;
-  wb.Put(im.meta, kHeadKey, EncodeHead(next)).PermitUncheckedError();
+  batch.impl_->Raw(im.meta, kHeadKey, EncodeHead(next));
   const TimeMs now = clock_->NowMs();
   const bool checkpoint =
       signer_ != nullptr && im.tree_ready &&
       (!im.checkpoint_ms || now - *im.checkpoint_ms >= options_.checkpoint_interval_ms);
   if (checkpoint) {
-    wb.Put(im.checkpoints, SeqKey(next.seq),
-           SignedCheckpoint(*signer_, next.seq, batch.impl_->tree.range.Root(), now))
-        .PermitUncheckedError();
+    batch.impl_->Raw(im.checkpoints, SeqKey(next.seq),
+                     SignedCheckpoint(*signer_, next.seq, batch.impl_->tree.range.Root(), now));
   }
   const std::string what = "cannot commit events " + std::to_string(batch.first_seq()) + ".." +
                            std::to_string(batch.last_seq());
@@ -908,16 +965,14 @@ Status EventLog::Commit(AppendBatch&& batch) {
     s = bi.bulk_status;
     if (!s.ok()) return s.WithContext(what + "; nothing was committed");
     s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
+    if (s.ok() && wb.Count() != 0)
+      s = Status::Internal(what + ": a bulk batch has puts in its WriteBatch");
     if (s.ok()) {
-      Result<bool> r = internal::IngestBatch(im.db.get(), im.handles, wb, dir_ + "/ingest.tmp",
-                                             {bi.events_file.get(), bi.tree_file.get()});
-      if (!r.ok()) {
-        s = r.status().WithContext(what);
-      } else if (!*r) {
-        s = Status::Internal(what + ": a bulk batch holds more than puts");
-      } else {
-        ingested = true;
-      }
+      std::vector<internal::FamilyPuts> puts = bi.RunPuts();
+      s = internal::IngestPuts(im.db.get(), puts, dir_ + "/ingest.tmp",
+                               {bi.events_file.get(), bi.tree_file.get()})
+              .WithContext(what);
+      ingested = s.ok();
     }
   } else if (wb.Count() >= internal::kIngestMinEntries) {
     // Earlier commits still only in the WAL's page cache must not be lost
@@ -1459,7 +1514,7 @@ void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payloa
   for (const SubjectId& subject : subjects) {
     std::string k = SubjectPrefix(subject);
     PutBe64(k, e.seq);
-    impl_->wb.Put(im->subjects, k, rocksdb::Slice()).PermitUncheckedError();
+    impl_->Raw(im->subjects, k, std::string_view());
   }
   head_.seq = e.seq;
   head_.hash = e.hash;
@@ -1543,17 +1598,11 @@ void AppendBatch::PutUnread(int family, std::string_view key, std::string_view v
     Put(family, key, value);
     return;
   }
-  auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
-  impl_->wb
-      .Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
-      .PermitUncheckedError();
+  impl_->Raw(log_->impl_->projections.at(static_cast<size_t>(family)), key, value);
 }
 
 void AppendBatch::Put(int family, std::string_view key, std::string_view value) {
-  auto* h = log_->impl_->projections.at(static_cast<size_t>(family));
-  impl_->wb
-      .Put(h, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()))
-      .PermitUncheckedError();
+  impl_->Raw(log_->impl_->projections.at(static_cast<size_t>(family)), key, value);
   impl_->views[static_cast<size_t>(family)].Set(key, value);
 }
 
