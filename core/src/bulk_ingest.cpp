@@ -77,7 +77,8 @@ void SortKeepingLast(std::vector<Entry>& entries) {
   if (run_starts.size() <= kMergedRuns) {
     for (size_t r = 1; r < run_starts.size(); ++r) {
       const size_t end = r + 1 < run_starts.size() ? run_starts[r + 1] : entries.size();
-      std::inplace_merge(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(run_starts[r]),
+      std::inplace_merge(entries.begin(),
+                         entries.begin() + static_cast<std::ptrdiff_t>(run_starts[r]),
                          entries.begin() + static_cast<std::ptrdiff_t>(end), less);
     }
     // Equal keys are adjacent, in batch order: fall through to the dedupe.

@@ -215,7 +215,6 @@ class TreeReader {
   std::map<uint64_t, std::vector<Hash256>> bundles_;
 };
 
-
 // subjects key: SubjectId (32 bytes) || be64 seq
 std::string SubjectPrefix(const SubjectId& subject) {
   std::string k;
@@ -337,7 +336,7 @@ struct AppendBatch::Impl {
     std::string arena;
     std::vector<uint64_t> at;  // where each record starts
   };
-  std::vector<Run> runs;  // a handful of families: found by a linear search
+  std::vector<Run> runs;       // a handful of families: found by a linear search
   size_t expected_events = 0;  // NewBatch's hint
   bool bulk() const { return !bulk_dir.empty(); }
 

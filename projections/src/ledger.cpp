@@ -385,8 +385,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     std::vector<std::string> keys;
     keys.reserve(by_id.size());
     for (const auto& [id, i] : by_id) keys.push_back(RegistryKey(reg->name, id));
-    TACET_RETURN_IF_ERROR(log_->MultiGet(
-        projector_.registry_family(), keys, [&](size_t k, std::string_view v) {
+    TACET_RETURN_IF_ERROR(
+        log_->MultiGet(projector_.registry_family(), keys, [&](size_t k, std::string_view v) {
           if (!bad.ok()) return;
           Result<RegistryState> st = DecodeRegistryState(v);
           if (!st.ok()) {
@@ -408,8 +408,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         }));
     keys.clear();
     for (const auto& [id, i] : by_id) keys.push_back(SubjectKey(id));
-    TACET_RETURN_IF_ERROR(log_->MultiGet(
-        projector_.subject_family(), keys, [&](size_t k, std::string_view v) {
+    TACET_RETURN_IF_ERROR(
+        log_->MultiGet(projector_.subject_family(), keys, [&](size_t k, std::string_view v) {
           if (!bad.ok()) return;
           Result<SubjectState> ss = DecodeSubjectState(v);
           if (!ss.ok()) {
@@ -896,8 +896,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
     r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
     r.valid_until = cleared ? rep.valid_until : 0;
     TACET_RETURN_IF_ERROR(projector_.ApplyRegistryResult(
-        batch.Add(p), r,
-        prior[i] ? std::optional<std::string_view>(*prior[i]) : std::nullopt, batch,
+        batch.Add(p), r, prior[i] ? std::optional<std::string_view>(*prior[i]) : std::nullopt,
+        batch,
         /*unread=*/true));
   }
   rep.first_seq = batch.first_seq();

@@ -256,8 +256,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
 }
 
 Status Projector::ApplyRegistryResult(const Event& e, const RegistryResult& rr,
-                                      std::optional<std::string_view> prior,
-                                      AppendBatch& batch, bool unread) const {
+                                      std::optional<std::string_view> prior, AppendBatch& batch,
+                                      bool unread) const {
   if (registry_ < 0) return Status::Internal("projection families are not open");
   RegistryState st;
   if (prior) {

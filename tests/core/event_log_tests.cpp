@@ -208,10 +208,12 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_ord
   for (uint64_t i : {uint64_t{0}, uint64_t{5}, uint64_t{12'345}, n - 1})
     BOOST_TEST(get(random, key(i)) == "last " + std::to_string(i));
   uint64_t entries = 0;
-  BOOST_TEST(log.ScanFamily(random, "", [&](std::string_view, std::string_view) {
-                  ++entries;
-                  return true;
-                }).ok());
+  BOOST_TEST(log.ScanFamily(random, "",
+                            [&](std::string_view, std::string_view) {
+                              ++entries;
+                              return true;
+                            })
+                 .ok());
   BOOST_TEST(entries == n);
 }
 

@@ -158,8 +158,7 @@ BOOST_AUTO_TEST_CASE(a_reply_in_flight_at_sigterm_is_finished_then_the_idle_conn
   // The connection stays open on the client's side; the daemon closes it.
   const auto t0 = std::chrono::steady_clock::now();
   BOOST_TEST(WaitExit(pid) == 0, test::ReadText(dir / "d.log"));
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   BOOST_TEST(s < 5.0, "tacetd took " << s << " s to exit after the reply was read");
   BOOST_TEST(!c->ReadLine().ok());  // closed by the daemon
 }
