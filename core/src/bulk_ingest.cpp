@@ -366,25 +366,17 @@ Status IngestPuts(rocksdb::DB* db, std::vector<FamilyPuts>& families,
   }
 
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (const Job& j : jobs) {
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = j.family;
-    arg.external_files = {j.path};
+  auto ingest = [&](rocksdb::ColumnFamilyHandle* family, const std::string& path) {
+    rocksdb::IngestExternalFileArg& arg = args.emplace_back();
+    arg.column_family = family;
+    arg.external_files = {path};
     arg.options.move_files = true;            // a link, not a copy
     arg.options.write_global_seqno = false;   // the seqno goes to the MANIFEST
     arg.options.allow_blocking_flush = true;  // memtable keys in range are flushed first
-    args.push_back(std::move(arg));
-  }
-  for (const SortedFile* f : streamed) {
-    if (f->entries() == 0) continue;
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = f->family();
-    arg.external_files = {f->path()};
-    arg.options.move_files = true;
-    arg.options.write_global_seqno = false;
-    arg.options.allow_blocking_flush = true;
-    args.push_back(std::move(arg));
-  }
+  };
+  for (const Job& j : jobs) ingest(j.family, j.path);
+  for (const SortedFile* f : streamed)
+    if (f->entries() != 0) ingest(f->family(), f->path());
   Status s = FromRocks(db->IngestExternalFiles(args), "cannot ingest the batch");
   fs::remove_all(scratch_dir, ec);
   return s;
