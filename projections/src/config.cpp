@@ -45,7 +45,11 @@ Status Read(const toml::table& t, std::string_view key, T& out, const std::strin
     return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) +
                                    "' must be a string");
   } else {
-    auto v = n->value<int64_t>();
+    // An integer node only: toml++'s conversion of a float (value<int64_t>)
+    // casts it unchecked, undefined beyond int64's range (the config
+    // fuzzer's 7.4e90), and a count of days written as 365.0 is a typo.
+    std::optional<int64_t> v;
+    if (const toml::value<int64_t>* i = n->as_integer()) v = i->get();
     if (!v || *v < 0)
       return Status::InvalidArgument(Where(source, *n) + ": '" + std::string(key) +
                                      "' must be a non-negative integer");

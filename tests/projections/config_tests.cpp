@@ -19,6 +19,17 @@ BOOST_AUTO_TEST_CASE(config_refuses_a_world_socket_mode_and_wrapping_integers) {
                  std::string::npos,
              wrap.status().message());
   BOOST_TEST(ParseConfig("[daemon]\nsocket_mode = \"0660\"\n", "t.toml").ok());
+  // A float where a count belongs, even one far beyond any integer (found
+  // by the config fuzzer: converting it was undefined behaviour).
+  for (const char* days : {"7.38888e90", "365.0", "-inf", "nan"}) {
+    auto f = ParseConfig(std::string("[consent_types.n]\ntitle = \"N\"\nvalidity_days = ") + days +
+                             "\nuses = [\"newsletter\"]\n",
+                         "t.toml");
+    BOOST_TEST(!f.ok(), days);
+    BOOST_TEST(f.status().message().find(
+                   "t.toml:3: 'validity_days' must be a non-negative integer") != std::string::npos,
+               f.status().message());
+  }
 }
 
 // Issue 16: the ledger's calendar is its own, not the registry's.
