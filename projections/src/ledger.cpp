@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -34,12 +35,16 @@ const auto& Q = internal::Quote;
 constexpr size_t kMaxSamples = 5;
 constexpr size_t kMaxReturnNumberDigits = 15;
 
-// An id's first 8 bytes as a number that orders as they do: most
-// comparisons of two ids end there, in one integer compare.
+// Bytewise order of SubjectIds (the keys' order), decided in one integer
+// comparison of their first 8 bytes but for one pair in 2^64.
 uint64_t BigEndianPrefix(const SubjectId& id) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8; ++i) v = v << 8 | id[i];
   return v;
+}
+bool IdLess(const SubjectId& a, const SubjectId& b) {
+  const uint64_t pa = BigEndianPrefix(a), pb = BigEndianPrefix(b);
+  return pa != pb ? pa < pb : a < b;
 }
 
 std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total) {
@@ -366,10 +371,8 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   by_id.reserve(numbers.size());
   for (size_t i = 0; i < numbers.size(); ++i)
     by_id.emplace_back(numbers[i].id, static_cast<uint32_t>(i));
-  std::sort(by_id.begin(), by_id.end(), [](const auto& a, const auto& b) {
-    const uint64_t pa = BigEndianPrefix(a.first), pb = BigEndianPrefix(b.first);
-    return pa != pb ? pa < pb : a.first < b.first;
-  });
+  std::sort(by_id.begin(), by_id.end(),
+            [](const auto& a, const auto& b) { return IdLess(a.first, b.first); });
   // What the ledger knows of each, decoded as it is read: whether the
   // internal do-not-call list holds it for every channel the registry
   // governs (voice and SMS: not worth checking) or it was erased, and the
@@ -691,6 +694,33 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
                                       ", seq " + std::to_string(session.returns.back().seq) +
                                       "); pass --supersede to replace it with " + Q(file_name));
 
+  // The session's numbers by SubjectId, in key order: read while the file
+  // is parsed (a refusal waits for the read, which changes nothing).
+  struct Member {
+    SubjectId id;
+    uint8_t outcome;  // 0 absent from the return, 1 cleared, 2 listed
+  };
+  std::vector<Member> members;
+  std::future<Status> members_read = std::async(std::launch::async, [&]() -> Status {
+    members.reserve(session.number_count);
+    const std::string prefix = SessionMembersPrefix(session.id);
+    Status bad_key;
+    TACET_RETURN_IF_ERROR(log_->ScanFamily(
+        projector_.sessions_family(), prefix, [&](std::string_view k, std::string_view) {
+          k.remove_prefix(prefix.size());
+          std::optional<SubjectId> id = HashFromBytes(k);
+          if (!id) {
+            bad_key =
+                Status::Corruption("session " + std::to_string(session.id) +
+                                   " has a member key of " + std::to_string(k.size()) + " bytes");
+            return false;
+          }
+          members.push_back({*id, 0});
+          return true;
+        }));
+    return bad_key;
+  });
+
   // Parse every line before touching the ledger.
   std::vector<Line> lines = internal::SplitLines(content);
   // An empty filtered return says the registry lists every number sent: a
@@ -763,34 +793,10 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
                                    (bad_count > 1 ? "s" : "") + ": " + JoinSamples(bad, bad_count) +
                                    "; nothing was imported");
 
-  // The session's numbers by SubjectId, in key order. A line of the return
-  // is a national form the upload file listed: "+" country code ‖ line is
-  // its E.164, whose SubjectId finds its member.
+  // A line of the return is a national form the upload file listed: "+"
+  // country code ‖ line is its E.164, whose SubjectId finds its member.
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
-  struct Member {
-    SubjectId id;
-    uint8_t outcome;  // 0 absent from the return, 1 cleared, 2 listed
-  };
-  std::vector<Member> members;
-  {
-    members.reserve(session.number_count);
-    const std::string prefix = SessionMembersPrefix(session.id);
-    Status bad_key;
-    TACET_RETURN_IF_ERROR(log_->ScanFamily(
-        projector_.sessions_family(), prefix, [&](std::string_view k, std::string_view) {
-          k.remove_prefix(prefix.size());
-          std::optional<SubjectId> id = HashFromBytes(k);
-          if (!id) {
-            bad_key =
-                Status::Corruption("session " + std::to_string(session.id) +
-                                   " has a member key of " + std::to_string(k.size()) + " bytes");
-            return false;
-          }
-          members.push_back({*id, 0});
-          return true;
-        }));
-    TACET_RETURN_IF_ERROR(bad_key);
-  }
+  TACET_RETURN_IF_ERROR(members_read.get());
   const std::string country = "+" + std::to_string(SubjectParser::CountryCodeOf(
                                         reg->regions.empty() ? "IT" : reg->regions.front()));
   struct Keyed {
@@ -816,7 +822,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
       hash(0, rows.size());
     }
   }
-  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.id < b.id; });
+  std::sort(keyed.begin(), keyed.end(),
+            [](const Keyed& a, const Keyed& b) { return IdLess(a.id, b.id); });
   std::vector<const Row*> foreign;
   {
     size_t j = 0;
