@@ -1,10 +1,13 @@
-// The bulk path of a commit: a large WriteBatch goes to RocksDB as sorted
-// SST files, one per column family, ingested atomically across the families
+// The bulk path of a commit: a large batch goes to RocksDB as sorted SST
+// files, one per column family, ingested atomically across the families
 // (SstFileWriter + IngestExternalFiles), instead of through the WAL and the
 // memtables. A million-event import inserts three million keys, most of them
 // in random order (SubjectIds): into a skiplist that costs a search each and
 // the WAL writes every byte once more; a sorted file is written once, its
 // MANIFEST edit either lands or not, so the batch stays all or nothing.
+// A bulk batch's events and tree records, whose keys only ascend, are
+// written as they are made (SortedFile); its other puts are sorted at the
+// commit (IngestPuts); a large WriteBatch is taken apart (IngestBatch).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -108,7 +111,6 @@ Status IngestPuts(rocksdb::DB* db, std::vector<FamilyPuts>& families,
 // batch's column family ids). False, with nothing written, when the batch
 // holds anything but puts.
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
-                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
-                         const std::vector<SortedFile*>& streamed = {});
+                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir);
 
 }  // namespace tacet::internal

@@ -285,8 +285,7 @@ Status SortedFile::Finish() {
 }
 
 Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
-                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir,
-                         const std::vector<SortedFile*>& streamed) {
+                         const rocksdb::WriteBatch& wb, const std::string& scratch_dir) {
   Collector collector(wb.Count());
   rocksdb::Status it = wb.Iterate(&collector);
   if (collector.unsupported()) return false;
@@ -300,7 +299,7 @@ Result<bool> IngestBatch(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
                               ", which is not open");
     puts.push_back({*h, std::move(entries)});
   }
-  TACET_RETURN_IF_ERROR(IngestPuts(db, puts, scratch_dir, streamed));
+  TACET_RETURN_IF_ERROR(IngestPuts(db, puts, scratch_dir));
   return true;
 }
 
