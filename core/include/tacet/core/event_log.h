@@ -138,6 +138,9 @@ class EventLog {
   // the same recorded_at: the clock's time, or the head's when the clock went
   // backwards, so time never decreases along the chain.
   // `expected_events` sizes the batch's buffer up front (a hint; 0 = unknown).
+  // From 16,384 it makes the batch a bulk batch (core/FORMAT.md): its events
+  // go to sorted files as they are added and the commit ingests them, with
+  // the rest of the batch, in one atomic step.
   Result<AppendBatch> NewBatch(const Actor& actor, size_t expected_events = 0);
   // A batch of projection writes only, for rebuilding projections from the
   // log: no events, the head does not move. Committed to the memtables
