@@ -91,6 +91,12 @@ struct Put {
   rocksdb::Slice key;
   rocksdb::Slice value;
 };
+// Puts held in a byte buffer, one record after another: u32 key size (host
+// order), key, u32 value size, value. Memory only, never stored.
+void AppendRecord(std::string& buffer, std::string_view key, std::string_view value);
+// The record at `at` (views into `buffer`); moves `at` past it.
+Put RecordAt(std::string_view buffer, size_t& at);
+
 // A batch's puts to one column family, in batch order (of a key put twice,
 // the last wins).
 struct FamilyPuts {

@@ -161,6 +161,29 @@ Status WriteFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::vect
 
 constexpr size_t kChunkBytes = 1u << 20;
 
+void AppendRecord(std::string& buffer, std::string_view key, std::string_view value) {
+  auto put32 = [&](size_t n) {
+    const uint32_t v = static_cast<uint32_t>(n);
+    buffer.append(reinterpret_cast<const char*>(&v), sizeof v);
+  };
+  put32(key.size());
+  buffer.append(key);
+  put32(value.size());
+  buffer.append(value);
+}
+
+Put RecordAt(std::string_view buffer, size_t& at) {
+  auto field = [&] {
+    uint32_t n;
+    std::memcpy(&n, buffer.data() + at, sizeof n);
+    const rocksdb::Slice bytes(buffer.data() + at + sizeof n, n);
+    at += sizeof n + n;
+    return bytes;
+  };
+  const rocksdb::Slice key = field();
+  return {key, field()};
+}
+
 SortedFile::SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path,
                        bool background)
     : db_(db), family_(family), path_(std::move(path)), background_(background) {}
@@ -198,15 +221,7 @@ Status SortedFile::Put(std::string_view key, std::string_view value) {
   if (writer_ == nullptr) TACET_RETURN_IF_ERROR(Open());
   ++entries_;
   if (!background_) return Write(key, value);
-  // A chunk: u32 key size, key, u32 value size, value, and again.
-  auto put32 = [&](size_t n) {
-    const uint32_t v = static_cast<uint32_t>(n);
-    chunk_.append(reinterpret_cast<const char*>(&v), sizeof v);
-  };
-  put32(key.size());
-  chunk_.append(key);
-  put32(value.size());
-  chunk_.append(value);
+  AppendRecord(chunk_, key, value);
   return chunk_.size() >= kChunkBytes ? Hand() : Status::Ok();
 }
 
@@ -228,21 +243,9 @@ Status SortedFile::Hand() {
 }
 
 Status SortedFile::WriteChunk(const std::string& chunk) {
-  size_t at = 0;
-  auto get32 = [&] {
-    uint32_t v;
-    std::memcpy(&v, chunk.data() + at, sizeof v);
-    at += sizeof v;
-    return v;
-  };
-  while (at < chunk.size()) {
-    const uint32_t k = get32();
-    const std::string_view key(chunk.data() + at, k);
-    at += k;
-    const uint32_t v = get32();
-    const std::string_view value(chunk.data() + at, v);
-    at += v;
-    TACET_RETURN_IF_ERROR(Write(key, value));
+  for (size_t at = 0; at < chunk.size();) {
+    const Entry p = RecordAt(chunk, at);
+    TACET_RETURN_IF_ERROR(Write(p.key.ToStringView(), p.value.ToStringView()));
   }
   return Status::Ok();
 }

@@ -328,13 +328,13 @@ struct AppendBatch::Impl {
   std::string pending;  // bodies awaiting their leaf hashes (reused)
   Status bulk_status;   // the first failure writing those files
   // Its other puts (the subject index, projections, head, checkpoint), by
-  // family in batch order, each a record in its family's arena: u32 key
-  // size, key, u32 value size, value. Read in order at the commit, so no
-  // WriteBatch is built only to be taken apart again.
+  // family in batch order, as records of the family's arena
+  // (internal::AppendRecord). Read in order at the commit, so no WriteBatch
+  // is built only to be taken apart again.
   struct Run {
     rocksdb::ColumnFamilyHandle* family = nullptr;
     std::string arena;
-    std::vector<uint64_t> at;  // where each record starts
+    size_t records = 0;
   };
   std::vector<Run> runs;       // a handful of families: found by a linear search
   size_t expected_events = 0;  // NewBatch's hint
@@ -351,22 +351,14 @@ struct AppendBatch::Impl {
     Run* run = nullptr;
     for (Run& r : runs)
       if (r.family == family) run = &r;
-    if (run == nullptr) {
-      // Room for a record per expected event: reserved, untouched until
-      // used, and never copied by growing (unless a family outgrows it).
-      run = &runs.emplace_back(Run{family, {}, {}});
-      run->arena.reserve(expected_events * 64);
-      run->at.reserve(expected_events);
-    }
-    run->at.push_back(run->arena.size());
-    auto put32 = [&](size_t n) {
-      const uint32_t v = static_cast<uint32_t>(n);
-      run->arena.append(reinterpret_cast<const char*>(&v), sizeof v);
-    };
-    put32(key.size());
-    run->arena.append(key);
-    put32(value.size());
-    run->arena.append(value);
+    if (run == nullptr) run = &runs.emplace_back(Run{family, {}, 0});
+    // A family with a record per event (the index, an import's registry
+    // records) gets room for all of them at once: reserved pages are
+    // touched only as they fill, while growing would copy the arena again.
+    // Families of a few records (the head) reserve nothing.
+    if (run->records == 4096) run->arena.reserve(expected_events * 64);
+    internal::AppendRecord(run->arena, key, value);
+    ++run->records;
   }
   // The runs as views into their arenas, for the ingest.
   std::vector<internal::FamilyPuts> RunPuts() const {
@@ -374,14 +366,8 @@ struct AppendBatch::Impl {
     for (const Run& r : runs) {
       internal::FamilyPuts& f = out.emplace_back();
       f.family = r.family;
-      f.puts.reserve(r.at.size());
-      for (uint64_t at : r.at) {
-        uint32_t k, v;
-        std::memcpy(&k, r.arena.data() + at, sizeof k);
-        const char* key = r.arena.data() + at + 4;
-        std::memcpy(&v, key + k, sizeof v);
-        f.puts.push_back({rocksdb::Slice(key, k), rocksdb::Slice(key + k + 4, v)});
-      }
+      f.puts.reserve(r.records);
+      for (size_t at = 0; at < r.arena.size();) f.puts.push_back(internal::RecordAt(r.arena, at));
     }
     return out;
   }
