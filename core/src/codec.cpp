@@ -252,6 +252,11 @@ Status CheckRanges(const Payload& payload) {
     const int ch = static_cast<int>(j->channel);
     if (ch < 1 || ch > 4)
       return Status::Corruption("justified: channel " + std::to_string(ch) + " (only 1..4)");
+  } else if (auto* d = std::get_if<RegistryDefined>(&payload)) {
+    if (d->kind != RegistryKind::kRoundTrip && d->kind != RegistryKind::kDownloadedList)
+      return Status::Corruption("registry_defined: kind " +
+                                std::to_string(static_cast<int>(d->kind)) + " (only 1 or 2)");
+    return channels(d->channels, "registry_defined");
   }
   return Status::Ok();
 }
@@ -332,6 +337,8 @@ Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string
       return DecodeAs<Justified>(version, bytes);
     case PayloadType::kErased:
       return DecodeAs<Erased>(version, bytes);
+    case PayloadType::kRegistryDefined:
+      return DecodeAs<RegistryDefined>(version, bytes);
   }
   return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
 }

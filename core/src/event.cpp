@@ -30,6 +30,8 @@ const char* PayloadTypeName(PayloadType t) {
       return "justified";
     case PayloadType::kErased:
       return "erased";
+    case PayloadType::kRegistryDefined:
+      return "registry_defined";
   }
   return "unknown";
 }

@@ -56,6 +56,9 @@ inline Result<std::vector<Candidate>> Candidates(const std::string& path,
                  : ReadCandidates(path, column, emails);
 }
 
+// The samples joined by "; ", with "and N more" when `total` exceeds them.
+std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total);
+
 // `s` in single quotes for an error message, cut after 80 bytes
 // (QuoteText).
 std::string Quote(std::string_view s);

@@ -341,39 +341,82 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     TACET_RETURN_IF_ERROR(Read(*t, "origin", cp.origin, source));
     TACET_RETURN_IF_ERROR(Read(*t, "interval_ms", cp.interval_ms, source));
   }
-  if (const toml::table* regs = root["registry"].as_table()) {
-    for (auto&& [name, node] : *regs) {
-      if (name.str() != "it-rpo")
-        return Status::InvalidArgument(Where(source, node) + ": unknown registry '" +
-                                       std::string(name.str()) + "' (supported: it-rpo)");
+  if (const toml::node* n = root.get("registry")) {
+    const toml::table* regs = n->as_table();
+    if (regs == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [registry] must be a table");
+    PolicyConfig& policy = c.ledger.policy;
+    policy.registries_declared = true;
+    policy.registries.clear();
+    for (auto&& [key, node] : *regs) {
+      const std::string name(key.str());
+      const std::string where = "registry." + name + ".";
       const toml::table* t = node.as_table();
       if (t == nullptr)
-        return Status::InvalidArgument(Where(source, node) + ": [registry.it-rpo] must be a table");
-      RegistryConfig& r = c.ledger.rpo;
-      TACET_RETURN_IF_ERROR(UnknownKeys(*t,
-                                        {"time_zone", "validity_days", "overdue_days", "fresh_days",
-                                         "file_prefix", "max_lines", "max_return_bytes", "regions"},
-                                        source, "registry.it-rpo."));
-      TACET_RETURN_IF_ERROR(Read(*t, "time_zone", r.time_zone, source));
-      TACET_RETURN_IF_ERROR(Read(*t, "validity_days", r.validity_days, source));
-      TACET_RETURN_IF_ERROR(Read(*t, "overdue_days", r.overdue_days, source));
+        return Status::InvalidArgument(Where(source, node) + ": [registry." + name +
+                                       "] must be a table");
+      TACET_RETURN_IF_ERROR(UnknownKeys(
+          *t,
+          {"kind", "layout", "regions", "channels", "time_zone", "validity_days", "overdue_days",
+           "fresh_days", "file_prefix", "max_lines", "max_return_bytes"},
+          source, where));
+      RegistryConfig r;  // it-rpo's values unless said otherwise
+      RegistryDefined& d = r.definition;
+      d.name = name;
+      std::string kind = RegistryKindName(d.kind);
+      TACET_RETURN_IF_ERROR(Read(*t, "kind", kind, source));
+      if (kind == RegistryKindName(RegistryKind::kRoundTrip)) {
+        d.kind = RegistryKind::kRoundTrip;
+      } else if (kind == RegistryKindName(RegistryKind::kDownloadedList)) {
+        d.kind = RegistryKind::kDownloadedList;
+      } else {
+        return Status::InvalidArgument(Where(source, *t->get("kind")) + ": " + where +
+                                       "kind must be round_trip or downloaded_list, not '" + kind +
+                                       "'");
+      }
+      TACET_RETURN_IF_ERROR(Read(*t, "layout", d.layout, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "time_zone", d.time_zone, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "validity_days", d.validity_days, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "overdue_days", d.overdue_days, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "file_prefix", d.file_prefix, source));
+      TACET_RETURN_IF_ERROR(Read(*t, "max_lines", d.max_lines, source));
       TACET_RETURN_IF_ERROR(Read(*t, "fresh_days", r.fresh_days, source));
-      TACET_RETURN_IF_ERROR(Read(*t, "file_prefix", r.file_prefix, source));
-      TACET_RETURN_IF_ERROR(Read(*t, "max_lines", r.max_lines, source));
       TACET_RETURN_IF_ERROR(Read(*t, "max_return_bytes", r.max_return_bytes, source));
       if (r.max_return_bytes < 1024)
-        return Status::InvalidArgument(source +
-                                       ": registry.it-rpo.max_return_bytes must be at least 1024");
-      if (r.max_lines == 0 || r.max_lines > 1'000'000)
-        return Status::InvalidArgument(source + ": registry.it-rpo.max_lines must be 1..1000000");
-      if (const toml::array* a = (*t)["regions"].as_array()) {
-        r.regions.clear();
+        return Status::InvalidArgument(source + ": " + where +
+                                       "max_return_bytes must be at least 1024");
+      if (const toml::node* rn = t->get("regions")) {
+        const toml::array* a = rn->as_array();
+        if (a == nullptr)
+          return Status::InvalidArgument(Where(source, *rn) + ": " + where +
+                                         "regions must be an array of strings");
+        d.regions.clear();
         for (auto&& e : *a) {
           auto v = e.value<std::string>();
-          if (!v) return Status::InvalidArgument(Where(source, e) + ": regions must be strings");
-          r.regions.push_back(*v);
+          if (!v)
+            return Status::InvalidArgument(Where(source, e) + ": " + where +
+                                           "regions must be strings");
+          d.regions.push_back(*v);
         }
       }
+      if (const toml::node* cn = t->get("channels")) {
+        const toml::array* a = cn->as_array();
+        if (a == nullptr)
+          return Status::InvalidArgument(Where(source, *cn) + ": " + where +
+                                         "channels must be an array of channel names");
+        d.channels = 0;
+        for (auto&& e : *a) {
+          auto v = e.value<std::string>();
+          auto ch = v ? ParseChannel(*v) : Result<Channel>(Status::InvalidArgument("not a string"));
+          if (!ch.ok())
+            return Status::InvalidArgument(Where(source, e) + ": " + where +
+                                           "channels: " + ch.status().message());
+          d.channels |= MaskOf(*ch);
+        }
+      }
+      if (auto made = MakeRegistry(d); !made.ok())
+        return Status::InvalidArgument(Where(source, node) + ": " + made.status().message());
+      policy.registries.push_back(std::move(r));
     }
   }
   return c;

@@ -2,6 +2,7 @@
 // rules) as events, consents, the internal do-not-call list,
 // justifications, and the decision on every channel.
 #include <algorithm>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <unordered_set>
@@ -63,6 +64,7 @@ Status Ledger::LoadPolicy() {
   for (const auto& [code, versions] : policy_.consent_types) latest(versions);
   for (const auto& [code, versions] : policy_.reasons) latest(versions);
   latest(policy_.channel_policy);
+  for (const auto& [name, versions] : policy_.registries) latest(versions);
   current_policy_ = PolicyAt(policy_, kKnownNow);
   return Status::Ok();
 }
@@ -438,6 +440,26 @@ Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
         changes_text.push_back("reason retired: " + code);
         changes.push_back(ReasonDefined{code, v.value.title, true});
       }
+  if (config.registries_declared) {
+    for (const RegistryConfig& r : config.registries) {
+      TACET_RETURN_IF_ERROR(MakeRegistry(r.definition).status());
+      RegistryDefined d = r.definition;
+      d.retired = false;
+      auto it = now.registries.find(d.name);
+      const bool recorded = it != now.registries.end() && it->second.seq != 0;
+      if (!recorded || !(it->second.value->definition() == d)) {
+        changes_text.push_back((recorded ? "registry changed: " : "registry defined: ") + d.name);
+        changes.push_back(std::move(d));
+      }
+    }
+    for (const auto& [name, v] : now.registries)
+      if (v.seq != 0 && config.FindRegistry(name) == nullptr) {
+        RegistryDefined d = v.value->definition();
+        d.retired = true;
+        changes_text.push_back("registry retired: " + name);
+        changes.push_back(std::move(d));
+      }
+  }
   if (config.channels) {
     const ChannelPolicySet& cur = now.channel_policy.value;
     if (now.channel_policy.seq == 0 || cur.consent_required != config.channels->consent_required ||
@@ -460,30 +482,21 @@ Status Ledger::ChannelFits(const Subject& s, Channel channel) const {
   return Status::Ok();
 }
 
-bool Ledger::RegistryApplies(const Subject& s, Channel channel) const {
-  return (channel == Channel::kVoice || channel == Channel::kSms) && InScope(s, options_.rpo);
-}
-
-Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at,
-                            const SubjectState* subject_state, const RegistryState* registry_state,
-                            bool registry_applies, Explain explain) const {
+Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at, const PolicyView& policy,
+                            const SubjectState* subject_state, const Registry* registry,
+                            const RegistryState* registry_state, Explain explain) const {
   DecisionInput in;
   in.explain = explain;
   in.channel = channel;
   in.at = at;
   in.known_at = known_at;
-  in.registry = options_.rpo.name;
-  in.registry_applies = registry_applies;
-  in.subject_state = subject_state;
-  if (registry_applies) in.registry_state = registry_state;
-  const TimeMs cut = std::min(at, known_at);
-  PolicyView past;
-  if (cut >= policy_changed_at_) {
-    in.policy = &current_policy_;
-  } else {
-    past = PolicyAt(policy_, cut, known_at);
-    in.policy = &past;
+  in.registry_applies = registry != nullptr;
+  if (registry != nullptr) {
+    in.registry = registry->name();
+    in.registry_state = registry_state;
   }
+  in.subject_state = subject_state;
+  in.policy = &policy;
   return Evaluate(in);
 }
 
@@ -518,17 +531,35 @@ Result<FilterReport> Ledger::DecideMany(std::span<const std::string> subjects, C
 
 Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   const size_t n = answers.size();
+  if (keyer_ == nullptr && n > 0) return Status::FailedPrecondition(keyer_error_);
+  // One shared lock for the whole batch: a lock per decision makes its
+  // counter bounce between the cores deciding halves of a run.
+  std::shared_lock lock(policy_mu_);
+  // The policy each answer is decided under: the current one, or the one
+  // in force at its cut (a batch asks about one moment, mostly: one view).
+  std::deque<PolicyView> past;
+  std::vector<const PolicyView*> policy_of(n);
+  std::vector<const Registry*> registry_of_answer(n, nullptr);
   std::vector<std::string> subject_keys, registry_keys;
   std::vector<uint32_t> registry_of;  // registry_keys[k] belongs to answers[registry_of[k]]
   subject_keys.reserve(n);
-  if (keyer_ == nullptr && n > 0) return Status::FailedPrecondition(keyer_error_);
   for (size_t i = 0; i < n; ++i) {
     const DecisionAnswer& a = answers[i];
     TACET_RETURN_IF_ERROR(ChannelFits(a.subject, a.channel));
+    const TimeMs cut = std::min(a.at, a.known_at);
+    if (cut >= policy_changed_at_) {
+      policy_of[i] = &current_policy_;
+    } else {
+      if (i == 0 || policy_of[i - 1] == &current_policy_ || answers[i - 1].at != a.at ||
+          answers[i - 1].known_at != a.known_at)
+        past.push_back(PolicyAt(policy_, cut, a.known_at));
+      policy_of[i] = &past.back();
+    }
     const SubjectId id = keyer_->Of(a.subject.value);
     subject_keys.push_back(SubjectKey(id));
-    if (RegistryApplies(a.subject, a.channel)) {
-      registry_keys.push_back(RegistryKey(options_.rpo.name, id));
+    if (const Registry* reg = policy_of[i]->RoundTripCovering(a.subject, a.channel)) {
+      registry_of_answer[i] = reg;
+      registry_keys.push_back(RegistryKey(reg->name(), id));
       registry_of.push_back(static_cast<uint32_t>(i));
     }
   }
@@ -555,15 +586,11 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                                          }
                                        }));
   TACET_RETURN_IF_ERROR(bad);
-  std::vector<char> applies(n, 0);
-  for (uint32_t i : registry_of) applies[i] = 1;
-  // One shared lock for the whole batch: a lock per decision makes its
-  // counter bounce between the cores deciding halves of a run.
-  std::shared_lock lock(policy_mu_);
   for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
-    a.decision = DecideWith(a.channel, a.at, a.known_at, subjects[i] ? &*subjects[i] : nullptr,
-                            registries[i] ? &*registries[i] : nullptr, applies[i] != 0, a.explain);
+    a.decision = DecideWith(a.channel, a.at, a.known_at, *policy_of[i],
+                            subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
+                            registries[i] ? &*registries[i] : nullptr, a.explain);
   }
   return Status::Ok();
 }
@@ -634,8 +661,12 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
   std::vector<uint64_t> policy;
   TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), SubjectKey(id)));
   std::shared_lock lock(policy_mu_);
-  if (!seqs.empty())
+  if (!seqs.empty()) {
     for (const auto& v : policy_.channel_policy) policy.push_back(v.seq);
+    for (const auto& [name, versions] : policy_.registries)
+      for (const auto& v : versions)
+        if (v.value->InScope(s)) policy.push_back(v.seq);
+  }
   if (record) {
     TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*record));
     std::set<std::string> types, reasons;

@@ -884,9 +884,15 @@ std::optional<Reply> Service::LoadFiles(const OpSpec& op, const json& args,
   Reply r = Guarded([&] {
     CheckFields(op, args);
     auto files = std::make_shared<RequestFiles>();
-    // A return is bounded by its registry; other files by the general cap.
-    const uint64_t cap = op.name == "import_return" ? ledger_.options().rpo.max_return_bytes
-                                                    : internal::kMaxFileBytes;
+    // A return is bounded by its registry (here the largest bound: the
+    // session's registry is known once the ledger reads it); other files
+    // by the general cap.
+    uint64_t cap = internal::kMaxFileBytes;
+    if (op.name == "import_return") {
+      cap = RegistryConfig{}.max_return_bytes;
+      for (const RegistryConfig& reg : ledger_.options().policy.registries)
+        cap = std::max(cap, reg.max_return_bytes);
+    }
     for (const char* key : kFileArguments) {
       auto it = args.find(key);
       if (it == args.end() || !it->is_string()) continue;

@@ -214,7 +214,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
         e, *rr, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt, batch);
   } else if (std::holds_alternative<ConsentTypeDefined>(p) ||
              std::holds_alternative<ReasonDefined>(p) ||
-             std::holds_alternative<ChannelPolicySet>(p)) {
+             std::holds_alternative<ChannelPolicySet>(p) ||
+             std::holds_alternative<RegistryDefined>(p)) {
     std::string key = KeyRead(p).key;
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
     batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
@@ -288,6 +289,7 @@ Projector::ReadKey Projector::KeyRead(const Payload& p) const {
   if (auto* t = std::get_if<ConsentTypeDefined>(&p)) return {policy_, PolicyTypeKey(t->code)};
   if (auto* r = std::get_if<ReasonDefined>(&p)) return {policy_, PolicyReasonKey(r->code)};
   if (std::holds_alternative<ChannelPolicySet>(p)) return {policy_, kPolicyChannelKey};
+  if (auto* g = std::get_if<RegistryDefined>(&p)) return {policy_, PolicyRegistryKey(g->name)};
   if (std::holds_alternative<ConsentGranted>(p) || std::holds_alternative<ConsentRevoked>(p) ||
       std::holds_alternative<Blocked>(p) || std::holds_alternative<Unblocked>(p) ||
       std::holds_alternative<Justified>(p) || std::holds_alternative<Erased>(p))

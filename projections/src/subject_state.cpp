@@ -1,5 +1,7 @@
 #include "tacet/projections/subject_state.h"
 
+#include <cstdlib>
+
 #include "../internal/bytes.h"
 #include "tacet/core/codec.h"
 
@@ -136,7 +138,32 @@ PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at) {
     if (auto* x = last(versions); x && !x->value.retired) v.reasons.emplace(code, *x);
   v.channel_policy.value = DefaultChannelPolicy();
   if (auto* x = last(h.channel_policy)) v.channel_policy = *x;
+  // As for consent types: a registry first defined after `cut` but known by
+  // `known_at` was there all along (the ledger learnt of it late).
+  bool any_known = false;
+  for (const auto& [name, versions] : h.registries) {
+    if (versions.empty() || versions.front().recorded_at > known_at) continue;
+    any_known = true;
+    const RegistryVersion* x = last(versions);
+    if (x == nullptr) x = &versions.front();
+    if (!x->value->definition().retired) v.registries.emplace(name, *x);
+  }
+  if (!any_known) {
+    static const std::shared_ptr<const Registry> built_in = [] {
+      auto r = MakeRegistry(ItRpoDefinition());
+      if (!r.ok()) std::abort();  // a tz database without Europe/Rome: nothing can be decided
+      return std::move(r).value();
+    }();
+    v.registries.emplace(built_in->name(), RegistryVersion{0, 0, built_in});
+  }
   return v;
+}
+
+const RoundTripRegistry* PolicyView::RoundTripCovering(const Subject& s, Channel channel) const {
+  for (const auto& [name, v] : registries)
+    if (v.value->kind() == RegistryKind::kRoundTrip && v.value->Covers(s, channel))
+      return static_cast<const RoundTripRegistry*>(v.value.get());
+  return nullptr;
 }
 
 namespace {
@@ -149,6 +176,7 @@ std::string Prefixed(char prefix, std::string_view code) {
 
 std::string PolicyTypeKey(std::string_view code) { return Prefixed('t', code); }
 std::string PolicyReasonKey(std::string_view code) { return Prefixed('r', code); }
+std::string PolicyRegistryKey(std::string_view name) { return Prefixed('g', name); }
 
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p) {
@@ -181,6 +209,12 @@ Status LoadPolicyRecord(std::string_view key, std::string_view value, PolicyHist
       h->reasons[rd->code].push_back({seq, at, std::move(*rd)});
     } else if (auto* c = std::get_if<ChannelPolicySet>(&p)) {
       h->channel_policy.push_back({seq, at, *c});
+    } else if (auto* g = std::get_if<RegistryDefined>(&p)) {
+      auto reg = MakeRegistry(*g);
+      if (!reg.ok())
+        return Status::Corruption("policy projection: seq " + std::to_string(seq) + ": " +
+                                  reg.status().message());
+      h->registries[g->name].push_back({seq, at, std::move(reg).value()});
     } else {
       return Status::Corruption("policy projection: unexpected payload under key " +
                                 std::string(key));

@@ -233,4 +233,14 @@ Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const s
   return out;
 }
 
+std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total) {
+  std::string out;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (i) out += "; ";
+    out += samples[i];
+  }
+  if (total > samples.size()) out += "; and " + std::to_string(total - samples.size()) + " more";
+  return out;
+}
+
 }  // namespace tacet::internal

@@ -475,6 +475,45 @@ BOOST_AUTO_TEST_CASE(payloads_round_trip_canonically) {
   BOOST_TEST(!DecodePayload(PayloadType::kRegistryResult, 1, bytes.substr(0, 10)).ok());
 }
 
+// core/FORMAT.md's layout of registry_defined (type 14), byte for byte.
+BOOST_AUTO_TEST_CASE(a_registry_definition_encodes_as_documented) {
+  RegistryDefined d;
+  d.name = "it-rpo";
+  d.kind = RegistryKind::kRoundTrip;
+  d.layout = "it-rpo";
+  d.regions = {"IT"};
+  d.channels = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms);
+  d.time_zone = "Europe/Rome";
+  d.validity_days = 15;
+  d.overdue_days = 2;
+  d.file_prefix = "crm";
+  d.max_lines = 1000000;
+  // clang-format off
+  const std::string expected =
+      "01"                                 // cereal's endianness flag: little
+      "06000000" "69742d72706f"            // name "it-rpo"
+      "01"                                 // kind: round trip
+      "06000000" "69742d72706f"            // layout "it-rpo"
+      "01000000" "02000000" "4954"         // regions: ["IT"]
+      "06"                                 // channels: voice (bit 2) and SMS (bit 4)
+      "0b000000" "4575726f70652f526f6d65"  // time_zone "Europe/Rome"
+      "0f000000"                           // validity_days 15
+      "02000000"                           // overdue_days 2
+      "03000000" "63726d"                  // file_prefix "crm"
+      "40420f0000000000"                   // max_lines 1,000,000
+      "00";                                // retired: no
+  // clang-format on
+  const std::string bytes = EncodePayload(d);
+  BOOST_TEST(ToHex(bytes) == expected);
+  auto back = DecodePayload(PayloadType::kRegistryDefined, 1, bytes);
+  BOOST_TEST_REQUIRE(back.ok(), back.status().ToString());
+  BOOST_TEST((std::get<RegistryDefined>(*back) == d));
+  std::string bad_kind = bytes;
+  bad_kind[1 + 4 + 6] = 3;
+  BOOST_TEST(DecodePayload(PayloadType::kRegistryDefined, 1, bad_kind).status().message() ==
+             "registry_defined: kind 3 (only 1 or 2)");
+}
+
 BOOST_AUTO_TEST_CASE(a_bool_or_an_enum_outside_its_documented_set_is_refused) {
   ReturnImported r{7, "it-rpo", "f.txt", Hash256{}, 20696, ReturnLayout::kStatus, 9, 1, 15, true};
   std::string bytes = EncodePayload(r);

@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_symlink_out_of_the_import_directory_is_forbidden) {
 }
 
 BOOST_AUTO_TEST_CASE(a_zip_is_read_under_its_cap_and_with_one_member_only) {
-  Daemon d([](Config& c) { c.ledger.rpo.max_return_bytes = 4096; });
+  Daemon d([](Config& c) { c.ledger.policy.registries[0].max_return_bytes = 4096; });
   Client c = d.Connect();
   const uint64_t session = ExportSession(d, c, 3);
   const uint64_t before = HeadSeq(c);

@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(the_ledger_has_a_time_zone_of_its_own) {
   auto c = ParseConfig("[ledger]\ntime_zone = \"Europe/London\"\n", "t.toml");
   BOOST_TEST_REQUIRE(c.ok(), c.status().ToString());
   BOOST_TEST(c->ledger.time_zone == "Europe/London");
-  BOOST_TEST(c->ledger.rpo.time_zone == "Europe/Rome");
+  BOOST_TEST(c->ledger.policy.registries.at(0).definition.time_zone == "Europe/Rome");
   BOOST_TEST(ParseConfig("", "t.toml")->ledger.time_zone == "Europe/Rome");
   auto mars = ParseConfig("[ledger]\ntime_zone = \"Mars/Olympus\"\n", "t.toml");
   BOOST_TEST(!mars.ok());
@@ -47,6 +47,50 @@ BOOST_AUTO_TEST_CASE(the_ledger_has_a_time_zone_of_its_own) {
   auto other = ParseConfig("[ledger]\nzone = \"Europe/London\"\n", "t.toml");
   BOOST_TEST(!other.ok());
   BOOST_TEST(other.status().message().find("zone") != std::string::npos);
+}
+
+// Issue 16: registries are declared in [registry.NAME] and recorded as
+// policy; a definition that cannot be served is refused where it is written.
+BOOST_AUTO_TEST_CASE(a_registry_is_declared_by_name_with_its_scope_and_channels) {
+  auto c = ParseConfig(
+      "[registry.it-rpo]\nregions = [\"IT\", \"SM\"]\nchannels = [\"voice\"]\nvalidity_days = 10\n",
+      "t.toml");
+  BOOST_TEST_REQUIRE(c.ok(), c.status().ToString());
+  const PolicyConfig& p = c->ledger.policy;
+  BOOST_TEST(p.registries_declared);
+  BOOST_TEST_REQUIRE(p.registries.size() == 1u);
+  const RegistryDefined& d = p.registries[0].definition;
+  BOOST_TEST(d.name == "it-rpo");
+  BOOST_TEST(d.layout == "it-rpo");
+  BOOST_TEST((d.regions == std::vector<std::string>{"IT", "SM"}));
+  BOOST_TEST(d.channels == MaskOf(Channel::kVoice));
+  BOOST_TEST(d.validity_days == 10u);
+  // Left out: nothing declared, and a writer records nothing about registries.
+  BOOST_TEST(!ParseConfig("", "t.toml")->ledger.policy.registries_declared);
+  // An empty [registry] retires every registry the ledger has.
+  auto none = ParseConfig("[registry]\n", "t.toml");
+  BOOST_TEST_REQUIRE(none.ok(), none.status().ToString());
+  BOOST_TEST(none->ledger.policy.registries_declared);
+  BOOST_TEST(none->ledger.policy.registries.empty());
+
+  auto list =
+      ParseConfig("[registry.uk-tps]\nkind = \"downloaded_list\"\nlayout = \"uk-tps\"\n", "t.toml");
+  BOOST_TEST(list.status().message() ==
+             "t.toml:1: registry uk-tps: no downloaded_list layout 'uk-tps' is built in (known: "
+             "it-rpo (round_trip))");
+  auto kind = ParseConfig("[registry.x]\nkind = \"both\"\n", "t.toml");
+  BOOST_TEST(kind.status().message() ==
+             "t.toml:2: registry.x.kind must be round_trip or downloaded_list, not 'both'");
+  auto prefix = ParseConfig("[registry.it-rpo]\nfile_prefix = \"../up\"\n", "t.toml");
+  BOOST_TEST(prefix.status().message() ==
+             "t.toml:1: registry it-rpo: file_prefix '../up' must be letters, digits, '_' or '-'");
+  auto channel = ParseConfig("[registry.it-rpo]\nchannels = [\"fax\"]\n", "t.toml");
+  BOOST_TEST(channel.status().message().find("t.toml:2: registry.it-rpo.channels: unknown channel "
+                                             "'fax'") == 0,
+             channel.status().message());
+  auto region = ParseConfig("[registry.it-rpo]\nregions = \"IT\"\n", "t.toml");
+  BOOST_TEST(region.status().message() ==
+             "t.toml:2: registry.it-rpo.regions must be an array of strings");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -150,8 +150,14 @@ BOOST_FIXTURE_TEST_CASE(csv_candidates_use_the_named_column, Fixture) {
 BOOST_FIXTURE_TEST_CASE(more_than_the_line_limit_makes_further_sessions, Fixture) {
   LedgerOptions o = ledger->options();
   ledger.reset();
-  o.rpo.max_lines = 2;
+  // The line limit is the registry's definition: recorded as policy when a
+  // writer reconciles with a config that declares it.
+  o.policy.registries_declared = true;
+  o.policy.registries[0].definition.max_lines = 2;
+  o.reconcile_policy = true;
   ledger = Ledger::Open(o).value();
+  BOOST_TEST(ledger->reconciled().changes == std::vector<std::string>{"registry defined: it-rpo"},
+             boost::test_tools::per_element());
   ExportReport e = Export("06 1111 0001\n06 1111 0002\n06 1111 0003\n06 1111 0004\n06 1111 0005\n");
   BOOST_TEST_REQUIRE(e.files.size() == 3u);
   BOOST_TEST(e.files[2].numbers == 1u);

@@ -64,6 +64,7 @@ enum class PayloadType : uint16_t {
   kUnblocked = 11,
   kJustified = 12,
   kErased = 13,
+  kRegistryDefined = 14,
 };
 
 // Contact channels. Stored; never renumber.
@@ -333,10 +334,45 @@ struct Erased {
   }
 };
 
+// How a registry learns of numbers. Stored; never renumber.
+enum class RegistryKind : uint8_t {
+  kRoundTrip = 1,       // a list is uploaded, a return says what it holds (Italy's RPO)
+  kDownloadedList = 2,  // its list is downloaded, full or as changes (UK TPS, US DNC)
+};
+
+// Policy event: a registry defined or changed (same name, a later event
+// replaces it from its recorded time on); `retired` withdraws it. What it
+// covers, for how long its answers hold and in which calendar are facts of
+// the log, so an answer as known at T uses the definition in force at T.
+struct RegistryDefined {
+  static constexpr PayloadType kType = PayloadType::kRegistryDefined;
+  static constexpr uint16_t kVersion = 1;
+  std::string name;  // what sessions and registry results name: "it-rpo"
+  RegistryKind kind = RegistryKind::kRoundTrip;
+  std::string layout;                // its files' layout ("it-rpo"; registry.h)
+  std::vector<std::string> regions;  // numbers of these regions (ISO 3166) are in scope
+  ChannelMask channels = 0;          // the channels its answers govern
+  std::string time_zone;             // its days: windows, received days, file names
+  uint32_t validity_days = 0;        // a clearance lasts through received day + this
+  uint32_t overdue_days = 0;         // an unanswered session is overdue after this
+  std::string file_prefix;           // upload files: <prefix>YYYYMMDDhhmmss.txt
+  uint64_t max_lines = 0;            // numbers per upload file
+  bool retired = false;
+
+  bool operator==(const RegistryDefined&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(name, kind, layout, regions, channels, time_zone, validity_days, overdue_days, file_prefix,
+      max_lines, retired);
+  }
+};
+
 // The one list of payload types.
-using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
-                             ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
-                             ConsentRevoked, Blocked, Unblocked, Justified, Erased>;
+using Payload =
+    std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
+                 ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
+                 ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about (none, or one so far), appended to

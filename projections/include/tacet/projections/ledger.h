@@ -22,6 +22,7 @@
 #include "tacet/core/subject_id.h"
 #include "tacet/core/time.h"
 #include "tacet/projections/decision.h"
+#include "tacet/projections/registry.h"
 #include "tacet/projections/state.h"
 #include "tacet/projections/subject_state.h"
 
@@ -30,16 +31,11 @@ namespace internal {
 struct Candidate;
 }  // namespace internal
 
-// A national registry's rules. Only "it-rpo" exists so far.
+// A registry as the configuration declares it: its definition, recorded
+// as policy (RegistryDefined), and how this host works with it.
 struct RegistryConfig {
-  std::string name = "it-rpo";
-  std::vector<std::string> regions = {"IT"};  // numbers of these regions are in scope
-  std::string time_zone = "Europe/Rome";      // windows are calendar days here
-  uint32_t validity_days = 15;                // a clearance lasts through received + this
-  uint32_t overdue_days = 2;                  // an unanswered session is overdue after this
-  uint32_t fresh_days = 3;                    // default of export --fresh-days
-  std::string file_prefix = "crm";            // upload file: <prefix>YYYYMMDDhhmmss.txt
-  uint64_t max_lines = 1'000'000;             // lines per upload file
+  RegistryDefined definition = ItRpoDefinition();
+  uint32_t fresh_days = 3;  // default of export --fresh-days
   // A return's text (the .txt, or the one file of the .zip decompressed)
   // holds at most this much: a 1,000,000-line return in the status layout
   // with dates needs about 30 MB.
@@ -66,6 +62,12 @@ struct PolicyConfig {
   bool reasons_declared = false;
   std::vector<ReasonConfig> reasons;
   std::optional<ChannelPolicySet> channels;
+  // Registries: each declared one is defined or changed to match; when
+  // declared, the ledger's others are retired.
+  bool registries_declared = false;
+  std::vector<RegistryConfig> registries = {RegistryConfig{}};
+  // The declared registry of that name, or null.
+  const RegistryConfig* FindRegistry(std::string_view name) const;
 };
 
 // Signed checkpoints of the ledger's Merkle tree (core/FORMAT.md).
@@ -81,7 +83,7 @@ struct LedgerOptions {
   std::string data_dir = "./var";
   // The ledger's own calendar ([ledger] time_zone): the days of consents
   // and their expiry, and local times shown. A registry's windows follow
-  // the registry's zone (RegistryConfig::time_zone), not this one.
+  // the registry's zone (RegistryDefined::time_zone), not this one.
   std::string time_zone = "Europe/Rome";
   // A group (name or gid) that may read the ledger's files: a writer makes
   // the data directory 02750 and owned by it (files inherit the group; the
@@ -89,7 +91,6 @@ struct LedgerOptions {
   // 0600. Keys stay 0600 either way.
   std::string data_group;
   std::string default_region = "IT";  // for numbers written without +CC
-  RegistryConfig rpo;
   // The config's policy. A writer's open with `reconcile_policy` records
   // the differences as events by `policy_actor` (tacet init, tacet policy
   // apply, tacetd's start and reload: policy changes only by intent); any
@@ -128,7 +129,7 @@ struct ExportRequest {
   // Export numbers still pending in an open session of the registry too
   // (by default they are left out and counted as `pending`).
   bool include_pending = false;
-  std::optional<uint32_t> fresh_days;  // default: the registry's fresh_days
+  std::optional<uint32_t> fresh_days;  // default: the registry's (RegistryConfig)
   std::string out_dir;                 // empty: <data_dir>/exports
 };
 
@@ -468,17 +469,20 @@ class Ledger {
   // (voice to an e-mail address).
   Status ChannelFits(const Subject& s, Channel channel) const;
   const TimeZone& zone() const { return zone_; }
-  const TimeZone& registry_zone() const { return registry_zone_; }
   const Clock& clock() const { return *clock_; }
   EventLog& log() { return *log_; }
   const EventLog& log() const { return *log_; }
   const LedgerOptions& options() const { return options_; }
 
  private:
-  Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone,
-         TimeZone registry_zone);
-  const RegistryConfig* FindRegistry(std::string_view name) const;
-  bool InScope(const Subject& s, const RegistryConfig& reg) const;
+  Ledger(LedgerOptions options, std::unique_ptr<EventLog> log, TimeZone zone);
+  // The round-trip registry of that name: in force now, or (`in_force`
+  // false) its last definition, retired or not (its sessions' returns
+  // still come in).
+  Result<std::shared_ptr<const RoundTripRegistry>> RoundTrip(std::string_view name,
+                                                             bool in_force) const;
+  // The host's settings for a registry (declared, or the defaults).
+  const RegistryConfig& RegistrySettings(std::string_view name) const;
   Result<SessionRecord> LoadSession(uint64_t id) const;
   Status LoadPolicy();
   // The policy events that make the ledger's policy equal `config`, each
@@ -494,13 +498,12 @@ class Ledger {
   // Destroys the data keys of erasures recorded but not finished (a crash
   // between the record and the key's destruction).
   Status FinishErasures();
-  // A subject's channels: e-mail for addresses, voice and SMS for numbers.
-  bool RegistryApplies(const Subject& s, Channel channel) const;
-  // The decision from the subject's two records, decoded (absent: null).
-  // The caller holds policy_mu_ shared.
-  Decision DecideWith(Channel channel, TimeMs at, TimeMs known_at,
-                      const SubjectState* subject_state, const RegistryState* registry_state,
-                      bool registry_applies, Explain explain) const;
+  // The decision from the subject's two records, decoded (absent: null),
+  // under `policy` (the view at min(at, known_at)); `registry`: the
+  // registry that covers it, or null.
+  Decision DecideWith(Channel channel, TimeMs at, TimeMs known_at, const PolicyView& policy,
+                      const SubjectState* subject_state, const Registry* registry,
+                      const RegistryState* registry_state, Explain explain) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
@@ -521,7 +524,6 @@ class Ledger {
   std::string keyer_error_;              // why, when null
   std::unique_ptr<KeyStore> keys_;       // null: a reader without the key store
   TimeZone zone_;                        // the ledger's calendar (LedgerOptions::time_zone)
-  TimeZone registry_zone_;               // the RPO's: its windows, days and file names
   SubjectParser parser_;
   Projector projector_;
   // Guards the three policy members below: a writer's reconcile replaces

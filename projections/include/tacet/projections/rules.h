@@ -6,8 +6,9 @@
 // at which the verdict differs. Calling hours and frequency caps, whose
 // answers change with the clock alone, join the same way.
 //
-// The pipeline of issue 3: Erased (format 3), Block, the registry (it-rpo), Consent,
-// Justification (decision.h says what each decides).
+// The pipeline: Erased (format 3), Block, the round-trip registry that
+// covers the number under the policy in force (PolicyView::registries; the
+// RPO so far), Consent, Justification (decision.h says what each decides).
 #pragma once
 
 #include <initializer_list>

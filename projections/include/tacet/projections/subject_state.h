@@ -15,6 +15,7 @@
 
 #include "tacet/core/event.h"
 #include "tacet/core/status.h"
+#include "tacet/projections/registry.h"
 
 namespace tacet {
 
@@ -84,10 +85,14 @@ struct Versioned {
 };
 
 // The whole policy history, small enough to keep in memory.
+// A registry's version: its definition (registry->definition()) and layout.
+using RegistryVersion = Versioned<std::shared_ptr<const Registry>>;
+
 struct PolicyHistory {
   std::map<std::string, std::vector<Versioned<ConsentTypeDefined>>> consent_types;
   std::map<std::string, std::vector<Versioned<ReasonDefined>>> reasons;
   std::vector<Versioned<ChannelPolicySet>> channel_policy;
+  std::map<std::string, std::vector<RegistryVersion>> registries;
 };
 
 // The policy in force at a cut-off time: for each item its last version
@@ -96,6 +101,13 @@ struct PolicyView {
   std::map<std::string, Versioned<ConsentTypeDefined>> consent_types;
   std::map<std::string, Versioned<ReasonDefined>> reasons;
   Versioned<ChannelPolicySet> channel_policy;  // seq 0: the built-in default
+  // Registries by name; a ledger that defined none has the built-in it-rpo
+  // (seq 0, ItRpoDefinition).
+  std::map<std::string, RegistryVersion> registries;
+
+  // The round-trip registry whose answers govern `channel` to `s` (the
+  // first by name that covers it), or null.
+  const RoundTripRegistry* RoundTripCovering(const Subject& s, Channel channel) const;
 };
 
 // Before any channel policy is recorded: SMS, e-mail and newsletter need a
@@ -104,14 +116,16 @@ struct PolicyView {
 ChannelPolicySet DefaultChannelPolicy();
 // A consent type first defined after `cut` but recorded by `known_at` is
 // included in its first version: a consent given before the ledger learnt
-// of its type still counts, with the uses the type was defined with.
+// of its type still counts, with the uses the type was defined with. So is
+// a registry; before any registry was recorded, the built-in it-rpo is.
 PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at);
 inline PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) { return PolicyAt(h, cut, cut); }
 
-// p_policy keys: "t" + code, "r" + code, "c"; values: versions, each
+// p_policy keys: "t" + code, "r" + code, "c", "g" + registry name; values: versions, each
 // seq ‖ recorded_at ‖ payload type ‖ version ‖ canonical payload bytes.
 std::string PolicyTypeKey(std::string_view code);
 std::string PolicyReasonKey(std::string_view code);
+std::string PolicyRegistryKey(std::string_view name);
 inline constexpr const char* kPolicyChannelKey = "c";
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p);
