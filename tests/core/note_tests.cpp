@@ -55,6 +55,36 @@ BOOST_AUTO_TEST_CASE(the_reference_example_is_reproduced_byte_for_byte) {
   BOOST_TEST(*text == kGoText);
 }
 
+// core/FORMAT.md's example checkpoint: the empty log of the reference key,
+// signed; a reader of the document alone can check it byte for byte.
+BOOST_AUTO_TEST_CASE(the_documented_example_checkpoint_is_reproduced) {
+  auto signer = note::Signer::Parse(kGoSigner);
+  BOOST_TEST_REQUIRE(signer.ok());
+  note::Checkpoint c;
+  c.origin = "PeterNeumann";
+  c.size = 0;
+  c.root = merkle::EmptyRoot();
+  c.extensions = {"time 2026-12-07T00:00:00.000Z"};
+  auto signed_note = signer->Sign(note::FormatCheckpoint(c));
+  BOOST_TEST_REQUIRE(signed_note.ok());
+  BOOST_TEST(*signed_note ==
+             "PeterNeumann\n"
+             "0\n"
+             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+             "time 2026-12-07T00:00:00.000Z\n"
+             "\n"
+             "\xe2\x80\x94 PeterNeumann "
+             "x08go+YzM24rTcDc50XncXuelt/rTrjDyUr3AGamkwAnl1bwgIYpSVrj6hAz4giXPP9a/Bf+KuxiG/"
+             "bJs17pjZSeCgc=\n");
+  auto verifier = note::Verifier::Parse(kGoVerifier);
+  BOOST_TEST_REQUIRE(verifier.ok());
+  auto opened = verifier->Open(*signed_note);
+  BOOST_TEST_REQUIRE(opened.ok(), opened.status().ToString());
+  auto parsed = note::ParseCheckpoint(*opened);
+  BOOST_TEST_REQUIRE(parsed.ok(), parsed.status().ToString());
+  BOOST_TEST(parsed->size == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(signatures_by_other_keys_are_ignored_and_the_own_one_suffices) {
   auto other = note::Signer::Generate("EnochRoot");
   BOOST_TEST_REQUIRE(other.ok());

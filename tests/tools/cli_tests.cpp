@@ -10,6 +10,7 @@
 
 #include "tacet/core/hash.h"
 #include "tacet/core/merkle.h"
+#include "tacet/core/note.h"
 #include "test_util.h"
 
 using namespace tacet;
@@ -260,6 +261,33 @@ BOOST_AUTO_TEST_CASE(a_proof_file_travels_with_only_the_public_key) {
       merkle::VerifyConsistency(2, 3, HashFromBase64(sj["old_root"].get<std::string>()).value(),
                                 HashFromBase64(sj["new_root"].get<std::string>()).value(), path));
   BOOST_TEST(sj["checkpoint"].get<std::string>().find("\n3\n") != std::string::npos);
+  // The auditor's checkpoint is the newest: the same size, no proof, one root.
+  Run cp3 = Tacet(dir, "checkpoint");
+  BOOST_TEST_REQUIRE(cp3.status == 0, cp3.err);
+  test::WriteText(dir / "cp3.txt", cp3.out);
+  Run same = Tacet(dir, "verify --since " + dir / "cp3.txt" + " --json");
+  BOOST_TEST_REQUIRE(same.status == 0, same.err);
+  json samej = json::parse(same.out);
+  BOOST_TEST(samej["old_size"] == 3);
+  BOOST_TEST(samej["new_size"] == 3);
+  BOOST_TEST(samej["proof"].empty());
+  BOOST_TEST(samej["old_root"] == samej["new_root"]);
+  // The empty log, signed with the ledger's own key: every log extends it.
+  auto signer = note::Signer::Parse(test::ReadText(dir / "data/checkpoint.key"));
+  BOOST_TEST_REQUIRE(signer.ok(), signer.status().ToString());
+  note::Checkpoint empty{signer->name(), 0, merkle::EmptyRoot(), {}};
+  test::WriteText(dir / "cp0.txt", signer->Sign(note::FormatCheckpoint(empty)).value());
+  Run zero = Tacet(dir, "verify --since " + dir / "cp0.txt" + " --json");
+  BOOST_TEST_REQUIRE(zero.status == 0, zero.err);
+  json zj = json::parse(zero.out);
+  BOOST_TEST(zj["old_size"] == 0);
+  BOOST_TEST(zj["proof"].empty());
+  // A checkpoint of 2 events with another root: the log was rewritten.
+  note::Checkpoint forged{signer->name(), 2, merkle::LeafHash("not the events"), {}};
+  test::WriteText(dir / "forged.txt", signer->Sign(note::FormatCheckpoint(forged)).value());
+  Run rewritten = Tacet(dir, "verify --since " + dir / "forged.txt");
+  BOOST_TEST(rewritten.status != 0);
+  BOOST_TEST(rewritten.err.find("NOT an extension") != std::string::npos, rewritten.err);
   Run all = Tacet(dir, "verify --json");
   BOOST_TEST_REQUIRE(all.status == 0, all.err);
   BOOST_TEST(json::parse(all.out)["checkpoints"].get<int>() >= 2);
