@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "tacet/daemon/server.h"
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 
 int main(int argc, char** argv) {
   // Every file of the data directory (WAL, SST, MANIFEST, exports, keys) is

@@ -33,7 +33,7 @@
 #include "tacet/core/utf8.h"
 #include "tacet/daemon/client.h"
 #include "tacet/daemon/request.h"
-#include "tacet/projections/service.h"
+#include "tacet/service/service.h"
 
 namespace tacet {
 

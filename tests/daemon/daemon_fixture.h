@@ -8,7 +8,7 @@
 
 #include "tacet/daemon/client.h"
 #include "tacet/daemon/server.h"
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 #include "test_util.h"
 
 namespace tacet::test {

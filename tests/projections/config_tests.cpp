@@ -1,6 +1,6 @@
 // The configuration file: values that would open the daemon to every user or
 // wrap silently are refused, naming the file, line and key.
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 
 #define BOOST_TEST_MODULE config_tests
 #include <boost/test/unit_test.hpp>

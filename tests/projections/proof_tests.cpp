@@ -12,7 +12,7 @@
 
 #include "ledger_fixture.h"
 #include "tacet/core/merkle.h"
-#include "tacet/projections/service.h"
+#include "tacet/service/service.h"
 
 using namespace tacet;
 using json = nlohmann::json;

@@ -26,7 +26,7 @@
 #include "bench.h"
 #include "tacet/daemon/client.h"
 #include "tacet/daemon/server.h"
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 
 namespace tacet::bench {
 namespace {

@@ -18,10 +18,10 @@
 #include "tacet/core/note.h"
 #include "tacet/core/utf8.h"
 #include "tacet/daemon/client.h"
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 #include "tacet/projections/ledger.h"
 #include "tacet/projections/proof.h"
-#include "tacet/projections/service.h"
+#include "tacet/service/service.h"
 
 namespace {
 

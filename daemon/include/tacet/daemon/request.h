@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "tacet/projections/service.h"
+#include "tacet/service/service.h"
 
 namespace tacet {
 

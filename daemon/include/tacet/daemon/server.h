@@ -11,7 +11,7 @@
 #include <string>
 
 #include "tacet/core/status.h"
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 
 namespace tacet {
 

@@ -1,5 +1,5 @@
 // The one file that includes toml++.
-#include "tacet/projections/config.h"
+#include "tacet/service/config.h"
 
 #include <algorithm>
 #include <cstdlib>

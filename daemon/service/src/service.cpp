@@ -1,18 +1,20 @@
-#include "tacet/projections/service.h"
+#include "tacet/service/service.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <initializer_list>
 #include <unordered_map>
 
-#include "../internal/text.h"
+#include "internal/text.h"
 #include "tacet/core/json_text.h"
 #include "tacet/core/note.h"
 #include "tacet/core/utf8.h"
 #include "tacet/projections/proof.h"
 
 namespace tacet {
-namespace {
+// The handlers of the operations and their helpers: named (not anonymous)
+// because the table of operations (service.h) points at the handlers.
+namespace ops {
 
 // Thrown by the argument helpers and Must(); Execute turns it into a Reply.
 struct RequestError {
@@ -193,12 +195,31 @@ std::string ResolvePath(const std::string& p, const std::string& import_dir) {
 class Handler {
  public:
   Handler(Ledger& l, const json& args, const CallContext& ctx) : l_(l), a_(args), ctx_(ctx) {}
-
-  json Run(std::string_view op);
   // check's arguments, validated: the answer to decide.
   DecisionAnswer CheckQuery();
-  // check_batch answers JSON text (Reply::raw).
+  // check and check_batch answer JSON text (Reply::raw). (tacetd answers
+  // pipelined checks together: Service::ExecuteChecks.)
+  std::string Check();
   std::string CheckBatch();
+  // The other operations' handlers (AllOps names each).
+  json Filter();
+  json History();
+  json Sessions();
+  json Policy();
+  json Verify();
+  json Checkpoint();
+  json Proof();
+  json Consistency();
+  json Stats();
+  json ConsentGrant();
+  json ConsentRevoke();
+  json Block();
+  json Unblock();
+  json Justify();
+  json Export();
+  json ImportReturn();
+  json Erase();
+  json ExportsPrune();
 
  private:
   Actor MakeActor() const {
@@ -251,51 +272,10 @@ class Handler {
     return {PathArg(key), std::nullopt};
   }
 
-  json Filter();
-  json History();
-  json Sessions();
-  json Policy();
-  json Verify();
-  json Checkpoint();
-  json Proof();
-  json Consistency();
-  json Stats();
-  json ConsentGrant();
-  json ConsentRevoke();
-  json Block();
-  json Unblock();
-  json Justify();
-  json Export();
-  json ImportReturn();
-  json Erase();
-  json ExportsPrune();
-
   Ledger& l_;
   Args a_;
   const CallContext& ctx_;
 };
-
-json Handler::Run(std::string_view op) {
-  if (op == "filter") return Filter();
-  if (op == "history") return History();
-  if (op == "sessions") return Sessions();
-  if (op == "policy") return Policy();
-  if (op == "verify") return Verify();
-  if (op == "checkpoint") return Checkpoint();
-  if (op == "proof") return Proof();
-  if (op == "consistency") return Consistency();
-  if (op == "stats") return Stats();
-  if (op == "consent_grant") return ConsentGrant();
-  if (op == "consent_revoke") return ConsentRevoke();
-  if (op == "block") return Block();
-  if (op == "unblock") return Unblock();
-  if (op == "justify") return Justify();
-  if (op == "export") return Export();
-  if (op == "import_return") return ImportReturn();
-  if (op == "erase") return Erase();
-  if (op == "exports_prune") return ExportsPrune();
-  Throw(errc::kUnknownOp, "operation '" + std::string(op) + "' is served by the daemon only");
-}
 
 DecisionAnswer Handler::CheckQuery() {
   Result<Subject> subject = l_.ParseSubject(a_.Required("subject"));
@@ -345,6 +325,14 @@ struct BatchPart {
     items.EndObject();
   }
 };
+
+std::string Handler::Check() {
+  DecisionAnswer a = CheckQuery();
+  if (Status st = l_.DecideAll(std::span(&a, 1)); !st.ok()) Throw(CodeOf(st), st.message());
+  JsonText j;
+  AppendDecision(j, a, l_.zone());
+  return j.Take();
+}
 
 std::string Handler::CheckBatch() {
   const json* list = a_.Find("subjects");
@@ -779,52 +767,43 @@ json Handler::ImportReturn() {
           {"last_seq", r.last_seq}};
 }
 
-}  // namespace
+}  // namespace ops
+
+using namespace ops;
 
 const std::vector<OpSpec>& AllOps() {
+  using H = Handler;
+  constexpr Role kR = Role::kReader, kW = Role::kWriter, kO = Role::kOfficer;
+  constexpr OpKind kRead = OpKind::kRead, kLong = OpKind::kLongRead, kWrite = OpKind::kWrite;
+  // clang-format off
   static const std::vector<OpSpec> ops = {
-      {"check", Role::kReader, OpKind::kRead, {"subject", "channel", "at", "as_known_at"}},
-      {"check_batch", Role::kReader, OpKind::kRead, {"subjects", "channel", "at", "as_known_at"}},
-      {"filter",
-       Role::kReader,
-       OpKind::kLongRead,
-       {"path", "content", "column", "channel", "at", "as_known_at"}},
-      {"history", Role::kReader, OpKind::kRead, {"subject"}},
-      {"sessions", Role::kReader, OpKind::kRead, {}},
-      {"policy", Role::kReader, OpKind::kRead, {"at"}},
-      {"verify", Role::kReader, OpKind::kLongRead, {}},
-      {"checkpoint", Role::kReader, OpKind::kRead, {"size"}},
-      {"proof", Role::kReader, OpKind::kLongRead, {"subject", "seq"}},
-      {"consistency", Role::kReader, OpKind::kRead, {"old_size", "new_size"}},
-      {"stats", Role::kReader, OpKind::kRead, {}},
-      {"subscribe", Role::kReader, OpKind::kStream, {"from_seq"}},
-      {"consent_grant",
-       Role::kWriter,
-       OpKind::kWrite,
-       {"subject", "type", "given", "evidence", "operator"}},
-      {"consent_revoke", Role::kWriter, OpKind::kWrite, {"subject", "type", "reason", "operator"}},
-      {"block",
-       Role::kWriter,
-       OpKind::kWrite,
-       {"subject", "path", "content", "channels", "reason", "source", "operator"}},
-      {"justify", Role::kWriter, OpKind::kWrite, {"subject", "channel", "reason", "operator"}},
-      {"unblock",
-       Role::kOfficer,
-       OpKind::kWrite,
-       {"subject", "channels", "sources", "reason", "officer", "operator"}},
-      {"export",
-       Role::kOfficer,
-       OpKind::kWrite,
-       {"registry", "candidates", "content", "column", "limit", "fresh_days", "include_pending",
-        "out", "operator"}},
-      {"import_return",
-       Role::kOfficer,
-       OpKind::kWrite,
-       {"session", "received", "path", "supersede", "empty_is_all_listed", "operator"}},
-      {"erase", Role::kOfficer, OpKind::kWrite, {"subject", "request", "officer", "operator"}},
-      {"exports_prune", Role::kOfficer, OpKind::kWrite, {"answered_before", "operator"}},
-      {"reload", Role::kOfficer, OpKind::kWrite, {}},
+      // name            role kind     fields besides id and op                  handler
+      {"check",          kR, kRead,  {"subject", "channel", "at", "as_known_at"}, nullptr, &H::Check},
+      {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at"}, nullptr, &H::CheckBatch},
+      {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at"}, &H::Filter},
+      {"history",        kR, kRead,  {"subject"}, &H::History},
+      {"sessions",       kR, kRead,  {}, &H::Sessions},
+      {"policy",         kR, kRead,  {"at"}, &H::Policy},
+      {"verify",         kR, kLong,  {}, &H::Verify},
+      {"checkpoint",     kR, kRead,  {"size"}, &H::Checkpoint},
+      {"proof",          kR, kLong,  {"subject", "seq"}, &H::Proof},
+      {"consistency",    kR, kRead,  {"old_size", "new_size"}, &H::Consistency},
+      {"stats",          kR, kRead,  {}, &H::Stats},
+      {"subscribe",      kR, OpKind::kStream, {"from_seq"}},  // the daemon's: a stream
+      {"consent_grant",  kW, kWrite, {"subject", "type", "given", "evidence", "operator"}, &H::ConsentGrant},
+      {"consent_revoke", kW, kWrite, {"subject", "type", "reason", "operator"}, &H::ConsentRevoke},
+      {"block",          kW, kWrite, {"subject", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
+      {"justify",        kW, kWrite, {"subject", "channel", "reason", "operator"}, &H::Justify},
+      {"unblock",        kO, kWrite, {"subject", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
+      {"export",         kO, kWrite, {"registry", "candidates", "content", "column", "limit", "fresh_days",
+                                      "include_pending", "out", "operator"}, &H::Export},
+      {"import_return",  kO, kWrite, {"session", "received", "path", "supersede", "empty_is_all_listed",
+                                      "operator"}, &H::ImportReturn},
+      {"erase",          kO, kWrite, {"subject", "request", "officer", "operator"}, &H::Erase},
+      {"exports_prune",  kO, kWrite, {"answered_before", "operator"}, &H::ExportsPrune},
+      {"reload",         kO, kWrite, {}},  // the daemon's: rereads its configuration
   };
+  // clang-format on
   return ops;
 }
 
@@ -952,18 +931,17 @@ std::vector<Reply> Service::ExecuteChecks(std::span<const json* const> requests,
 }
 
 Reply Service::Execute(const OpSpec& op, const json& args, const CallContext& ctx) const {
-  if (op.name == "check") {
-    const json* one = &args;
-    return std::move(ExecuteChecks(std::span<const json* const>(&one, 1), ctx)[0]);
-  }
   return Guarded([&] {
     CheckFields(op, args);
     Reply r;
     Handler h(ledger_, args, ctx);
-    if (op.name == "check_batch") {
-      r.raw = h.CheckBatch();
+    if (op.run != nullptr) {
+      r.result = (h.*op.run)();
+    } else if (op.run_text != nullptr) {
+      r.raw = (h.*op.run_text)();
     } else {
-      r.result = h.Run(op.name);
+      Throw(errc::kUnknownOp,
+            "operation '" + std::string(op.name) + "' is served by the daemon only");
     }
     return r;
   });

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tacet/projections/config.h"
 #include "tacet/projections/ledger.h"
+#include "tacet/service/config.h"
 
 namespace tacet {
 
@@ -46,11 +46,21 @@ inline constexpr const char* kInternal = "internal";
 // blocking pool (long reads), on the single writer thread, or as a stream.
 enum class OpKind : uint8_t { kRead, kLongRead, kWrite, kStream };
 
+namespace ops {
+class Handler;  // one request being served (service.cpp)
+}  // namespace ops
+
+// One operation: the only place it is registered. The daemon (roles,
+// scheduling, stats), the CLI and PROTOCOL.md's table all read AllOps().
 struct OpSpec {
   std::string_view name;
   Role role;  // the least role allowed to call it
   OpKind kind;
   std::vector<std::string_view> fields;  // its arguments besides "id" and "op"
+  // What serves it: a result as JSON, or (the hot reads) as JSON text.
+  // Neither: the daemon serves it itself (subscribe, reload).
+  json (ops::Handler::*run)() = nullptr;
+  std::string (ops::Handler::*run_text)() = nullptr;
 };
 // Null when there is no such operation.
 const OpSpec* FindOp(std::string_view name);
