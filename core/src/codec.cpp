@@ -15,7 +15,9 @@
 #include <bit>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace tacet {
 namespace {
@@ -309,38 +311,34 @@ Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_vi
 
 namespace {
 
-Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string_view bytes) {
-  switch (type) {
-    case PayloadType::kExportSessionOpened:
-      return DecodeAs<ExportSessionOpened>(version, bytes);
-    case PayloadType::kSessionNumber:
-      return DecodeAs<SessionNumber>(version, bytes);
-    case PayloadType::kReturnImported:
-      return DecodeAs<ReturnImported>(version, bytes);
-    case PayloadType::kRegistryResult:
-      return DecodeAs<RegistryResult>(version, bytes);
-    case PayloadType::kConsentTypeDefined:
-      return DecodeAs<ConsentTypeDefined>(version, bytes);
-    case PayloadType::kReasonDefined:
-      return DecodeAs<ReasonDefined>(version, bytes);
-    case PayloadType::kChannelPolicySet:
-      return DecodeAs<ChannelPolicySet>(version, bytes);
-    case PayloadType::kConsentGranted:
-      return DecodeAs<ConsentGranted>(version, bytes);
-    case PayloadType::kConsentRevoked:
-      return DecodeAs<ConsentRevoked>(version, bytes);
-    case PayloadType::kBlocked:
-      return DecodeAs<Blocked>(version, bytes);
-    case PayloadType::kUnblocked:
-      return DecodeUnblocked(version, bytes);
-    case PayloadType::kJustified:
-      return DecodeAs<Justified>(version, bytes);
-    case PayloadType::kErased:
-      return DecodeAs<Erased>(version, bytes);
-    case PayloadType::kRegistryDefined:
-      return DecodeAs<RegistryDefined>(version, bytes);
+// A payload type decodes its own version; one with older versions still
+// read says how it upcasts them.
+template <class T>
+Result<Payload> DecodeVersion(uint16_t version, std::string_view bytes) {
+  if constexpr (std::is_same_v<T, Unblocked>) {
+    return DecodeUnblocked(version, bytes);
+  } else {
+    return DecodeAs<T>(version, bytes);
   }
-  return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
+}
+
+template <size_t... I>
+Result<Payload> DecodeByType(PayloadType type, uint16_t version, std::string_view bytes,
+                             std::index_sequence<I...>) {
+  std::optional<Result<Payload>> out;
+  (void)((std::variant_alternative_t<I, Payload>::kType == type
+              ? (out.emplace(DecodeVersion<std::variant_alternative_t<I, Payload>>(version, bytes)),
+                 true)
+              : false) ||
+         ...);
+  if (!out)
+    return Status::Corruption("unknown payload type " + std::to_string(static_cast<int>(type)));
+  return std::move(*out);
+}
+
+Result<Payload> DecodeAnyVersion(PayloadType type, uint16_t version, std::string_view bytes) {
+  return DecodeByType(type, version, bytes,
+                      std::make_index_sequence<std::variant_size_v<Payload>>());
 }
 
 }  // namespace

@@ -1,39 +1,32 @@
 #include "tacet/core/event.h"
 
+#include <utility>
+
 namespace tacet {
 
+namespace {
+
+template <size_t... I>
+constexpr bool IdsFollowTheList(std::index_sequence<I...>) {
+  return ((static_cast<size_t>(std::variant_alternative_t<I, Payload>::kType) == I + 1) && ...);
+}
+static_assert(IdsFollowTheList(std::make_index_sequence<std::variant_size_v<Payload>>()),
+              "a payload type's id is its place in Payload + 1: append new types at the end");
+
+template <size_t... I>
+const char* NameOf(PayloadType t, std::index_sequence<I...>) {
+  const char* name = "unknown";
+  (void)((std::variant_alternative_t<I, Payload>::kType == t
+              ? (name = std::variant_alternative_t<I, Payload>::kName, true)
+              : false) ||
+         ...);
+  return name;
+}
+
+}  // namespace
+
 const char* PayloadTypeName(PayloadType t) {
-  switch (t) {
-    case PayloadType::kExportSessionOpened:
-      return "export_session_opened";
-    case PayloadType::kSessionNumber:
-      return "session_number";
-    case PayloadType::kReturnImported:
-      return "return_imported";
-    case PayloadType::kRegistryResult:
-      return "registry_result";
-    case PayloadType::kConsentTypeDefined:
-      return "consent_type_defined";
-    case PayloadType::kReasonDefined:
-      return "reason_defined";
-    case PayloadType::kChannelPolicySet:
-      return "channel_policy_set";
-    case PayloadType::kConsentGranted:
-      return "consent_granted";
-    case PayloadType::kConsentRevoked:
-      return "consent_revoked";
-    case PayloadType::kBlocked:
-      return "blocked";
-    case PayloadType::kUnblocked:
-      return "unblocked";
-    case PayloadType::kJustified:
-      return "justified";
-    case PayloadType::kErased:
-      return "erased";
-    case PayloadType::kRegistryDefined:
-      return "registry_defined";
-  }
-  return "unknown";
+  return NameOf(t, std::make_index_sequence<std::variant_size_v<Payload>>());
 }
 
 const char* ChannelName(Channel c) {

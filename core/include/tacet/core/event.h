@@ -97,6 +97,7 @@ const char* PayloadTypeName(PayloadType t);
 // its return. Followed in the same batch by one SessionNumber per number.
 struct ExportSessionOpened {
   static constexpr PayloadType kType = PayloadType::kExportSessionOpened;
+  static constexpr const char* kName = "export_session_opened";
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;  // 1, 2, 3 ... per ledger
   std::string registry;     // "it-rpo"
@@ -122,6 +123,7 @@ struct ExportSessionOpened {
 // the event itself holds no personal data.
 struct SessionNumber {
   static constexpr PayloadType kType = PayloadType::kSessionNumber;
+  static constexpr const char* kName = "session_number";
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;
   std::string registry;
@@ -139,6 +141,7 @@ enum class ReturnLayout : uint8_t { kFiltered = 1, kStatus = 2 };
 // same batch by one RegistryResult per number of the session.
 struct ReturnImported {
   static constexpr PayloadType kType = PayloadType::kReturnImported;
+  static constexpr const char* kName = "return_imported";
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;
   std::string registry;
@@ -164,6 +167,7 @@ enum class RegistryOutcome : uint8_t { kCleared = 1, kListed = 2 };
 // received day; a clearance ends at valid_until (exclusive).
 struct RegistryResult {
   static constexpr PayloadType kType = PayloadType::kRegistryResult;
+  static constexpr const char* kName = "registry_result";
   static constexpr uint16_t kVersion = 1;
   uint64_t session_id = 0;
   std::string registry;
@@ -183,6 +187,7 @@ struct RegistryResult {
 // replaces it from its recorded time on); `retired` withdraws it.
 struct ConsentTypeDefined {
   static constexpr PayloadType kType = PayloadType::kConsentTypeDefined;
+  static constexpr const char* kName = "consent_type_defined";
   static constexpr uint16_t kVersion = 1;
   std::string code;
   std::string title;
@@ -201,6 +206,7 @@ struct ConsentTypeDefined {
 // retired.
 struct ReasonDefined {
   static constexpr PayloadType kType = PayloadType::kReasonDefined;
+  static constexpr const char* kName = "reason_defined";
   static constexpr uint16_t kVersion = 1;
   std::string code;
   std::string title;
@@ -215,6 +221,7 @@ struct ReasonDefined {
 // Which channels require a consent, and how long a justification lasts.
 struct ChannelPolicySet {
   static constexpr PayloadType kType = PayloadType::kChannelPolicySet;
+  static constexpr const char* kName = "channel_policy_set";
   static constexpr uint16_t kVersion = 1;
   ChannelMask consent_required = 0;  // the newsletter requires one whatever this says
   uint32_t justification_minutes = 0;
@@ -232,6 +239,7 @@ struct ChannelPolicySet {
 // version, recording id).
 struct ConsentGranted {
   static constexpr PayloadType kType = PayloadType::kConsentGranted;
+  static constexpr const char* kName = "consent_granted";
   static constexpr uint16_t kVersion = 1;
   SubjectId subject{};
   std::string type_code;
@@ -251,6 +259,7 @@ struct ConsentGranted {
 // time on. Sealed: the subject and the reason.
 struct ConsentRevoked {
   static constexpr PayloadType kType = PayloadType::kConsentRevoked;
+  static constexpr const char* kName = "consent_revoked";
   static constexpr uint16_t kVersion = 1;
   SubjectId subject{};
   std::string type_code;
@@ -267,6 +276,7 @@ struct ConsentRevoked {
 // and the reason.
 struct Blocked {
   static constexpr PayloadType kType = PayloadType::kBlocked;
+  static constexpr const char* kName = "blocked";
   static constexpr uint16_t kVersion = 1;
   SubjectId subject{};
   ChannelMask channels = kEveryChannel;
@@ -286,6 +296,7 @@ struct Blocked {
 // reason.
 struct Unblocked {
   static constexpr PayloadType kType = PayloadType::kUnblocked;
+  static constexpr const char* kName = "unblocked";
   static constexpr uint16_t kVersion = 2;
   SubjectId subject{};
   ChannelMask channels = kEveryChannel;
@@ -304,6 +315,7 @@ struct Unblocked {
 // for one contact on the channel until valid_until. Sealed: the subject.
 struct Justified {
   static constexpr PayloadType kType = PayloadType::kJustified;
+  static constexpr const char* kName = "justified";
   static constexpr uint16_t kVersion = 1;
   SubjectId subject{};
   Channel channel = Channel::kVoice;
@@ -323,6 +335,7 @@ struct Justified {
 // The subject stays suppressed on every channel. Holds no personal data.
 struct Erased {
   static constexpr PayloadType kType = PayloadType::kErased;
+  static constexpr const char* kName = "erased";
   static constexpr uint16_t kVersion = 1;
   SubjectId subject{};
   std::string request;  // the erasure request's reference (a ticket id)
@@ -346,6 +359,7 @@ enum class RegistryKind : uint8_t {
 // the log, so an answer as known at T uses the definition in force at T.
 struct RegistryDefined {
   static constexpr PayloadType kType = PayloadType::kRegistryDefined;
+  static constexpr const char* kName = "registry_defined";
   static constexpr uint16_t kVersion = 1;
   std::string name;  // what sessions and registry results name: "it-rpo"
   RegistryKind kind = RegistryKind::kRoundTrip;
@@ -368,7 +382,9 @@ struct RegistryDefined {
   }
 };
 
-// The one list of payload types.
+// The one list of payload types: each alternative carries its stored id
+// (kType, its place in this list + 1), its name (kName) and its version;
+// names, decoding and the subjects of an event are derived from it.
 using Payload =
     std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
                  ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
