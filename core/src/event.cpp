@@ -1,4 +1,5 @@
 #include "tacet/core/event.h"
+#include "tacet/core/utf8.h"
 
 #include <utility>
 
@@ -29,20 +30,6 @@ const char* PayloadTypeName(PayloadType t) {
   return NameOf(t, std::make_index_sequence<std::variant_size_v<Payload>>());
 }
 
-const char* ChannelName(Channel c) {
-  switch (c) {
-    case Channel::kVoice:
-      return "voice";
-    case Channel::kSms:
-      return "sms";
-    case Channel::kEmail:
-      return "email";
-    case Channel::kNewsletter:
-      return "newsletter";
-  }
-  return "unknown";
-}
-
 std::string ChannelNames(ChannelMask m, std::string_view sep) {
   std::string out;
   for (Channel c : kAllChannels)
@@ -53,17 +40,11 @@ std::string ChannelNames(ChannelMask m, std::string_view sep) {
   return out;
 }
 
-ConsentUse UseOf(Channel c) {
-  switch (c) {
-    case Channel::kVoice:
-    case Channel::kSms:
-      return kUsePhone;
-    case Channel::kEmail:
-      return kUseEmail;
-    case Channel::kNewsletter:
-      return kUseNewsletter;
-  }
-  return kUsePhone;
+Result<Channel> ParseChannel(std::string_view name) {
+  for (const ChannelInfo& i : kChannels)
+    if (name == i.name) return i.channel;
+  return Status::InvalidArgument("unknown channel " + QuoteText(name) +
+                                 " (known: " + ChannelNames(kEveryChannel) + ")");
 }
 
 PayloadType TypeOf(const Payload& p) {

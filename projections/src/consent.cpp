@@ -39,13 +39,6 @@ Status CheckBlock(const BlockRequest& req) {
 const std::vector<std::string> kBlockSources = {"request", "call_outcome", "robinson",
                                                 "crm_classifier", "objection"};
 
-Result<Channel> ParseChannel(std::string_view name) {
-  for (Channel c : kAllChannels)
-    if (name == ChannelName(c)) return c;
-  return Status::InvalidArgument("unknown channel " + Q(name) +
-                                 " (known: voice, sms, email, newsletter)");
-}
-
 Status Ledger::LoadPolicy() {
   PolicyHistory h;
   Status st = Status::Ok();
@@ -324,10 +317,10 @@ Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& ac
 
 Result<Recorded> Ledger::Justify(const JustifyRequest& req, const Actor& actor) {
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
-  if (req.channel == Channel::kNewsletter)
-    return Status::InvalidArgument(
-        "a newsletter cannot be justified: it goes only to subjects with a valid consent; nothing "
-        "was recorded");
+  if (InfoOf(req.channel).always_needs_consent)
+    return Status::InvalidArgument(std::string("a ") + ChannelName(req.channel) +
+                                   " cannot be justified: it goes only to subjects with a valid "
+                                   "consent; nothing was recorded");
   const TimeMs now = clock_->NowMs();
   PolicyView policy = Policy(now);
   if (policy.reasons.find(req.reason_code) == policy.reasons.end()) {
@@ -472,7 +465,7 @@ Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
 }
 
 Status Ledger::ChannelFits(const Subject& s, Channel channel) const {
-  const bool phone_channel = channel == Channel::kVoice || channel == Channel::kSms;
+  const bool phone_channel = InfoOf(channel).reaches_phone;
   if (s.kind == SubjectKind::kEmail && phone_channel)
     return Status::InvalidArgument(s.value + " is an e-mail address: it has no " +
                                    ChannelName(channel) + " channel");

@@ -67,7 +67,7 @@ Step RoundTripRegistryRule::Apply(const Facts& f, Explainer& x) const {
   const bool full = x.level() == Explain::kFull;
   const std::string registry(full ? in.registry : std::string_view());
   if (!in.registry_applies) {
-    if (in.channel == Channel::kVoice || in.channel == Channel::kSms)
+    if (InfoOf(in.channel).reaches_phone)
       x.Add("registry_out_of_scope", [&] { return "not a number of " + registry + "'s regions"; },
             {});
     return Step::kContinue;
@@ -144,8 +144,9 @@ Step ConsentRule::Apply(const Facts& f, Explainer& x) const {
     }
     return Step::kAllow;
   }
-  const bool required = channel == Channel::kNewsletter ||
-                        (f.policy.channel_policy.value.consent_required & MaskOf(channel)) != 0;
+  const bool always = InfoOf(channel).always_needs_consent;
+  const bool required =
+      always || (f.policy.channel_policy.value.consent_required & MaskOf(channel)) != 0;
   if (!required) {
     auto why = [&] { return std::string(ChannelName(channel)) + " needs no consent"; };
     if (f.policy.channel_policy.seq != 0) {
@@ -155,9 +156,13 @@ Step ConsentRule::Apply(const Facts& f, Explainer& x) const {
     }
     return Step::kAllow;
   }
-  if (channel == Channel::kNewsletter) {
+  if (always) {
     x.Add("consent_missing",
-          [] { return "a newsletter goes only to subjects with a valid consent"; }, {});
+          [&] {
+            return std::string("a ") + ChannelName(channel) +
+                   " goes only to subjects with a valid consent";
+          },
+          {});
     return Step::kDeny;
   }
   return Step::kContinue;

@@ -108,7 +108,7 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
     ChannelPolicySet c = DefaultChannelPolicy();
     if (const toml::node* req = t->get("consent_required")) {
       TACET_ASSIGN_OR_RETURN(auto names, Strings(*req, "consent_required", source));
-      c.consent_required = MaskOf(Channel::kNewsletter);  // always
+      c.consent_required = kAlwaysConsentChannels;
       for (const auto& name : names) {
         auto ch = ParseChannel(name);
         if (!ch.ok())

@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "tacet/core/channel.h"
 #include "tacet/core/clock.h"
 #include "tacet/core/hash.h"
 #include "tacet/core/subject_id.h"
@@ -66,30 +67,6 @@ enum class PayloadType : uint16_t {
   kErased = 13,
   kRegistryDefined = 14,
 };
-
-// Contact channels. Stored; never renumber.
-enum class Channel : uint8_t { kVoice = 1, kSms = 2, kEmail = 3, kNewsletter = 4 };
-inline constexpr Channel kAllChannels[] = {Channel::kVoice, Channel::kSms, Channel::kEmail,
-                                           Channel::kNewsletter};
-// A set of channels: bit (1 << channel).
-using ChannelMask = uint8_t;
-inline constexpr ChannelMask MaskOf(Channel c) {
-  return static_cast<ChannelMask>(1u << static_cast<unsigned>(c));
-}
-inline constexpr ChannelMask kEveryChannel = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms) |
-                                             MaskOf(Channel::kEmail) | MaskOf(Channel::kNewsletter);
-const char* ChannelName(Channel c);  // "voice", "sms", "email", "newsletter"
-// The channels of a mask by name, in channel order, joined by `sep`.
-std::string ChannelNames(ChannelMask m, std::string_view sep = ", ");
-
-// The uses a consent type permits (seed 001). Stored; never renumber.
-enum ConsentUse : uint8_t {
-  kUseNewsletter = 1,  // "invio massivo"
-  kUseEmail = 2,       // "invio singolo"
-  kUsePhone = 4,       // "contatto": calls (and SMS) through telephone systems
-};
-// The use a channel needs from a consent.
-ConsentUse UseOf(Channel c);
 
 const char* PayloadTypeName(PayloadType t);
 

@@ -320,8 +320,6 @@ struct ReplayReport {
   uint64_t source_head_seq = 0;
 };
 
-// "voice", "sms", "email", "newsletter"; InvalidArgument otherwise.
-Result<Channel> ParseChannel(std::string_view name);
 
 // A list of subjects sorted by their answer on one channel.
 struct FilterRequest {
