@@ -1,0 +1,445 @@
+// EventLog's parts, shared by the files of core/src/event_log/ (open,
+// commit, read, tree proofs, verify, append batch) as RocksDB spreads
+// DBImpl over db_impl_*.cc. The one place that includes RocksDB.
+#pragma once
+
+#include "tacet/core/event_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <shared_mutex>
+#include <thread>
+
+#include "../../internal/bulk_ingest.h"
+#include "../../internal/overlay.h"
+#include "tacet/core/codec.h"
+#include "tacet/core/merkle.h"
+#include "tacet/core/time.h"
+
+namespace tacet {
+namespace log_detail {
+
+constexpr const char* kEventsFamily = "events";
+constexpr const char* kSubjectsFamily = "subjects";
+constexpr const char* kMetaFamily = "meta";
+constexpr const char* kTreeFamily = "tree";
+constexpr const char* kCheckpointsFamily = "checkpoints";
+constexpr const char* kCheckpointKeyKey = "checkpoint_key";
+constexpr const char* kHeadKey = "head";
+constexpr const char* kFormatKey = "format";
+// Format 3: subjects are SubjectIds and personal fields sealed. Formats 1
+// and 2 (subjects in clear) are refused: no ledger of theirs is in use, and
+// none can be turned into format 3 without rewriting signed history.
+constexpr const char* kFormatValue = "tacet-ledger-3";
+// Closing a log that committed at least this much since it opened flushes
+// the memtables (see ~EventLog).
+constexpr uint64_t kFlushOnCloseBytes = 32 << 20;
+
+inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+inline void PutBe64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t GetBe64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+// meta "head": seq (be64) || hash (32) || recorded_at (be64)
+inline std::string EncodeHead(const Head& h) {
+  std::string out;
+  PutBe64(out, h.seq);
+  out.append(AsBytes(h.hash));
+  PutBe64(out, static_cast<uint64_t>(h.recorded_at));
+  return out;
+}
+inline Result<Head> DecodeHead(std::string_view s) {
+  if (s.size() != 48)
+    return Status::Corruption("meta head record has " + std::to_string(s.size()) +
+                              " bytes, expected 48");
+  Head h;
+  h.seq = GetBe64(s);
+  std::copy_n(s.data() + 8, 32, reinterpret_cast<char*>(h.hash.data()));
+  h.recorded_at = static_cast<TimeMs>(GetBe64(s.substr(40)));
+  return h;
+}
+
+// The Merkle tree's records (core/FORMAT.md, "tree"). Key: be64 end ||
+// level (1 byte), in the order appends complete them. Level 0: the 16 leaf
+// hashes of leaves [end - 16, end); level >= 4: the hash of the perfect
+// subtree of 2^level leaves ending at `end` (exclusive). Levels 1-3 are
+// hashed from a bundle when needed; the leaves of the last, incomplete
+// bundle from their events.
+constexpr uint64_t kBundleLeaves = 16;
+constexpr int kFirstNodeLevel = 4;  // 2^4 = kBundleLeaves
+// A bulk batch hashes its events' leaves in runs of this many.
+constexpr size_t kSealRun = 1u << 15;
+inline std::string TreeKey(uint64_t end, int level) {
+  std::string k;
+  k.reserve(9);
+  PutBe64(k, end);
+  k.push_back(static_cast<char>(level));
+  return k;
+}
+inline std::string_view BundleBytes(const std::vector<Hash256>& leaves) {
+  return {reinterpret_cast<const char*>(leaves.data()), leaves.size() * sizeof(Hash256)};
+}
+
+// The right edge of the tree: what the next append needs.
+struct TreeTail {
+  merkle::CompactRange range;   // the whole tree, as its perfect subtrees
+  std::vector<Hash256> bundle;  // the leaves after the last complete bundle
+
+  // Appends a leaf; emit(end, level, value) for each record it completes, in
+  // key order.
+  template <class Fn>
+  void Append(const Hash256& leaf, Fn&& emit) {
+    bundle.push_back(leaf);
+    if (bundle.size() == kBundleLeaves) {
+      emit(range.size() + 1, 0, BundleBytes(bundle));
+      bundle.clear();
+    }
+    range.Append(leaf, [&](int level, uint64_t end, const Hash256& h) {
+      if (level >= kFirstNodeLevel) emit(end, level, AsBytes(h));
+    });
+  }
+};
+
+// Reads the stored tree of the first `size` events (size <= head): subtree
+// hashes from the records, the leaves of levels 1-3 from a bundle (kept for
+// the reader's life), those of the incomplete bundle from their events.
+class TreeReader {
+ public:
+  struct Store {
+    rocksdb::DB* db;
+    rocksdb::ColumnFamilyHandle* tree;
+    rocksdb::ColumnFamilyHandle* events;
+    std::atomic<uint64_t>* reads;  // counts the records read
+  };
+  TreeReader(Store store, uint64_t head_seq) : im_(store), head_(head_seq) {}
+
+  // MTH(D[begin:end]), for 0 <= begin < end <= head.
+  Result<Hash256> Subtree(uint64_t begin, uint64_t end) {
+    const uint64_t n = end - begin;
+    if (std::has_single_bit(n) && begin % n == 0) {
+      const int level = std::countr_zero(n);
+      if (level >= kFirstNodeLevel) return Node(end, level);
+      TACET_ASSIGN_OR_RETURN(const std::vector<Hash256>* leaves, Bundle(begin / kBundleLeaves));
+      const uint64_t first = begin % kBundleLeaves;
+      if (first + n > leaves->size())
+        return Status::Corruption("events " + std::to_string(begin + 1) + ".." +
+                                  std::to_string(end) + " are missing");
+      return merkle::RootOf(std::span(*leaves).subspan(first, n));
+    }
+    const uint64_t k = merkle::SplitPoint(n);
+    TACET_ASSIGN_OR_RETURN(Hash256 left, Subtree(begin, begin + k));
+    TACET_ASSIGN_OR_RETURN(Hash256 right, Subtree(begin + k, end));
+    return merkle::NodeHash(left, right);
+  }
+
+  // The leaves of bundle `b` (leaves [16 b, 16 b + 16)), as far as the head.
+  Result<const std::vector<Hash256>*> Bundle(uint64_t b) {
+    auto [it, fresh] = bundles_.try_emplace(b);
+    std::vector<Hash256>& leaves = it->second;
+    if (!fresh) return &leaves;
+    const uint64_t end = (b + 1) * kBundleLeaves;
+    if (end <= head_) {
+      std::string v;
+      TACET_ASSIGN_OR_RETURN(v, Read(end, 0));
+      if (v.size() != kBundleLeaves * sizeof(Hash256))
+        return Status::Corruption(What(end, 0) + " has " + std::to_string(v.size()) + " bytes");
+      leaves.resize(kBundleLeaves);
+      std::memcpy(leaves.data(), v.data(), v.size());
+      return &leaves;
+    }
+    // The incomplete bundle: not stored, hashed from its events' bodies.
+    std::unique_ptr<rocksdb::Iterator> e(im_.db->NewIterator(rocksdb::ReadOptions(), im_.events));
+    for (e->Seek(SeqKey(b * kBundleLeaves + 1)); e->Valid(); e->Next()) {
+      const uint64_t seq = DecodeSeqKey(e->key().ToStringView());
+      if (seq > head_) break;
+      if (seq != b * kBundleLeaves + leaves.size() + 1 || e->value().size() < 64)
+        return Status::Corruption("event seq " + std::to_string(seq) + " is out of place");
+      std::string_view stored = e->value().ToStringView();
+      leaves.push_back(merkle::LeafHash(stored.substr(0, stored.size() - 64)));
+    }
+    TACET_RETURN_IF_ERROR(FromRocks(e->status(), "reading the events of the tree's right edge"));
+    return &leaves;
+  }
+
+ private:
+  static std::string What(uint64_t end, int level) {
+    return level == 0 ? "tree leaf bundle of seqs " + std::to_string(end - kBundleLeaves + 1) +
+                            ".." + std::to_string(end)
+                      : "tree node of seqs " + std::to_string(end - (uint64_t{1} << level) + 1) +
+                            ".." + std::to_string(end);
+  }
+  Result<std::string> Read(uint64_t end, int level) {
+    im_.reads->fetch_add(1, std::memory_order_relaxed);
+    std::string v;
+    auto s = im_.db->Get(rocksdb::ReadOptions(), im_.tree, TreeKey(end, level), &v);
+    if (s.IsNotFound()) return Status::Corruption(What(end, level) + " is missing");
+    TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read the " + What(end, level)));
+    return v;
+  }
+  Result<Hash256> Node(uint64_t end, int level) {
+    TACET_ASSIGN_OR_RETURN(std::string v, Read(end, level));
+    if (v.size() != sizeof(Hash256))
+      return Status::Corruption(What(end, level) + " has " + std::to_string(v.size()) + " bytes");
+    Hash256 h;
+    std::memcpy(h.data(), v.data(), h.size());
+    return h;
+  }
+
+  Store im_;
+  uint64_t head_;
+  std::map<uint64_t, std::vector<Hash256>> bundles_;
+};
+
+// subjects key: SubjectId (32 bytes) || be64 seq
+inline std::string SubjectPrefix(const SubjectId& subject) {
+  std::string k;
+  k.reserve(subject.size() + 8);
+  k.append(AsBytes(subject));
+  return k;
+}
+
+}  // namespace log_detail
+using namespace log_detail;
+
+struct EventLog::Impl {
+  // Only with EventLogOptions::fail_wal_sync (tests); outlives db.
+  std::unique_ptr<rocksdb::Env> fault_env;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all open families, owned
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* subjects = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* tree = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> projections;  // by FamilyIndex; null if absent
+  std::vector<std::string> projection_names;
+  rocksdb::ColumnFamilyOptions cf_opts;  // of every family, for recreating one
+  mutable std::mutex mu;
+  Head head;
+  TreeTail tree_tail;                   // of the tree of the events up to head
+  bool tree_ready = false;              // false: a format-1 ledger opened read-only
+  uint64_t checkpoint_size = 0;         // of the latest checkpoint
+  std::optional<TimeMs> checkpoint_ms;  // when this process signed its last one
+  Status sticky;                        // first failed commit; every later write returns it
+  uint64_t unflushed_bytes = 0;         // committed since open, only in the WAL and memtables
+  uint64_t bulk_batches = 0;  // bulk batches begun: each one's files have a directory of their own
+  mutable std::atomic<uint64_t> point_lookups{0};
+  mutable std::atomic<uint64_t> tree_reads{0};
+  // mirror_projections: each projection family in memory, by FamilyIndex
+  // (empty when off). Commit updates it after RocksDB took the write.
+  mutable std::shared_mutex mirror_mu;
+  std::vector<internal::Overlay> mirrors;
+  std::vector<size_t> mirror_base;  // arena bytes after the last compaction
+
+  bool mirrored() const { return !mirrors.empty(); }
+  TreeReader::Store tree_store() const { return {db.get(), tree, events, &tree_reads}; }
+  // A batch's view of each family (its writes, and reads of the same
+  // unchanged store) folded into the mirrors. Holds mu.
+  void MergeMirrors(const std::vector<internal::Overlay>& views) {
+    if (!mirrored()) return;
+    std::unique_lock lock(mirror_mu);
+    for (size_t i = 0; i < views.size() && i < mirrors.size(); ++i) {
+      internal::Overlay& m = mirrors[i];
+      views[i].ForEach([&](std::string_view k, std::optional<std::string_view> v) { m.Set(k, v); });
+      // Superseded records pile up in the arena: compacted once they are
+      // more than the live ones.
+      if (m.arena_bytes() > 2 * mirror_base[i] + (16u << 20)) {
+        m = m.Compacted();
+        mirror_base[i] = m.arena_bytes();
+      }
+    }
+  }
+  // A read of the mirror: true when the family is mirrored.
+  bool FromMirror(size_t family, std::string_view key, std::optional<std::string>* out) const {
+    if (!mirrored()) return false;
+    std::optional<std::string_view> v;
+    std::shared_lock lock(mirror_mu);
+    if (mirrors[family].Find(key, &v) && v) {
+      *out = std::string(*v);
+    } else {
+      *out = std::nullopt;
+    }
+    return true;
+  }
+
+  ~Impl() {
+    if (db) {
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      db->Close().PermitUncheckedError();
+    }
+  }
+};
+
+struct AppendBatch::Impl {
+  Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
+  ~Impl() {
+    if (bulk_dir.empty()) return;
+    events_file.reset();
+    tree_file.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(bulk_dir, ec);  // a batch never committed leaves no file
+  }
+  rocksdb::WriteBatch wb;
+  std::vector<internal::Overlay> views;  // per projection family: read-your-writes
+  TreeTail tree;                         // of the tree up to the batch's last hashed leaf
+  // Events whose leaves are not hashed yet: where each body lies (offset,
+  // size) in wb's buffer, or in `pending` for a bulk batch, in seq order.
+  // Hashed on two threads by Seal.
+  std::vector<std::pair<size_t, size_t>> bodies;
+  std::vector<SubjectId> subjects;  // of the event being written (reused)
+
+  // A bulk batch (internal::kStreamMinEvents): its events and tree records
+  // are written to sorted files under bulk_dir as they are made, and the
+  // commit ingests them with the rest of the batch. Empty bulk_dir: not bulk.
+  std::string bulk_dir;
+  std::unique_ptr<internal::SortedFile> events_file, tree_file;
+  std::string pending;  // bodies awaiting their leaf hashes (reused)
+  Status bulk_status;   // the first failure writing those files
+  // Its other puts (the subject index, projections, head, checkpoint), by
+  // family in batch order, as records of the family's arena
+  // (internal::AppendRecord). Read in order at the commit, so no WriteBatch
+  // is built only to be taken apart again.
+  struct Run {
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    std::string arena;
+    size_t records = 0;
+  };
+  std::vector<Run> runs;       // a handful of families: found by a linear search
+  size_t expected_events = 0;  // NewBatch's hint
+  bool bulk() const { return !bulk_dir.empty(); }
+
+  // A put of this batch (not an event or a tree record).
+  void Raw(rocksdb::ColumnFamilyHandle* family, std::string_view key, std::string_view value) {
+    if (!bulk()) {
+      wb.Put(family, rocksdb::Slice(key.data(), key.size()),
+             rocksdb::Slice(value.data(), value.size()))
+          .PermitUncheckedError();
+      return;
+    }
+    Run* run = nullptr;
+    for (Run& r : runs)
+      if (r.family == family) run = &r;
+    if (run == nullptr) run = &runs.emplace_back(Run{family, {}, 0});
+    // A family with a record per event (the index, an import's registry
+    // records) gets room for all of them at once: reserved pages are
+    // touched only as they fill, while growing would copy the arena again.
+    // Families of a few records (the head) reserve nothing.
+    if (run->records == 4096) run->arena.reserve(expected_events * 64);
+    internal::AppendRecord(run->arena, key, value);
+    ++run->records;
+  }
+  // The runs as views into their arenas, for the ingest.
+  std::vector<internal::FamilyPuts> RunPuts() const {
+    std::vector<internal::FamilyPuts> out;
+    for (const Run& r : runs) {
+      internal::FamilyPuts& f = out.emplace_back();
+      f.family = r.family;
+      f.puts.reserve(r.records);
+      for (size_t at = 0; at < r.arena.size();) f.puts.push_back(internal::RecordAt(r.arena, at));
+    }
+    return out;
+  }
+
+  void PutTree(rocksdb::ColumnFamilyHandle* family, uint64_t end, int level,
+               std::string_view value) {
+    const std::string key = TreeKey(end, level);
+    if (bulk()) {
+      if (bulk_status.ok()) bulk_status = tree_file->Put(key, value);
+    } else {
+      wb.Put(family, key, rocksdb::Slice(value.data(), value.size())).PermitUncheckedError();
+    }
+  }
+  // Puts the tree records a leaf completes.
+  void AppendLeaf(rocksdb::ColumnFamilyHandle* family, const Hash256& leaf) {
+    tree.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
+      PutTree(family, end, level, value);
+    });
+  }
+};
+
+namespace log_detail {
+
+// The signed checkpoint of the tree of `size` events with root `root`.
+inline std::string SignedCheckpoint(const note::Signer& signer, uint64_t size, const Hash256& root,
+                                    TimeMs now) {
+  note::Checkpoint c;
+  c.origin = signer.name();
+  c.size = size;
+  c.root = root;
+  c.extensions.push_back("time " + FormatUtc(now));
+  auto signed_note = signer.Sign(note::FormatCheckpoint(c));
+  // A checkpoint's text is always a valid note text: its origin is a key name.
+  return signed_note.ok() ? *signed_note : std::string();
+}
+
+// MultiGet of `keys` in chunks; calls fn(i, value or null when absent), in
+// key order. RocksDB wants a chunk's keys sorted: sorting their positions
+// here with memcmp costs less than its own sort of key contexts through the
+// comparator, and keys already sorted (the bulk paths) skip both.
+template <class Fn>
+inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h,
+                           const std::vector<std::string>& keys, Fn&& fn) {
+  const size_t chunk = std::min<size_t>(4096, keys.size());
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(chunk);
+  std::vector<uint32_t> order(chunk);
+  std::vector<rocksdb::PinnableSlice> out(chunk);
+  std::vector<rocksdb::Status> st(chunk);
+  for (size_t base = 0; base < keys.size(); base += chunk) {
+    const size_t n = std::min(chunk, keys.size() - base);
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0u);
+    auto less = [&](uint32_t a, uint32_t b) { return keys[base + a] < keys[base + b]; };
+    if (!std::is_sorted(order.begin(), order.end(), less))
+      std::sort(order.begin(), order.end(), less);
+    slices.clear();
+    for (uint32_t i : order) slices.emplace_back(keys[base + i]);
+    db->MultiGet(rocksdb::ReadOptions(), h, n, slices.data(), out.data(), st.data(),
+                 /*sorted_input=*/true);
+    for (size_t j = 0; j < n; ++j) {
+      if (st[j].ok()) {
+        fn(base + order[j], &out[j]);
+      } else if (st[j].IsNotFound()) {
+        fn(base + order[j], nullptr);
+      } else {
+        return FromRocks(st[j], "projection read");
+      }
+      out[j].Reset();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace log_detail
+using namespace log_detail;
+
+}  // namespace tacet
