@@ -152,17 +152,89 @@ Result<SessionRecord> DecodeSession(std::string_view bytes) {
   return s;
 }
 
-std::vector<std::string> ProjectionFamilies() {
-  return {kRegistryFamily, kSessionsFamily, kSubjectFamily, kPolicyFamily};
-}
-
-Projector::Projector(const EventLog& log)
-    : registry_(log.FamilyIndex(kRegistryFamily)),
-      sessions_(log.FamilyIndex(kSessionsFamily)),
-      subject_(log.FamilyIndex(kSubjectFamily)),
-      policy_(log.FamilyIndex(kPolicyFamily)) {}
-
 namespace {
+
+// The projections, one fold each: its family and what it keeps. Every
+// payload type names the fold that takes it (FoldOf), or none: the table
+// and the payload variant are the only lists.
+enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy };
+struct FoldSpec {
+  Fold fold;
+  const char* family;
+};
+constexpr FoldSpec kFolds[] = {
+    {Fold::kRegistry, kRegistryFamily},  // what each registry said about each number
+    {Fold::kSessions, kSessionsFamily},  // export sessions, their members and returns
+    {Fold::kSubject, kSubjectFamily},    // consents, blocks, justifications, erasure
+    {Fold::kPolicy, kPolicyFamily},      // consent types, reasons, channels, registries
+};
+
+// The fold of each payload type: a type without one does not compile.
+template <class T>
+constexpr Fold kFoldOf = T::kNoFoldDeclared;  // (no such member: declare it below)
+template <>
+constexpr Fold kFoldOf<ExportSessionOpened> = Fold::kSessions;
+template <>
+constexpr Fold kFoldOf<SessionNumber> = Fold::kSessions;
+template <>
+constexpr Fold kFoldOf<ReturnImported> = Fold::kSessions;
+template <>
+constexpr Fold kFoldOf<RegistryResult> = Fold::kRegistry;
+template <>
+constexpr Fold kFoldOf<ConsentTypeDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ReasonDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ChannelPolicySet> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<RegistryDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ConsentGranted> = Fold::kSubject;
+template <>
+constexpr Fold kFoldOf<ConsentRevoked> = Fold::kSubject;
+template <>
+constexpr Fold kFoldOf<Blocked> = Fold::kSubject;
+template <>
+constexpr Fold kFoldOf<Unblocked> = Fold::kSubject;
+template <>
+constexpr Fold kFoldOf<Justified> = Fold::kSubject;
+template <>
+constexpr Fold kFoldOf<Erased> = Fold::kSubject;
+
+// p_policy's key of a policy event.
+std::string PolicyKeyOf(const ConsentTypeDefined& t) { return PolicyTypeKey(t.code); }
+std::string PolicyKeyOf(const ReasonDefined& r) { return PolicyReasonKey(r.code); }
+std::string PolicyKeyOf(const ChannelPolicySet&) { return kPolicyChannelKey; }
+std::string PolicyKeyOf(const RegistryDefined& g) { return PolicyRegistryKey(g.name); }
+
+// What an event about a subject adds to its record.
+void Into(SubjectState& st, const Event& e, const ConsentGranted& g) {
+  st.consents.push_back(
+      {g.type_code, g.given_day, g.effective_from, g.expires_at, e.seq, e.recorded_at});
+}
+void Into(SubjectState& st, const Event& e, const ConsentRevoked& v) {
+  st.revocations.push_back({v.type_code, e.seq, e.recorded_at});
+}
+void Into(SubjectState& st, const Event& e, const Blocked& b) {
+  st.blocks.push_back({b.channels, b.source, e.seq, e.recorded_at});
+}
+void Into(SubjectState& st, const Event& e, const Unblocked& u) {
+  UnblockEntry entry{u.channels, e.seq, e.recorded_at, u.lifted};
+  if (u.lifted.empty())  // version 1: every earlier block on its channels
+    for (const BlockEntry& b : st.blocks)
+      if ((b.channels & u.channels) != 0) entry.lifted.push_back(b.seq);
+  std::sort(entry.lifted.begin(), entry.lifted.end());  // ActiveBlocks searches it
+  st.unblocks.push_back(std::move(entry));
+}
+void Into(SubjectState& st, const Event& e, const Justified& j) {
+  st.justifications.push_back({j.channel, j.reason_code, e.seq, e.recorded_at, j.valid_until});
+}
+void Into(SubjectState& st, const Event& e, const Erased&) {
+  if (st.erased_seq == 0) {
+    st.erased_seq = e.seq;
+    st.erased_at = e.recorded_at;
+  }
+}
 
 Result<SessionRecord> LoadSession(AppendBatch& batch, int family, uint64_t id) {
   TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(family, SessionKey(id)));
@@ -172,9 +244,19 @@ Result<SessionRecord> LoadSession(AppendBatch& batch, int family, uint64_t id) {
 
 }  // namespace
 
-Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
-  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0)
-    return Status::Internal("projection families are not open");
+std::vector<std::string> ProjectionFamilies() {
+  std::vector<std::string> out;
+  for (const FoldSpec& f : kFolds) out.push_back(f.family);
+  return out;
+}
+
+Projector::Projector(const EventLog& log)
+    : registry_(log.FamilyIndex(kRegistryFamily)),
+      sessions_(log.FamilyIndex(kSessionsFamily)),
+      subject_(log.FamilyIndex(kSubjectFamily)),
+      policy_(log.FamilyIndex(kPolicyFamily)) {}
+
+Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
     SessionRecord rec;
     rec.id = s->session_id;
@@ -208,52 +290,43 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
     std::string seq;
     ByteWriter(seq).U64(e.seq);
     batch.Put(sessions_, ReturnFileKey(r->session_id, r->file_sha256), seq);
-  } else if (auto* rr = std::get_if<RegistryResult>(&p)) {
-    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, KeyRead(p).key));
-    return ApplyRegistryResult(
-        e, *rr, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt, batch);
-  } else if (std::holds_alternative<ConsentTypeDefined>(p) ||
-             std::holds_alternative<ReasonDefined>(p) ||
-             std::holds_alternative<ChannelPolicySet>(p) ||
-             std::holds_alternative<RegistryDefined>(p)) {
-    std::string key = KeyRead(p).key;
-    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
-    batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
-  } else if (const SubjectId* subject = SubjectOf(p)) {
-    const std::string key = SubjectKey(*subject);
-    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
-    SubjectState st;
-    if (bytes) {
-      TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
-    }
-    if (auto* g = std::get_if<ConsentGranted>(&p)) {
-      st.consents.push_back(
-          {g->type_code, g->given_day, g->effective_from, g->expires_at, e.seq, e.recorded_at});
-    } else if (auto* v = std::get_if<ConsentRevoked>(&p)) {
-      st.revocations.push_back({v->type_code, e.seq, e.recorded_at});
-    } else if (auto* b = std::get_if<Blocked>(&p)) {
-      st.blocks.push_back({b->channels, b->source, e.seq, e.recorded_at});
-    } else if (auto* u = std::get_if<Unblocked>(&p)) {
-      UnblockEntry entry{u->channels, e.seq, e.recorded_at, u->lifted};
-      if (u->lifted.empty())  // version 1: every earlier block on its channels
-        for (const BlockEntry& b : st.blocks)
-          if ((b.channels & u->channels) != 0) entry.lifted.push_back(b.seq);
-      std::sort(entry.lifted.begin(), entry.lifted.end());  // ActiveBlocks searches it
-      st.unblocks.push_back(std::move(entry));
-    } else if (auto* j = std::get_if<Justified>(&p)) {
-      st.justifications.push_back(
-          {j->channel, j->reason_code, e.seq, e.recorded_at, j->valid_until});
-    } else if (std::holds_alternative<Erased>(p)) {
-      if (st.erased_seq == 0) {
-        st.erased_seq = e.seq;
-        st.erased_at = e.recorded_at;
-      }
-    } else {
-      return Status::Ok();  // session numbers: kept by p_sessions
-    }
-    batch.Put(subject_, key, EncodeSubjectState(st));
   }
   return Status::Ok();
+}
+
+Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
+  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0)
+    return Status::Internal("projection families are not open");
+  return std::visit(
+      [&](const auto& x) -> Status {
+        using T = std::decay_t<decltype(x)>;
+        constexpr Fold fold = kFoldOf<T>;
+        if constexpr (fold == Fold::kSessions) {
+          return FoldSessions(e, p, batch);
+        } else if constexpr (fold == Fold::kRegistry) {
+          TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(registry_, KeyRead(p).key));
+          return ApplyRegistryResult(
+              e, x, bytes ? std::optional<std::string_view>(*bytes) : std::nullopt, batch);
+        } else if constexpr (fold == Fold::kPolicy) {
+          const std::string key = PolicyKeyOf(x);
+          TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
+          batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
+          return Status::Ok();
+        } else if constexpr (fold == Fold::kSubject) {
+          const std::string key = SubjectKey(x.subject);
+          TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
+          SubjectState st;
+          if (bytes) {
+            TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
+          }
+          Into(st, e, x);
+          batch.Put(subject_, key, EncodeSubjectState(st));
+          return Status::Ok();
+        } else {
+          return Status::Ok();
+        }
+      },
+      p);
 }
 
 Status Projector::ApplyRegistryResult(const Event& e, const RegistryResult& rr,
@@ -283,18 +356,23 @@ Status Projector::ApplyRegistryResult(const Event& e, const RegistryResult& rr,
 }
 
 Projector::ReadKey Projector::KeyRead(const Payload& p) const {
-  if (auto* s = std::get_if<ReturnImported>(&p)) return {sessions_, SessionKey(s->session_id)};
-  if (auto* rr = std::get_if<RegistryResult>(&p))
-    return {registry_, RegistryKey(rr->registry, rr->subject)};
-  if (auto* t = std::get_if<ConsentTypeDefined>(&p)) return {policy_, PolicyTypeKey(t->code)};
-  if (auto* r = std::get_if<ReasonDefined>(&p)) return {policy_, PolicyReasonKey(r->code)};
-  if (std::holds_alternative<ChannelPolicySet>(p)) return {policy_, kPolicyChannelKey};
-  if (auto* g = std::get_if<RegistryDefined>(&p)) return {policy_, PolicyRegistryKey(g->name)};
-  if (std::holds_alternative<ConsentGranted>(p) || std::holds_alternative<ConsentRevoked>(p) ||
-      std::holds_alternative<Blocked>(p) || std::holds_alternative<Unblocked>(p) ||
-      std::holds_alternative<Justified>(p) || std::holds_alternative<Erased>(p))
-    return {subject_, SubjectKey(*SubjectOf(p))};
-  return {};
+  return std::visit(
+      [&](const auto& x) -> ReadKey {
+        using T = std::decay_t<decltype(x)>;
+        constexpr Fold fold = kFoldOf<T>;
+        if constexpr (std::is_same_v<T, ReturnImported>) {
+          return {sessions_, SessionKey(x.session_id)};
+        } else if constexpr (fold == Fold::kRegistry) {
+          return {registry_, RegistryKey(x.registry, x.subject)};
+        } else if constexpr (fold == Fold::kPolicy) {
+          return {policy_, PolicyKeyOf(x)};
+        } else if constexpr (fold == Fold::kSubject) {
+          return {subject_, SubjectKey(x.subject)};
+        } else {
+          return {};  // writes only (a session opened, a member)
+        }
+      },
+      p);
 }
 
 Status Projector::ApplyRun(const std::vector<Event>& events, const std::vector<Payload>& payloads,

@@ -109,6 +109,9 @@ class Projector {
   int policy_family() const { return policy_; }
 
  private:
+  // The fold of p_sessions: a session opened, a member, a return.
+  Status FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const;
+
   int registry_;
   int sessions_;
   int subject_;
