@@ -207,6 +207,29 @@ BOOST_AUTO_TEST_CASE(a_bad_policy_in_the_config_names_file_line_and_value) {
   BOOST_TEST(r.err.find("'fax'") != std::string::npos, r.err);
 }
 
+// Issue 16: registries are policy. Without a declared one the built-in
+// it-rpo is in force; a config that declares it records it, once.
+BOOST_AUTO_TEST_CASE(the_policy_lists_the_registries_in_force) {
+  test::TempDir dir;
+  BOOST_TEST_REQUIRE(Tacet(dir, "init").status == 0);
+  Run built_in = Tacet(dir, "policy --json");
+  BOOST_TEST_REQUIRE(built_in.status == 0, built_in.err);
+  json b = json::parse(built_in.out)["registries"];
+  BOOST_TEST_REQUIRE(b.size() == 1u);
+  BOOST_TEST(b[0]["name"] == "it-rpo");
+  BOOST_TEST(b[0]["seq"] == 0);
+  test::WriteText(dir / "tacet.toml", "[registry.it-rpo]\nvalidity_days = 10\n");
+  Run apply = Tacet(dir, "--config " + dir / "tacet.toml" + " policy apply");
+  BOOST_TEST_REQUIRE(apply.status == 0, apply.err);
+  BOOST_TEST(apply.out.find("registry defined: it-rpo") != std::string::npos, apply.out);
+  Run again = Tacet(dir, "--config " + dir / "tacet.toml" + " policy apply");
+  BOOST_TEST(again.out.find("registry") == std::string::npos, again.out);
+  Run now = Tacet(dir, "policy");
+  BOOST_TEST(now.out.find("it-rpo  round_trip, layout it-rpo; regions IT; voice, sms; "
+                          "Europe/Rome; answers valid 10 days [seq") != std::string::npos,
+             now.out);
+}
+
 BOOST_AUTO_TEST_CASE(a_proof_file_travels_with_only_the_public_key) {
   test::TempDir dir;
   BOOST_TEST_REQUIRE(Tacet(dir, "init").status == 0);

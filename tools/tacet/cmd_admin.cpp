@@ -97,6 +97,15 @@ void AddAdminCommands(CLI::App& app, Context& c) {
             (ch["seq"].get<uint64_t>() ? " [seq " + Num(ch, "seq") + "]"
                                        : std::string(" (built-in default)")) +
             "\n";
+    text += "registries:\n";
+    for (const auto& g : r["registries"])
+      text += "  " + Str(g, "name") + "  " + Str(g, "kind") + ", layout " + Str(g, "layout") +
+              "; regions " + Join(g["regions"], ",") + "; " + Join(g["channels"], ", ") + "; " +
+              Str(g, "time_zone") + "; answers valid " + Num(g, "validity_days") + " days" +
+              (g["seq"].get<uint64_t>() ? " [seq " + Num(g, "seq") + "]"
+                                        : std::string(" (built-in default)")) +
+              "\n";
+    if (r["registries"].empty()) text += "  (none)\n";
     Print(c, r, text);
   });
 

@@ -508,12 +508,28 @@ json Handler::Policy() {
   std::vector<std::string> req;
   for (Channel ch : kAllChannels)
     if (v.channel_policy.value.consent_required & MaskOf(ch)) req.push_back(ChannelName(ch));
+  json registries = json::array();
+  for (const auto& [name, r] : v.registries) {
+    const RegistryDefined& d = r.value->definition();
+    registries.push_back({{"name", name},
+                          {"kind", RegistryKindName(d.kind)},
+                          {"layout", d.layout},
+                          {"regions", d.regions},
+                          {"channels", ChannelNamesJson(d.channels)},
+                          {"time_zone", d.time_zone},
+                          {"validity_days", d.validity_days},
+                          {"overdue_days", d.overdue_days},
+                          {"file_prefix", d.file_prefix},
+                          {"max_lines", d.max_lines},
+                          {"seq", r.seq}});
+  }
   return {{"consent_types", types},
           {"reasons", reasons},
           {"channels",
            {{"consent_required", req},
             {"justification_minutes", v.channel_policy.value.justification_minutes},
-            {"seq", v.channel_policy.seq}}}};
+            {"seq", v.channel_policy.seq}}},
+          {"registries", registries}};
 }
 
 json Handler::Verify() {
