@@ -1,0 +1,113 @@
+// consent_grant, consent_revoke, block, unblock, justify, erase, exports_prune.
+#include "handler.h"
+
+namespace tacet::ops {
+
+json Handler::ConsentGrant() {
+  ConsentRequest cr;
+  cr.subject = SubjectArg();
+  cr.type_code = a_.Required("type");
+  cr.given = a_.Required("given");
+  cr.evidence = a_.Str("evidence");
+  Recorded r = Must(l_.GrantConsent(cr, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"type", cr.type_code},
+          {"given", cr.given},
+          {"valid_until", r.valid_until ? json(FormatUtc(r.valid_until)) : json(nullptr)},
+          {"valid_until_local", r.valid_until ? json(l_.zone().Format(r.valid_until)) : json()}};
+}
+
+json Handler::ConsentRevoke() {
+  std::string subject = SubjectArg();
+  std::string type = a_.Required("type");
+  Recorded r = Must(l_.RevokeConsent(subject, type, a_.Str("reason"), MakeActor()));
+  return {{"seq", r.seq}, {"subject", r.subject}, {"type", type}};
+}
+
+json Handler::Block() {
+  BlockRequest br;
+  br.channels = ParseChannels(a_.List("channels"));
+  br.reason = a_.Str("reason");
+  br.source = a_.Str("source", "request");
+  auto [path, content] = FileArg("path");
+  if (a_.Find("subject") != nullptr) {
+    if (!path.empty() || content)
+      Throw(errc::kBadRequest, "give either 'subject' or a file ('path' or 'content')");
+    br.subject = SubjectArg();
+    Recorded r = Must(l_.Block(br, MakeActor()));
+    return {{"seq", r.seq}, {"subject", r.subject}};
+  }
+  if (path.empty()) Throw(errc::kBadRequest, "'subject', 'path' or 'content' is required");
+  BlockFileReport r = Must(l_.BlockFile(path, br, MakeActor(), content));
+  return {{"file", path},
+          {"lines", r.lines},
+          {"newly_blocked", r.newly},
+          {"already_blocked", r.already},
+          {"invalid", r.invalid},
+          {"duplicates", r.duplicates},
+          {"invalid_lines", r.invalid_lines},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq}};
+}
+
+json Handler::Unblock() {
+  UnblockRequest ur;
+  ur.subject = SubjectArg();
+  ur.channels = ParseChannels(a_.List("channels"));
+  ur.sources = a_.List("sources");
+  ur.reason = a_.Required("reason");
+  ur.officer = a_.Str("officer");
+  UnblockReport r = Must(l_.Unblock(ur, MakeActor()));
+  json lifted = json::array();
+  for (const auto& b : r.lifted)
+    lifted.push_back(
+        {{"seq", b.seq}, {"source", b.source}, {"channels", ChannelNamesJson(b.channels)}});
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"officer", ur.officer},
+          {"channels", ChannelNamesJson(r.channels)},
+          {"lifted", std::move(lifted)}};
+}
+
+json Handler::Justify() {
+  JustifyRequest jr;
+  jr.subject = SubjectArg();
+  jr.channel = Must(ParseChannel(a_.Required("channel")));
+  jr.reason_code = a_.Required("reason");
+  jr.operator_id = a_.Str("operator");
+  Recorded r = Must(l_.Justify(jr, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"channel", ChannelName(jr.channel)},
+          {"reason", jr.reason_code},
+          {"valid_until", FormatUtc(r.valid_until)},
+          {"valid_until_local", l_.zone().Format(r.valid_until)}};
+}
+
+json Handler::Erase() {
+  EraseRequest er;
+  er.subject = SubjectArg();
+  er.request = a_.Required("request");
+  er.officer = a_.Str("officer");
+  EraseReport r = Must(l_.Erase(er, MakeActor()));
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"request", er.request},
+          {"officer", er.officer},
+          {"key_destroyed", r.key_destroyed},
+          {"export_files", r.export_files}};
+}
+
+json Handler::ExportsPrune() {
+  const std::string before = a_.Required("answered_before");
+  auto day = ParseDate(before);
+  if (!day.ok()) Throw(errc::kBadRequest, "'answered_before': " + day.status().message());
+  PruneReport r = Must(l_.PruneExports(*day));
+  return {{"answered_before", before},
+          {"sessions", r.sessions},
+          {"removed", r.removed},
+          {"bytes", r.bytes}};
+}
+
+}  // namespace tacet::ops
