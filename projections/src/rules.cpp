@@ -68,7 +68,11 @@ Step RoundTripRegistryRule::Apply(const Facts& f, Explainer& x) const {
   const std::string registry(full ? in.registry : std::string_view());
   if (!in.registry_applies) {
     if (InfoOf(in.channel).reaches_phone)
-      x.Add("registry_out_of_scope", [&] { return "not a number of " + registry + "'s regions"; },
+      x.Add("registry_out_of_scope",
+            [&] {
+              return std::string("no registry in force covers ") + ChannelName(in.channel) +
+                     " to this number (not of its regions, or not on its channels)";
+            },
             {});
     return Step::kContinue;
   }

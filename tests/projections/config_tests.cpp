@@ -88,6 +88,10 @@ BOOST_AUTO_TEST_CASE(a_registry_is_declared_by_name_with_its_scope_and_channels)
   BOOST_TEST(channel.status().message().find("t.toml:2: registry.it-rpo.channels: unknown channel "
                                              "'fax'") == 0,
              channel.status().message());
+  auto name = ParseConfig("[registry.\"IT RPO\"]\n", "t.toml");
+  BOOST_TEST(name.status().message() ==
+             "t.toml:1: registry name 'IT RPO' must be 1 to 32 lowercase letters, digits, '_' or "
+             "'-'");
   auto region = ParseConfig("[registry.it-rpo]\nregions = \"IT\"\n", "t.toml");
   BOOST_TEST(region.status().message() ==
              "t.toml:2: registry.it-rpo.regions must be an array of strings");

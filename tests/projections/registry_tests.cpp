@@ -72,6 +72,11 @@ BOOST_FIXTURE_TEST_CASE(a_changed_scope_decides_from_its_moment_on_and_the_past_
              boost::test_tools::per_element());
   BOOST_TEST(Codes(kRome, Channel::kVoice, At("2026-09-11 10:00")) ==
              "allow registry_out_of_scope consent_not_required");
+  auto out = ledger->Decide(kRome, Channel::kVoice, At("2026-09-11 10:00"));
+  BOOST_TEST_REQUIRE(out.ok());
+  BOOST_TEST(out->decision.reasons.at(0).detail ==
+             "no registry in force covers voice to this number (not of its regions, or not on its "
+             "channels)");
   // 5 September, as known now and as known then: the definition of then.
   BOOST_TEST(Codes(kRome, Channel::kVoice, At("2026-09-05 10:00")) == "deny registry_unchecked");
   BOOST_TEST(Codes(kRome, Channel::kVoice, At("2026-09-11 10:00"), At("2026-09-05 10:00")) ==

@@ -40,7 +40,13 @@ std::string KnownLayouts() { return std::string(ItRpo::kLayout) + " (round_trip)
 
 Result<std::shared_ptr<const Registry>> MakeRegistry(const RegistryDefined& def) {
   const std::string what = "registry " + def.name;
-  if (def.name.empty()) return Status::InvalidArgument("a registry needs a name");
+  // A name is a code: it keys records and names sessions.
+  if (def.name.empty() || def.name.size() > 32 ||
+      !std::all_of(def.name.begin(), def.name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      }))
+    return Status::InvalidArgument("registry name '" + def.name +
+                                   "' must be 1 to 32 lowercase letters, digits, '_' or '-'");
   for (const std::string& r : def.regions)
     if (SubjectParser::CountryCodeOf(r) == 0)
       return Status::InvalidArgument(what + ": region '" + r + "' is not a known region");
