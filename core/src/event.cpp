@@ -64,7 +64,18 @@ const SubjectId* SubjectOf(const Payload& p) {
 }
 
 void SubjectsOf(const Payload& p, std::vector<SubjectId>* out) {
-  if (const SubjectId* id = SubjectOf(p)) out->push_back(*id);
+  std::visit(
+      [out](const auto& v) {
+        // A payload about several subjects (a person's link, an attempt
+        // reaching several numbers) lists them in `subjects`; one about
+        // one names it in `subject`.
+        if constexpr (requires { v.subjects; }) {
+          out->insert(out->end(), v.subjects.begin(), v.subjects.end());
+        } else if constexpr (requires { v.subject; }) {
+          out->push_back(v.subject);
+        }
+      },
+      p);
 }
 
 const std::string* SealedOf(const Payload& p) {

@@ -368,8 +368,9 @@ using Payload =
                  ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined>;
 
 PayloadType TypeOf(const Payload& p);
-// The SubjectIds an event is about (none, or one so far), appended to
-// *out: they feed the per-subject index.
+// The SubjectIds an event is about, appended to *out: its `subjects` when
+// the payload lists several, else its `subject` (none: nothing). They feed
+// the per-subject index, so history and proofs find the event under each.
 void SubjectsOf(const Payload& p, std::vector<SubjectId>* out);
 // The one subject of an event about one, or null.
 const SubjectId* SubjectOf(const Payload& p);
