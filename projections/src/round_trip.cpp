@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <ranges>
+#include <span>
 #include <thread>
 #include <unordered_set>
 
@@ -37,6 +39,31 @@ bool IdLess(const SubjectId& a, const SubjectId& b) {
   const uint64_t pa = BigEndianPrefix(a), pb = BigEndianPrefix(b);
   return pa != pb ? pa < pb : a < b;
 }
+
+// Many keys of one shape (a prefix, then a SubjectId) in one buffer, with
+// a view of each: a million keys as strings are a million allocations of
+// fresh memory, which the kernel zeroes first.
+class KeyBlock {
+ public:
+  // `make(id)` builds one key; every key ends with its id.
+  template <class Ids, class Make>
+  KeyBlock(const Ids& ids, Make&& make) {
+    const std::string sample = make(SubjectId{});
+    const size_t size = sample.size(), prefix = size - SubjectId{}.size();
+    bytes_.reserve(std::size(ids) * size);
+    for (const SubjectId& id : ids) {
+      bytes_.append(sample, 0, prefix);
+      bytes_.append(AsBytes(id));
+    }
+    views_.reserve(std::size(ids));
+    for (size_t i = 0; i < std::size(ids); ++i) views_.emplace_back(bytes_.data() + i * size, size);
+  }
+  std::span<const std::string_view> keys() const { return views_; }
+
+ private:
+  std::string bytes_;
+  std::vector<std::string_view> views_;
+};
 
 }  // namespace
 
@@ -197,11 +224,11 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
   {
     Status bad;
-    std::vector<std::string> keys;
-    keys.reserve(by_id.size());
-    for (const auto& [id, i] : by_id) keys.push_back(RegistryKey(def.name, id));
-    TACET_RETURN_IF_ERROR(
-        log_->MultiGet(projector_.registry_family(), keys, [&](size_t k, std::string_view v) {
+    auto ids = by_id | std::views::keys;
+    TACET_RETURN_IF_ERROR(log_->MultiGet(
+        projector_.registry_family(),
+        KeyBlock(ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); }).keys(),
+        [&](size_t k, std::string_view v) {
           if (!bad.ok()) return;
           Result<RegistryState> st = DecodeRegistryState(v);
           if (!st.ok()) {
@@ -221,24 +248,24 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
             }
           }
         }));
-    keys.clear();
-    for (const auto& [id, i] : by_id) keys.push_back(SubjectKey(id));
     TACET_RETURN_IF_ERROR(
-        log_->MultiGet(projector_.subject_family(), keys, [&](size_t k, std::string_view v) {
-          if (!bad.ok()) return;
-          Result<SubjectState> ss = DecodeSubjectState(v);
-          if (!ss.ok()) {
-            bad = ss.status();
-            return;
-          }
-          const uint32_t i = by_id[k].second;
-          if (ss->erased_seq != 0) {
-            subject_is[i] = kErasedSubject;
-          } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
-                     !ActiveBlocks(*ss, Channel::kSms, now).empty()) {
-            subject_is[i] = kBlockedSubject;
-          }
-        }));
+        log_->MultiGet(projector_.subject_family(),
+                       KeyBlock(ids, [](const SubjectId& id) { return SubjectKey(id); }).keys(),
+                       [&](size_t k, std::string_view v) {
+                         if (!bad.ok()) return;
+                         Result<SubjectState> ss = DecodeSubjectState(v);
+                         if (!ss.ok()) {
+                           bad = ss.status();
+                           return;
+                         }
+                         const uint32_t i = by_id[k].second;
+                         if (ss->erased_seq != 0) {
+                           subject_is[i] = kErasedSubject;
+                         } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
+                                    !ActiveBlocks(*ss, Channel::kSms, now).empty()) {
+                           subject_is[i] = kBlockedSubject;
+                         }
+                       }));
     TACET_RETURN_IF_ERROR(bad);
   }
 
@@ -612,13 +639,20 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   // in key order, beside the members. Each number's record is written by
   // its one result of this batch and read by nothing else in it, so the
   // fold takes it from here rather than through the batch's view.
-  std::vector<std::optional<std::string>> prior(order.size());
+  // (The keys share one buffer and only the records found are kept: a
+  // million keys as strings, or a slot per number, is fresh memory the
+  // kernel must zero first.)
+  std::vector<std::pair<uint32_t, std::string>> prior;  // (member, record), ascending
   {
-    std::vector<std::string> keys;
-    keys.reserve(order.size());
-    for (auto& o : order) keys.push_back(RegistryKey(def.name, o.id));
-    TACET_RETURN_IF_ERROR(log_->MultiGet(projector_.registry_family(), keys,
-                                         [&](size_t i, std::string_view v) { prior[i] = v; }));
+    auto ids =
+        order | std::views::transform([](const Member& m) -> const SubjectId& { return m.id; });
+    TACET_RETURN_IF_ERROR(log_->MultiGet(
+        projector_.registry_family(),
+        KeyBlock(ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); }).keys(),
+        [&](size_t i, std::string_view v) {
+          prior.emplace_back(static_cast<uint32_t>(i), std::string(v));
+        }));
+    std::sort(prior.begin(), prior.end());  // found in key order, mostly: cheap
   }
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, order.size() + 1));
   ReturnImported header;
@@ -640,6 +674,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   rr.received_day = day;
   rr.effective_from = effective_from;
   Payload p = rr;
+  auto next_prior = prior.begin();
   for (size_t i = 0; i < order.size(); ++i) {
     const Member& o = order[i];
     auto& r = std::get<RegistryResult>(p);
@@ -647,10 +682,10 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
     r.subject = o.id;
     r.outcome = cleared ? RegistryOutcome::kCleared : RegistryOutcome::kListed;
     r.valid_until = cleared ? rep.valid_until : 0;
-    TACET_RETURN_IF_ERROR(projector_.ApplyRegistryResult(
-        batch.Add(p), r, prior[i] ? std::optional<std::string_view>(*prior[i]) : std::nullopt,
-        batch,
-        /*unread=*/true));
+    std::optional<std::string_view> before;
+    if (next_prior != prior.end() && next_prior->first == i) before = (next_prior++)->second;
+    TACET_RETURN_IF_ERROR(
+        projector_.ApplyRegistryResult(batch.Add(p), r, before, batch, /*unread=*/true));
   }
   rep.first_seq = batch.first_seq();
   rep.last_seq = batch.last_seq();

@@ -405,9 +405,9 @@ inline std::string SignedCheckpoint(const note::Signer& signer, uint64_t size, c
 // key order. RocksDB wants a chunk's keys sorted: sorting their positions
 // here with memcmp costs less than its own sort of key contexts through the
 // comparator, and keys already sorted (the bulk paths) skip both.
-template <class Fn>
-inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h,
-                           const std::vector<std::string>& keys, Fn&& fn) {
+template <class Keys, class Fn>
+inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, const Keys& keys,
+                           Fn&& fn) {
   const size_t chunk = std::min<size_t>(4096, keys.size());
   std::vector<rocksdb::Slice> slices;
   slices.reserve(chunk);

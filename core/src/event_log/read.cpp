@@ -129,6 +129,12 @@ Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
 
 Status EventLog::MultiGet(int family, const std::vector<std::string>& keys,
                           const std::function<void(size_t, std::string_view)>& found) const {
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  return MultiGet(family, std::span<const std::string_view>(views), found);
+}
+
+Status EventLog::MultiGet(int family, std::span<const std::string_view> keys,
+                          const std::function<void(size_t, std::string_view)>& found) const {
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr || keys.empty()) return Status::Ok();
   if (impl_->mirrored()) {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -194,6 +195,10 @@ class EventLog {
   // The same without copies: found(i, value) for each key present, value
   // valid during the call only; absent keys are skipped. Order unspecified.
   Status MultiGet(int family, const std::vector<std::string>& keys,
+                  const std::function<void(size_t, std::string_view)>& found) const;
+  // The same for keys held elsewhere (a bulk read builds a million keys in
+  // one buffer rather than a million strings).
+  Status MultiGet(int family, std::span<const std::string_view> keys,
                   const std::function<void(size_t, std::string_view)>& found) const;
   // Calls fn(key, value) for keys starting with prefix, in key order.
   Status ScanFamily(int family, std::string_view prefix,
