@@ -3,42 +3,17 @@
 
 #include <grp.h>
 #include <pwd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
-#include <array>
-#include <atomic>
-#include <boost/asio.hpp>
-#include <cerrno>
-#include <chrono>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <filesystem>
-#include <fstream>
-#include <latch>
+#include <algorithm>
 #include <map>
-#include <mutex>
-#include <set>
-#include <thread>
+#include <optional>
+#include <string>
+#include <vector>
 
-#include "tacet/core/codec.h"
-#include "tacet/core/utf8.h"
-#include "tacet/daemon/client.h"
-#include "tacet/daemon/request.h"
-#include "tacet/daemon/server.h"
-#include "tacet/service/service.h"
+#include "tacet/service/config.h"
 
 namespace tacet {
-
-namespace asio = boost::asio;
-using Socket = asio::local::stream_protocol::socket;
-using Clock_ = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- roles
 

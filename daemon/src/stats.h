@@ -1,43 +1,17 @@
 // tacetd's statistics: counts and latency percentiles per operation.
 #pragma once
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
-
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
+#include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio.hpp>
-#include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <filesystem>
-#include <fstream>
-#include <latch>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
+#include <memory>
+#include <string>
 
-#include "tacet/core/codec.h"
-#include "tacet/core/utf8.h"
-#include "tacet/daemon/client.h"
-#include "tacet/daemon/request.h"
-#include "tacet/daemon/server.h"
 #include "tacet/service/service.h"
 
 namespace tacet {
 
-namespace asio = boost::asio;
-using Socket = asio::local::stream_protocol::socket;
 using Clock_ = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- stats
