@@ -30,6 +30,12 @@ namespace {
 namespace fs = std::filesystem;
 }  // namespace
 
+const RegistryConfig* PolicyConfig::FindRegistry(std::string_view name) const {
+  for (const RegistryConfig& r : registries)
+    if (r.definition.name == name) return &r;
+  return nullptr;
+}
+
 const char* SessionStateName(SessionState s) {
   switch (s) {
     case SessionState::kOpen:

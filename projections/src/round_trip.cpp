@@ -67,12 +67,6 @@ class KeyBlock {
 
 }  // namespace
 
-const RegistryConfig* PolicyConfig::FindRegistry(std::string_view name) const {
-  for (const RegistryConfig& r : registries)
-    if (r.definition.name == name) return &r;
-  return nullptr;
-}
-
 const RegistryConfig& Ledger::RegistrySettings(std::string_view name) const {
   static const RegistryConfig defaults;
   const RegistryConfig* r = options_.policy.FindRegistry(name);
