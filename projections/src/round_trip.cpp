@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <future>
 #include <map>
-#include <ranges>
 #include <span>
 #include <thread>
 #include <unordered_set>
@@ -45,18 +44,20 @@ bool IdLess(const SubjectId& a, const SubjectId& b) {
 // fresh memory, which the kernel zeroes first.
 class KeyBlock {
  public:
-  // `make(id)` builds one key; every key ends with its id.
-  template <class Ids, class Make>
-  KeyBlock(const Ids& ids, Make&& make) {
+  // The keys of the ids id_of(0) .. id_of(n - 1); `make(id)` builds one
+  // key, and every key ends with its id. (Indices, not std::views: clang
+  // with libstdc++ 12, the fuzz build, cannot compile its ranges.)
+  template <class IdOf, class Make>
+  KeyBlock(size_t n, IdOf&& id_of, Make&& make) {
     const std::string sample = make(SubjectId{});
     const size_t size = sample.size(), prefix = size - SubjectId{}.size();
-    bytes_.reserve(std::size(ids) * size);
-    for (const SubjectId& id : ids) {
+    bytes_.reserve(n * size);
+    for (size_t i = 0; i < n; ++i) {
       bytes_.append(sample, 0, prefix);
-      bytes_.append(AsBytes(id));
+      bytes_.append(AsBytes(id_of(i)));
     }
-    views_.reserve(std::size(ids));
-    for (size_t i = 0; i < std::size(ids); ++i) views_.emplace_back(bytes_.data() + i * size, size);
+    views_.reserve(n);
+    for (size_t i = 0; i < n; ++i) views_.emplace_back(bytes_.data() + i * size, size);
   }
   std::span<const std::string_view> keys() const { return views_; }
 
@@ -218,10 +219,11 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
   {
     Status bad;
-    auto ids = by_id | std::views::keys;
+    auto ids = [&](size_t k) -> const SubjectId& { return by_id[k].first; };
     TACET_RETURN_IF_ERROR(log_->MultiGet(
         projector_.registry_family(),
-        KeyBlock(ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); }).keys(),
+        KeyBlock(by_id.size(), ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); })
+            .keys(),
         [&](size_t k, std::string_view v) {
           if (!bad.ok()) return;
           Result<RegistryState> st = DecodeRegistryState(v);
@@ -242,24 +244,24 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
             }
           }
         }));
-    TACET_RETURN_IF_ERROR(
-        log_->MultiGet(projector_.subject_family(),
-                       KeyBlock(ids, [](const SubjectId& id) { return SubjectKey(id); }).keys(),
-                       [&](size_t k, std::string_view v) {
-                         if (!bad.ok()) return;
-                         Result<SubjectState> ss = DecodeSubjectState(v);
-                         if (!ss.ok()) {
-                           bad = ss.status();
-                           return;
-                         }
-                         const uint32_t i = by_id[k].second;
-                         if (ss->erased_seq != 0) {
-                           subject_is[i] = kErasedSubject;
-                         } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
-                                    !ActiveBlocks(*ss, Channel::kSms, now).empty()) {
-                           subject_is[i] = kBlockedSubject;
-                         }
-                       }));
+    TACET_RETURN_IF_ERROR(log_->MultiGet(
+        projector_.subject_family(),
+        KeyBlock(by_id.size(), ids, [](const SubjectId& id) { return SubjectKey(id); }).keys(),
+        [&](size_t k, std::string_view v) {
+          if (!bad.ok()) return;
+          Result<SubjectState> ss = DecodeSubjectState(v);
+          if (!ss.ok()) {
+            bad = ss.status();
+            return;
+          }
+          const uint32_t i = by_id[k].second;
+          if (ss->erased_seq != 0) {
+            subject_is[i] = kErasedSubject;
+          } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
+                     !ActiveBlocks(*ss, Channel::kSms, now).empty()) {
+            subject_is[i] = kBlockedSubject;
+          }
+        }));
     TACET_RETURN_IF_ERROR(bad);
   }
 
@@ -638,11 +640,11 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   // kernel must zero first.)
   std::vector<std::pair<uint32_t, std::string>> prior;  // (member, record), ascending
   {
-    auto ids =
-        order | std::views::transform([](const Member& m) -> const SubjectId& { return m.id; });
+    auto ids = [&](size_t i) -> const SubjectId& { return order[i].id; };
     TACET_RETURN_IF_ERROR(log_->MultiGet(
         projector_.registry_family(),
-        KeyBlock(ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); }).keys(),
+        KeyBlock(order.size(), ids, [&](const SubjectId& id) { return RegistryKey(def.name, id); })
+            .keys(),
         [&](size_t i, std::string_view v) {
           prior.emplace_back(static_cast<uint32_t>(i), std::string(v));
         }));
