@@ -1,6 +1,7 @@
 // EventLog's parts, shared by the files of core/src/event_log/ (open,
 // commit, read, tree proofs, verify, append batch) as RocksDB spreads
-// DBImpl over db_impl_*.cc. The one place that includes RocksDB.
+// DBImpl over db_impl_*.cc. (RocksDB is also included by bulk_ingest.cpp
+// and by the data key store, key_store.cpp.)
 #pragma once
 
 #include "tacet/core/event_log.h"
