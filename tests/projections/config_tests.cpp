@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(a_registry_is_declared_by_name_with_its_scope_and_channels)
              "'-'");
   auto region = ParseConfig("[registry.it-rpo]\nregions = \"IT\"\n", "t.toml");
   BOOST_TEST(region.status().message() ==
-             "t.toml:2: registry.it-rpo.regions must be an array of strings");
+             "t.toml:2: 'registry.it-rpo.regions' must be an array of strings");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

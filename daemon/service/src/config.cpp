@@ -386,30 +386,15 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
         return Status::InvalidArgument(source + ": " + where +
                                        "max_return_bytes must be at least 1024");
       if (const toml::node* rn = t->get("regions")) {
-        const toml::array* a = rn->as_array();
-        if (a == nullptr)
-          return Status::InvalidArgument(Where(source, *rn) + ": " + where +
-                                         "regions must be an array of strings");
-        d.regions.clear();
-        for (auto&& e : *a) {
-          auto v = e.value<std::string>();
-          if (!v)
-            return Status::InvalidArgument(Where(source, e) + ": " + where +
-                                           "regions must be strings");
-          d.regions.push_back(*v);
-        }
+        TACET_ASSIGN_OR_RETURN(d.regions, Strings(*rn, where + "regions", source));
       }
       if (const toml::node* cn = t->get("channels")) {
-        const toml::array* a = cn->as_array();
-        if (a == nullptr)
-          return Status::InvalidArgument(Where(source, *cn) + ": " + where +
-                                         "channels must be an array of channel names");
+        TACET_ASSIGN_OR_RETURN(auto names, Strings(*cn, where + "channels", source));
         d.channels = 0;
-        for (auto&& e : *a) {
-          auto v = e.value<std::string>();
-          auto ch = v ? ParseChannel(*v) : Result<Channel>(Status::InvalidArgument("not a string"));
+        for (const auto& name : names) {
+          auto ch = ParseChannel(name);
           if (!ch.ok())
-            return Status::InvalidArgument(Where(source, e) + ": " + where +
+            return Status::InvalidArgument(Where(source, *cn) + ": " + where +
                                            "channels: " + ch.status().message());
           d.channels |= MaskOf(*ch);
         }
