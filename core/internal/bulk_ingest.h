@@ -14,15 +14,12 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "chunk_worker.h"
 #include "tacet/core/status.h"
 
 namespace tacet::internal {
@@ -39,11 +36,11 @@ inline constexpr size_t kStreamMinEvents = 1u << 14;
 // greater than the last. Opened at the first Put; no file when none came.
 //
 // In the background mode the entries are copied into chunks of about a
-// megabyte that a thread of the file's own writes out while the caller
-// makes the next ones (an import's events: the file's blocks, index and
-// checksums cost as much as making the events). Two chunks at most wait,
-// and written chunks are reused: the memory stays small and warm. A
-// failure of the thread is reported by a later Put or by Finish.
+// megabyte that a thread of the file's own (a ChunkWorker) writes out while
+// the caller makes the next ones (an import's events: the file's blocks,
+// index and checksums cost as much as making the events), and syncs every
+// few megabytes. A failure of the thread is reported by a later Put or by
+// Finish.
 class SortedFile {
  public:
   SortedFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string path,
@@ -52,19 +49,26 @@ class SortedFile {
   SortedFile(const SortedFile&) = delete;
   SortedFile& operator=(const SortedFile&) = delete;
 
-  Status Put(std::string_view key, std::string_view value);
+  // `tail`, when given, is the rest of the value: stored after `value`.
+  Status Put(std::string_view key, std::string_view value, std::string_view tail = {});
   // Completes the file (a no-op without entries).
   Status Finish();
+  // Completes the file, appends its entries to `records` (AppendRecord), in
+  // order, and deletes it: a writer whose keys stopped ascending takes them
+  // back to sort them with the rest. Nothing is ingested of it afterwards.
+  Status TakeBack(std::string& records);
   uint64_t entries() const { return entries_; }
+  // Its smallest and largest keys so far (empty without entries).
+  std::string_view first_key() const { return first_key_; }
+  std::string_view last_key() const;
   rocksdb::ColumnFamilyHandle* family() const { return family_; }
   const std::string& path() const { return path_; }
 
  private:
   Status Open();
   Status Write(std::string_view key, std::string_view value);
-  Status WriteChunk(const std::string& chunk);
-  Status Hand();  // the current chunk to the thread
-  void Run();     // the thread's loop
+  Status WriteChunk(std::string_view chunk);  // on the worker's thread
+  Status SyncWritten();                       // what the writer wrote so far, to the disk
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
@@ -72,18 +76,14 @@ class SortedFile {
   rocksdb::Options options_;
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   uint64_t entries_ = 0;
+  std::string first_key_, last_key_;
   bool finished_ = false;
 
   const bool background_;
-  std::string chunk_;  // being filled by the caller
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;   // chunks for the thread, in order
-  std::vector<std::string> spare_;  // written chunks, to be refilled
-  bool done_ = false;               // no more chunks will come
-  bool stop_ = false;               // leave the rest unwritten (destroyed)
-  Status status_;                   // the thread's first failure
+  std::string chunk_;                    // being filled by the caller
+  size_t last_at_ = 0;                   // where its last record begins
+  size_t unsynced_ = 0;                  // bytes written since the last sync (worker's)
+  std::unique_ptr<ChunkWorker> worker_;  // last: stops before the rest goes
 };
 
 // One put of a batch: views into memory the caller keeps until ingested.
@@ -93,7 +93,8 @@ struct Put {
 };
 // Puts held in a byte buffer, one record after another: u32 key size (host
 // order), key, u32 value size, value. Memory only, never stored.
-void AppendRecord(std::string& buffer, std::string_view key, std::string_view value);
+void AppendRecord(std::string& buffer, std::string_view key, std::string_view value,
+                  std::string_view value_tail = {});
 // The record at `at` (views into `buffer`); moves `at` past it.
 Put RecordAt(std::string_view buffer, size_t& at);
 
@@ -107,7 +108,8 @@ struct FamilyPuts {
 // Writes each family's puts, sorted, into a file of its own (the puts are
 // sorted in place) and ingests them, and `streamed` (finished here after
 // the others are written: a background file keeps writing meanwhile), with
-// one IngestExternalFiles call: all of it or nothing. Files are written
+// one IngestExternalFiles call: all of it or nothing. A family may have
+// both puts and a streamed file when their key ranges do not overlap. Files are written
 // under `scratch_dir` (created; emptied afterwards). Durable when it
 // returns: the files and the MANIFEST are synced.
 Status IngestPuts(rocksdb::DB* db, std::vector<FamilyPuts>& families,

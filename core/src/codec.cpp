@@ -215,8 +215,12 @@ Result<Payload> DecodeUnblocked(uint16_t version, std::string_view bytes) {
 std::string EncodePayload(const Payload& payload) {
   std::string out;
   out.reserve(96);
-  std::visit([&](const auto& p) { EncodeInto(out, p); }, payload);
+  AppendPayload(payload, out);
   return out;
+}
+
+void AppendPayload(const Payload& payload, std::string& out) {
+  std::visit([&](const auto& p) { EncodeInto(out, p); }, payload);
 }
 
 namespace {

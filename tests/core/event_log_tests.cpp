@@ -163,19 +163,23 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_stores_what_small_batches_store_and_an_abandon
   BOOST_TEST(r.events == n);
 }
 
-// The bulk path sorts each family's puts itself: the batch's last value of
-// a key wins, whether the family came as a few ascending runs (merged) or
-// in no order at all (sorted).
+// The bulk path sorts each family's puts itself, or streams them to a file
+// while they ascend: the batch's last value of a key wins, whether the
+// family came as a few ascending runs (streamed, then taken back when the
+// order breaks), in no order at all (sorted), as a few records and then an
+// ascending stream beside them (two files), or as a stream that repeats an
+// earlier key (taken back at the commit).
 BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_order) {
   test::TempDir dir;
   ManualClock clock(1'000);
   EventLogOptions o;
   o.create_if_missing = true;
-  o.projection_families = {"p_runs", "p_random"};
+  o.projection_families = {"p_runs", "p_random", "p_beside", "p_repeat"};
   auto opened = EventLog::Open(dir.path(), o, &clock);
   BOOST_TEST_REQUIRE(opened.ok(), opened.status().ToString());
   EventLog& log = **opened;
   const int runs = log.FamilyIndex("p_runs"), random = log.FamilyIndex("p_random");
+  const int beside = log.FamilyIndex("p_beside"), repeat = log.FamilyIndex("p_repeat");
   const uint64_t n = 20'000;
   auto key = [](uint64_t i) {
     std::string k = "k";
@@ -199,7 +203,15 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_ord
   for (uint64_t i : order) batch->Put(random, key(i), "first");
   std::shuffle(order.begin(), order.end(), rng);
   for (uint64_t i : order) batch->Put(random, key(i), "last " + std::to_string(i));
-  BOOST_TEST_REQUIRE(log.Commit(std::move(batch).value()).ok());
+  // A session's record, then its members (an export's order): "s1" sorts
+  // after every "k" key, so the record and the stream do not overlap.
+  batch->Put(beside, "s1", "session");
+  for (uint64_t i = 0; i < n; ++i) batch->Put(beside, key(i), "member");
+  // An early value of key(7), then every key in order, key(7) again.
+  batch->Put(repeat, key(7), "early");
+  for (uint64_t i = 0; i < n; ++i) batch->Put(repeat, key(i), "late");
+  Status committed = log.Commit(std::move(batch).value());
+  BOOST_TEST_REQUIRE(committed.ok(), committed.ToString());
   auto get = [&](int family, const std::string& k) {
     auto v = log.Get(family, k);
     BOOST_TEST_REQUIRE(v.ok());
@@ -212,14 +224,27 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_ord
   BOOST_TEST(get(runs, key(n - 1)) == "first");
   for (uint64_t i : {uint64_t{0}, uint64_t{5}, uint64_t{12'345}, n - 1})
     BOOST_TEST(get(random, key(i)) == "last " + std::to_string(i));
-  uint64_t entries = 0;
-  BOOST_TEST(log.ScanFamily(random, "",
-                            [&](std::string_view, std::string_view) {
-                              ++entries;
-                              return true;
-                            })
-                 .ok());
-  BOOST_TEST(entries == n);
+  BOOST_TEST(get(beside, "s1") == "session");
+  BOOST_TEST(get(beside, key(0)) == "member");
+  BOOST_TEST(get(beside, key(n - 1)) == "member");
+  BOOST_TEST(get(repeat, key(7)) == "late");
+  BOOST_TEST(get(repeat, key(8)) == "late");
+  auto entries = [&](int family) {
+    uint64_t count = 0;
+    BOOST_TEST(log.ScanFamily(family, "",
+                              [&](std::string_view, std::string_view) {
+                                ++count;
+                                return true;
+                              })
+                   .ok());
+    return count;
+  };
+  BOOST_TEST(entries(runs) == n + 2);
+  BOOST_TEST(entries(random) == n);
+  BOOST_TEST(entries(beside) == n + 1);
+  BOOST_TEST(entries(repeat) == n);
+  VerifyReport r = log.Verify();
+  BOOST_TEST(r.ok, r.problem);
 }
 
 BOOST_AUTO_TEST_CASE(recorded_time_never_goes_backwards) {

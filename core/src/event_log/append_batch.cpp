@@ -27,15 +27,20 @@ AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 
 void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payload& payload) {
   auto* im = log_->impl_.get();
-  const std::string stored = EncodeStoredEvent(e, body);
   if (impl_->bulk()) {
     Impl& b = *impl_;
-    if (b.bulk_status.ok()) b.bulk_status = b.events_file->Put(SeqKey(e.seq), stored);
-    b.bodies.emplace_back(b.pending.size(), body.size());
+    char hashes[64];  // the stored event: its body, then the two hashes
+    std::memcpy(hashes, e.prev_hash.data(), 32);
+    std::memcpy(hashes + 32, e.hash.data(), 32);
+    if (b.bulk_status.ok())
+      b.bulk_status = b.events_file->Put(SeqKey(e.seq), body, std::string_view(hashes, 64));
+    const uint32_t n = static_cast<uint32_t>(body.size());
+    b.pending.append(reinterpret_cast<const char*>(&n), sizeof n);
     b.pending.append(body);
-    // Hashed in runs: enough for two threads, few enough to stay cached.
-    if (b.bodies.size() >= kSealRun) Seal();
+    if (b.pending.size() >= kSealChunkBytes && b.bulk_status.ok())
+      b.bulk_status = b.sealer->Hand(b.pending, kSealChunkBytes + 4096);
   } else {
+    const std::string stored = EncodeStoredEvent(e, body);
     impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
     // A Put appends its value last to the batch's buffer: the body is there,
     // to be hashed into its leaf when the batch is sealed. Should that ever
@@ -62,12 +67,20 @@ void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payloa
 
 void AppendBatch::Seal() {
   Impl& b = *impl_;
+  if (b.sealer) {
+    // The last bodies, then the sealer's end: the tree is the caller's again.
+    Status handed = b.bulk_status.ok() ? b.sealer->Hand(b.pending, 0) : Status::Ok();
+    Status sealed = b.sealer->Finish();
+    b.sealer.reset();
+    if (b.bulk_status.ok()) b.bulk_status = !handed.ok() ? handed : sealed;
+    return;
+  }
   const size_t n = b.bodies.size();
   if (n == 0) return;
   // Leaf hashes are independent: a large batch (an import) hashes them on
   // two threads. The tree records then go in order, after the events.
   std::vector<Hash256> leaves(n);
-  const std::string_view rep = b.bulk() ? std::string_view(b.pending) : b.wb.Data();
+  const std::string_view rep = b.wb.Data();
   auto hash = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i)
       leaves[i] = merkle::LeafHash(rep.substr(b.bodies[i].first, b.bodies[i].second));
@@ -82,7 +95,6 @@ void AppendBatch::Seal() {
   }
   for (const Hash256& leaf : leaves) b.AppendLeaf(log_->impl_->tree, leaf);
   b.bodies.clear();
-  b.pending.clear();
 }
 
 Status AppendBatch::AddRecorded(const Event& e, const Payload& payload) {
@@ -105,11 +117,12 @@ const Event& AppendBatch::Add(const Payload& payload) {
   e.type = TypeOf(payload);
   e.version =
       std::visit([](const auto& p) { return std::decay_t<decltype(p)>::kVersion; }, payload);
-  e.payload = EncodePayload(payload);
+  e.payload.clear();
+  AppendPayload(payload, e.payload);
   e.prev_hash = head_.hash;
-  std::string body = EncodeEventBody(e);
-  e.hash = ChainHash(e.prev_hash, body);
-  WriteEvent(e, body, payload);
+  impl_->MakeBody(e);
+  e.hash = ChainHash(e.prev_hash, impl_->body);
+  WriteEvent(e, impl_->body, payload);
   return e;
 }
 

@@ -28,6 +28,7 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
     Impl& im = *impl_;
     AppendBatch::Impl& bi = *b.impl_;
     bi.expected_events = expected_events;
+    bi.db = im.db.get();
     bi.bulk_dir = dir_ + "/bulk.tmp/" + std::to_string(++im.bulk_batches);
     std::error_code ec;
     std::filesystem::remove_all(bi.bulk_dir, ec);
@@ -37,6 +38,9 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
         im.db.get(), im.events, bi.bulk_dir + "/events.sst", /*background=*/true);
     bi.tree_file =
         std::make_unique<internal::SortedFile>(im.db.get(), im.tree, bi.bulk_dir + "/tree.sst");
+    bi.pending.reserve(kSealChunkBytes + 4096);
+    bi.sealer = std::make_unique<internal::ChunkWorker>(
+        [&bi](std::string_view chunk) { return bi.SealChunk(chunk); });
   }
   return b;
 }
@@ -111,6 +115,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
     // Its events and tree records lie in sorted files only: the whole batch
     // is ingested with them, or nothing is.
     AppendBatch::Impl& bi = *batch.impl_;
+    bi.SettleRuns();
     s = bi.bulk_status;
     if (!s.ok()) return s.WithContext(what + "; nothing was committed");
     s = FromRocks(im.db->SyncWAL(), what + ": the WAL before a bulk commit");
@@ -118,8 +123,7 @@ Status EventLog::Commit(AppendBatch&& batch) {
       s = Status::Internal(what + ": a bulk batch has puts in its WriteBatch");
     if (s.ok()) {
       std::vector<internal::FamilyPuts> puts = bi.RunPuts();
-      s = internal::IngestPuts(im.db.get(), puts, dir_ + "/ingest.tmp",
-                               {bi.events_file.get(), bi.tree_file.get()})
+      s = internal::IngestPuts(im.db.get(), puts, dir_ + "/ingest.tmp", bi.StreamedFiles())
               .WithContext(what);
       ingested = s.ok();
     }

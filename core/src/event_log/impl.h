@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include <thread>
 
 #include "../../internal/bulk_ingest.h"
+#include "../../internal/chunk_worker.h"
 #include "../../internal/overlay.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/merkle.h"
@@ -97,8 +99,9 @@ inline Result<Head> DecodeHead(std::string_view s) {
 // bundle from their events.
 constexpr uint64_t kBundleLeaves = 16;
 constexpr int kFirstNodeLevel = 4;  // 2^4 = kBundleLeaves
-// A bulk batch hashes its events' leaves in runs of this many.
-constexpr size_t kSealRun = 1u << 15;
+// A bulk batch hands its events' bodies to the thread that hashes their
+// leaves in chunks of about this many bytes.
+constexpr size_t kSealChunkBytes = 1u << 20;
 inline std::string TreeKey(uint64_t end, int level) {
   std::string k;
   k.reserve(9);
@@ -300,12 +303,33 @@ struct EventLog::Impl {
   }
 };
 
+// a < b, bytewise, eight bytes at a time: the keys of a family share a
+// prefix and then differ at once (SubjectIds), where a call to memcmp per
+// key costs more than the comparison.
+inline bool KeyLess(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data() + i, 8);
+      std::memcpy(&y, b.data() + i, 8);
+      if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
+    }
+  }
+  for (; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  return a.size() < b.size();
+}
+
 struct AppendBatch::Impl {
   Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
   ~Impl() {
     if (bulk_dir.empty()) return;
+    sealer.reset();  // stops before the tree file it writes goes
     events_file.reset();
     tree_file.reset();
+    runs.clear();  // their threads stop before the files go
     std::error_code ec;
     std::filesystem::remove_all(bulk_dir, ec);  // a batch never committed leaves no file
   }
@@ -313,27 +337,114 @@ struct AppendBatch::Impl {
   std::vector<internal::Overlay> views;  // per projection family: read-your-writes
   TreeTail tree;                         // of the tree up to the batch's last hashed leaf
   // Events whose leaves are not hashed yet: where each body lies (offset,
-  // size) in wb's buffer, or in `pending` for a bulk batch, in seq order.
-  // Hashed on two threads by Seal.
+  // size) in wb's buffer, in seq order. Hashed on two threads by Seal.
   std::vector<std::pair<size_t, size_t>> bodies;
   std::vector<SubjectId> subjects;  // of the event being written (reused)
+  std::string body;                 // of the event being added (reused)
+
+  // The events a batch adds share their format, time, actor, type and
+  // version: only the seq and the payload differ. Their body is the body of
+  // a template event (seq 0, empty payload) with the seq and the payload's
+  // size written in, and the payload appended, instead of each encoded
+  // field by field. The first body made from a template is compared with
+  // the full encoding; should they ever differ, every body is encoded in
+  // full.
+  struct BodyTemplate {
+    PayloadType type{};
+    uint16_t version = 0;
+    TimeMs recorded_at = 0;
+    std::string bytes;  // the template's body, its payload's length last (u32, 0)
+    bool checked = false;
+  };
+  BodyTemplate body_template;
+  bool full_bodies = false;            // a template's body did not match
+  static constexpr size_t kSeqAt = 2;  // after the archive's header and the format
+  // The body of `e` into `body`.
+  void MakeBody(const Event& e) {
+    BodyTemplate& t = body_template;
+    if (!full_bodies && (t.bytes.empty() || t.type != e.type || t.version != e.version ||
+                         t.recorded_at != e.recorded_at)) {
+      Event blank;
+      blank.recorded_at = e.recorded_at;
+      blank.actor = e.actor;
+      blank.type = e.type;
+      blank.version = e.version;
+      t = {e.type, e.version, e.recorded_at, EncodeEventBody(blank), false};
+      if (t.bytes.size() < kSeqAt + 8 + 4 ||
+          t.bytes.compare(t.bytes.size() - 4, 4, std::string(4, '\0')) != 0)
+        full_bodies = true;
+    }
+    if (full_bodies) {
+      body = EncodeEventBody(e);
+      return;
+    }
+    auto put_le = [](char* at, uint64_t v, int bytes) {
+      for (int i = 0; i < bytes; ++i) at[i] = static_cast<char>(v >> (8 * i));
+    };
+    body.assign(t.bytes, 0, t.bytes.size() - 4);
+    put_le(body.data() + kSeqAt, e.seq, 8);
+    char length[4];
+    put_le(length, e.payload.size(), 4);
+    body.append(length, 4);
+    body.append(e.payload);
+    if (t.checked) return;
+    const std::string full = EncodeEventBody(e);
+    t.checked = true;
+    if (full != body) {
+      full_bodies = true;
+      body = full;
+    }
+  }
 
   // A bulk batch (internal::kStreamMinEvents): its events and tree records
   // are written to sorted files under bulk_dir as they are made, and the
   // commit ingests them with the rest of the batch. Empty bulk_dir: not bulk.
   std::string bulk_dir;
   std::unique_ptr<internal::SortedFile> events_file, tree_file;
-  std::string pending;  // bodies awaiting their leaf hashes (reused)
-  Status bulk_status;   // the first failure writing those files
+  Status bulk_status;  // the first failure writing those files (the caller's)
+  // Its leaves are hashed, and the tree records they complete written, by a
+  // thread of their own (the sealer) while the next events are made: the
+  // bodies go to it in chunks, each a u32 size (host order) and the body.
+  // `tree` is the sealer's until Seal has finished it.
+  std::string pending;  // bodies not handed to the sealer yet
+  std::unique_ptr<internal::ChunkWorker> sealer;
+  // On the sealer's thread: the leaves of the bodies of `chunk`.
+  Status SealChunk(std::string_view chunk) {
+    Status s;
+    for (size_t at = 0; at < chunk.size() && s.ok();) {
+      uint32_t n;
+      std::memcpy(&n, chunk.data() + at, sizeof n);
+      at += sizeof n;
+      const Hash256 leaf = merkle::LeafHash(chunk.substr(at, n));
+      at += n;
+      tree.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
+        if (s.ok()) s = tree_file->Put(TreeKey(end, level), value);
+      });
+    }
+    return s;
+  }
   // Its other puts (the subject index, projections, head, checkpoint), by
   // family in batch order, as records of the family's arena
-  // (internal::AppendRecord). Read in order at the commit, so no WriteBatch
-  // is built only to be taken apart again.
+  // (internal::AppendRecord), sorted at the commit (IngestPuts). Once
+  // kStreamAfterRecords puts in a row came in strictly ascending key order
+  // (an import's results, in SubjectId order), they and the family's next
+  // ones go to a sorted file of its own instead, written by a thread while
+  // the batch goes on. A put that breaks the order takes the file's records
+  // back into the arena, after the earlier ones, so any order stays correct
+  // and only the ordered one is fast; so does a file whose key range
+  // overlaps the arena's at the commit.
   struct Run {
     rocksdb::ColumnFamilyHandle* family = nullptr;
     std::string arena;
-    size_t records = 0;
+    size_t records = 0;                            // in the arena
+    size_t last_at = 0;                            // where the arena's last record begins
+    size_t streak = 0;                             // the arena's last records, in ascending order
+    size_t streak_from = 0;                        // where they begin in the arena
+    bool reserved = false;                         // the arena has room for a record per event
+    std::unique_ptr<internal::SortedFile> stream;  // the puts after the arena's
   };
+  static constexpr size_t kStreamAfterRecords = 4096;
+  rocksdb::DB* db = nullptr;   // of a bulk batch: where its files go
   std::vector<Run> runs;       // a handful of families: found by a linear search
   size_t expected_events = 0;  // NewBatch's hint
   bool bulk() const { return !bulk_dir.empty(); }
@@ -349,24 +460,90 @@ struct AppendBatch::Impl {
     Run* run = nullptr;
     for (Run& r : runs)
       if (r.family == family) run = &r;
-    if (run == nullptr) run = &runs.emplace_back(Run{family, {}, 0});
-    // A family with a record per event (the index, an import's registry
-    // records) gets room for all of them at once: reserved pages are
-    // touched only as they fill, while growing would copy the arena again.
-    // Families of a few records (the head) reserve nothing.
-    if (run->records == 4096) run->arena.reserve(expected_events * 64);
+    if (run == nullptr) {
+      run = &runs.emplace_back();
+      run->family = family;
+    }
+    // The family's last put is the file's last, or the arena's.
+    std::string_view last;
+    if (run->stream) {
+      last = run->stream->last_key();
+    } else if (run->records != 0) {
+      size_t at = run->last_at;
+      last = internal::RecordAt(run->arena, at).key.ToStringView();
+    }
+    const bool ascends = last.data() == nullptr || KeyLess(last, key);
+    if (run->stream) {
+      if (ascends) {
+        if (bulk_status.ok()) bulk_status = run->stream->Put(key, value);
+        return;
+      }
+      TakeBack(*run);
+    }
+    if (!ascends) run->streak = 0;
+    if (run->streak == 0) run->streak_from = run->arena.size();
+    run->last_at = run->arena.size();
     internal::AppendRecord(run->arena, key, value);
     ++run->records;
+    ++run->streak;
+    if (run->streak == kStreamAfterRecords) {
+      // The streak and what follows it go to a file.
+      run->stream = std::make_unique<internal::SortedFile>(
+          db, family, bulk_dir + "/" + std::to_string(family->GetID()) + ".sst",
+          /*background=*/true);
+      for (size_t at = run->streak_from; at < run->arena.size() && bulk_status.ok();) {
+        const internal::Put p = internal::RecordAt(run->arena, at);
+        bulk_status = run->stream->Put(p.key.ToStringView(), p.value.ToStringView());
+      }
+      run->arena.resize(run->streak_from);
+      run->records -= run->streak;
+      run->streak = 0;
+    } else if (run->records == kStreamAfterRecords && !run->reserved) {
+      // A family with a record per event in no order (an export's index
+      // over several files) gets room for all of them at once: reserved
+      // pages are touched only as they fill, while growing would copy the
+      // arena again. Families of a few records (the head) reserve nothing.
+      run->arena.reserve(expected_events * 64);
+      run->reserved = true;
+    }
   }
-  // The runs as views into their arenas, for the ingest.
+  // A run's file's records back into its arena, after the earlier ones.
+  void TakeBack(Run& run) {
+    run.records += run.stream->entries();
+    if (bulk_status.ok()) bulk_status = run.stream->TakeBack(run.arena);
+    run.stream.reset();
+    run.streak = 0;
+  }
+  // Before the commit: each run's file and arena must not overlap.
+  void SettleRuns() {
+    for (Run& run : runs) {
+      if (!run.stream || run.records == 0) continue;
+      std::string_view lo, hi;
+      for (size_t at = 0; at < run.arena.size();) {
+        const std::string_view k = internal::RecordAt(run.arena, at).key.ToStringView();
+        if (lo.data() == nullptr || k < lo) lo = k;
+        if (hi.data() == nullptr || k > hi) hi = k;
+      }
+      if (lo <= run.stream->last_key() && hi >= run.stream->first_key()) TakeBack(run);
+    }
+  }
+  // The collected runs as views into their arenas, for the ingest.
   std::vector<internal::FamilyPuts> RunPuts() const {
     std::vector<internal::FamilyPuts> out;
     for (const Run& r : runs) {
+      if (r.records == 0) continue;
       internal::FamilyPuts& f = out.emplace_back();
       f.family = r.family;
       f.puts.reserve(r.records);
       for (size_t at = 0; at < r.arena.size();) f.puts.push_back(internal::RecordAt(r.arena, at));
     }
+    return out;
+  }
+  // The bulk batch's sorted files: its events, its tree, its streamed runs.
+  std::vector<internal::SortedFile*> StreamedFiles() const {
+    std::vector<internal::SortedFile*> out = {events_file.get(), tree_file.get()};
+    for (const Run& r : runs)
+      if (r.stream) out.push_back(r.stream.get());
     return out;
   }
 
@@ -403,9 +580,11 @@ inline std::string SignedCheckpoint(const note::Signer& signer, uint64_t size, c
 }
 
 // MultiGet of `keys` in chunks; calls fn(i, value or null when absent), in
-// key order. RocksDB wants a chunk's keys sorted: sorting their positions
-// here with memcmp costs less than its own sort of key contexts through the
-// comparator, and keys already sorted (the bulk paths) skip both.
+// key order, all read at one snapshot. RocksDB wants a chunk's keys sorted:
+// sorting their positions here with memcmp costs less than its own sort of
+// key contexts through the comparator, and keys already sorted (the bulk
+// paths) skip both. A chunk whose key range holds no key at all (a fresh
+// ledger's, or new numbers') costs one seek instead of a lookup per key.
 template <class Keys, class Fn>
 inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, const Keys& keys,
                            Fn&& fn) {
@@ -415,6 +594,15 @@ inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, cons
   std::vector<uint32_t> order(chunk);
   std::vector<rocksdb::PinnableSlice> out(chunk);
   std::vector<rocksdb::Status> st(chunk);
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db->ReleaseSnapshot(s); }
+  } release{db, snapshot};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> range;  // made at the first chunk of several keys
   for (size_t base = 0; base < keys.size(); base += chunk) {
     const size_t n = std::min(chunk, keys.size() - base);
     order.resize(n);
@@ -424,8 +612,16 @@ inline Status MultiGetEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h, cons
       std::sort(order.begin(), order.end(), less);
     slices.clear();
     for (uint32_t i : order) slices.emplace_back(keys[base + i]);
-    db->MultiGet(rocksdb::ReadOptions(), h, n, slices.data(), out.data(), st.data(),
-                 /*sorted_input=*/true);
+    if (n >= 64) {
+      if (range == nullptr) range.reset(db->NewIterator(ro, h));
+      range->Seek(slices.front());
+      TACET_RETURN_IF_ERROR(FromRocks(range->status(), "projection read"));
+      if (!range->Valid() || range->key().compare(slices.back()) > 0) {
+        for (uint32_t i : order) fn(base + i, nullptr);
+        continue;
+      }
+    }
+    db->MultiGet(ro, h, n, slices.data(), out.data(), st.data(), /*sorted_input=*/true);
     for (size_t j = 0; j < n; ++j) {
       if (st[j].ok()) {
         fn(base + order[j], &out[j]);

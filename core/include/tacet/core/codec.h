@@ -15,6 +15,8 @@ namespace tacet {
 inline constexpr uint8_t kEventFormatVersion = 1;
 
 std::string EncodePayload(const Payload& payload);
+// The same, appended to `out` (a caller encoding many reuses one buffer).
+void AppendPayload(const Payload& payload, std::string& out);
 // Refuses (Corruption) bytes that are not a canonical encoding of a known
 // type and version, and enumerated values outside their documented sets.
 Result<Payload> DecodePayload(PayloadType type, uint16_t version, std::string_view bytes);
