@@ -77,6 +77,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   o.delete_obsolete_files_period_micros = 0;
   o.avoid_unnecessary_blocking_io = false;
   o.keep_log_file_num = 1;
+  o.max_file_opening_threads = 1;  // a few files: no 16 threads to open them
   auto impl = std::make_unique<Impl>();
   impl->read_only = options.read_only;
   rocksdb::DB* db = nullptr;

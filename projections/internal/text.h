@@ -1,6 +1,7 @@
 // Reading the line files users hand us: BOM, CRLF, blank lines, CSV fields.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +16,19 @@ struct Line {
   std::string_view text;  // without CR/LF; surrounding blanks trimmed
 };
 
-// Splits `content` into non-blank lines. A UTF-8 BOM, CRLF endings and blank
-// lines are tolerated.
+// The non-blank lines of `content`, one at a time. A UTF-8 BOM, CRLF
+// endings and blank lines are tolerated.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view content);
+  // The next non-blank line; false at the end.
+  bool Next(Line* line);
+
+ private:
+  std::string_view rest_;
+  uint64_t number_ = 0;
+};
+// All of them at once.
 std::vector<Line> SplitLines(std::string_view content);
 
 // Splits one CSV record on `sep`, honouring double quotes ("" escapes one).
@@ -43,6 +55,12 @@ struct Candidate {
   uint64_t line;
   std::string value;
 };
+// Each candidate value of a file's content, in file order, to `fn(line,
+// value)` (the value is valid during the call): a million candidates need
+// no vector of them. `path` names the file in messages.
+Status ForEachCandidate(std::string_view content, const std::string& path,
+                        const std::string& column, bool emails,
+                        const std::function<void(uint64_t line, std::string_view value)>& fn);
 Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std::string& column,
                                               bool emails);
 // The same from a file's content; `path` names it in messages.

@@ -3,10 +3,12 @@
 // RoundTripRegistry that reads and writes the registry's files, and the
 // sessions they open.
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <unordered_set>
@@ -21,7 +23,6 @@ namespace tacet {
 namespace {
 
 namespace fs = std::filesystem;
-using internal::Candidate;
 using internal::JoinSamples;
 const auto& Q = internal::Quote;
 
@@ -39,11 +40,27 @@ uint64_t BigEndianPrefix(const SubjectId& id) {
 // as (first 8 bytes, place) pairs, a million of which sort several times
 // faster than the (id, place) pairs they stand for, then each rare run of
 // equal prefixes by the whole ids.
+// The pairs go first to buckets by their top 16 bits, then each bucket (a
+// handful of pairs: the ids are keyed hashes) is sorted on its own.
 template <class IdOf>
 std::vector<uint32_t> OrderById(size_t n, IdOf&& id_of) {
   std::vector<std::pair<uint64_t, uint32_t>> keys(n);
-  for (size_t i = 0; i < n; ++i) keys[i] = {BigEndianPrefix(id_of(i)), static_cast<uint32_t>(i)};
-  std::sort(keys.begin(), keys.end());
+  {
+    constexpr int kTopBits = 16;
+    std::vector<uint32_t> start((size_t{1} << kTopBits) + 1, 0);
+    std::vector<uint64_t> prefix(n);
+    for (size_t i = 0; i < n; ++i) {
+      prefix[i] = BigEndianPrefix(id_of(i));
+      ++start[(prefix[i] >> (64 - kTopBits)) + 1];
+    }
+    for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    for (size_t i = 0; i < n; ++i)
+      keys[next[prefix[i] >> (64 - kTopBits)]++] = {prefix[i], static_cast<uint32_t>(i)};
+    for (size_t b = 0; b + 1 < start.size(); ++b)
+      if (start[b + 1] - start[b] > 1)
+        std::sort(keys.begin() + start[b], keys.begin() + start[b + 1]);
+  }
   std::vector<uint32_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = keys[i].second;
   for (size_t from = 0; from < n;) {
@@ -167,10 +184,13 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   const TimeMs now = clock_->NowMs();
   ExportReport rep;
 
-  TACET_ASSIGN_OR_RETURN(
-      std::vector<Candidate> cands,
-      internal::Candidates(req.candidates_path, req.candidates_content, req.column, false));
-  rep.lines = cands.size();
+  // The candidates are parsed as they are read from the content: a vector
+  // of a million of them is 40 MB of fresh memory for nothing.
+  std::string read;
+  if (!req.candidates_content) {
+    TACET_ASSIGN_OR_RETURN(read, internal::ReadFile(req.candidates_path, internal::kMaxFileBytes));
+  }
+  const std::string_view content = req.candidates_content ? *req.candidates_content : read;
 
   // Unique, valid, in-scope numbers in input order. Parsed one by one and kept
   // as their two strings: a million Subjects held at once cost more in fresh
@@ -182,24 +202,67 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   };
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
   std::vector<Number> numbers;
-  numbers.reserve(cands.size());
+  // At most a number per line: never reallocated, as the hasher reads it
+  // meanwhile.
+  numbers.reserve(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
   {
+    // Each number's keyed hash on a second thread while the next numbers
+    // are parsed: it follows the count published here, a slice at a time.
+    constexpr size_t kSlice = 4096;
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t published = 0;  // guarded by mu
+    bool parsing = true;   // guarded by mu
+    auto publish = [&](bool last) {
+      {
+        std::lock_guard lock(mu);
+        published = numbers.size();
+        parsing = !last;
+      }
+      cv.notify_one();
+    };
+    std::thread hasher([&] {
+      for (size_t i = 0;;) {
+        size_t n;
+        bool more;
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return published > i || !parsing; });
+          n = published;
+          more = parsing;
+        }
+        for (; i < n; ++i) numbers[i].id = keyer_->Of(numbers[i].e164);
+        if (!more) return;
+      }
+    });
+    struct Join {
+      std::thread& t;
+      std::function<void(bool)> publish;
+      ~Join() {
+        publish(true);
+        t.join();
+      }
+    } join{hasher, publish};
     std::unordered_set<std::string> foreign;
-    for (const Candidate& c : cands) {
-      Result<Subject> parsed = parser_.ParsePhone(c.value, false);
-      if (!parsed.ok()) {
-        if (rep.invalid++ < kMaxSamples)
-          rep.invalid_samples.push_back("line " + std::to_string(c.line) + ": " +
-                                        parsed.status().message());
-        continue;
-      }
-      Subject& s = parsed.value();
-      if (!reg->InScope(s)) {
-        (foreign.insert(std::move(s.value)).second ? rep.out_of_scope : rep.duplicates)++;
-        continue;
-      }
-      numbers.push_back({std::move(s.value), std::move(s.national), {}});
-    }
+    TACET_RETURN_IF_ERROR(internal::ForEachCandidate(
+        content, req.candidates_path, req.column, false,
+        [&](uint64_t line, std::string_view value) {
+          ++rep.lines;
+          Result<Subject> parsed = parser_.ParsePhone(value, false);
+          if (!parsed.ok()) {
+            if (rep.invalid++ < kMaxSamples)
+              rep.invalid_samples.push_back("line " + std::to_string(line) + ": " +
+                                            parsed.status().message());
+            return;
+          }
+          Subject& s = parsed.value();
+          if (!reg->InScope(s)) {
+            (foreign.insert(std::move(s.value)).second ? rep.out_of_scope : rep.duplicates)++;
+            return;
+          }
+          numbers.push_back({std::move(s.value), std::move(s.national), {}});
+          if (numbers.size() % kSlice == 0) publish(false);
+        }));
   }
   // Repeated numbers: the first keeps its place, the others go. An E.164
   // number is at most 15 digits after the "+", its country code never
@@ -236,10 +299,6 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     numbers.resize(kept, Number{});
   }
 
-  // The keyed hash is a large share of the CPU: two threads share it.
-  OnTwoThreads(numbers.size(), [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) numbers[i].id = keyer_->Of(numbers[i].e164);
-  });
   // The ids in key order, beside their places: the reads below then meet
   // each block of the store once, in order, and the session's events are
   // written in this order too.
@@ -441,25 +500,27 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
       cleanup();
       return Status::AlreadyExists(Q(f.zip_path) + " already exists; nothing was exported");
     }
+    // The zip (its deflate is most of the work) on a second thread while
+    // the .txt is written and hashed here.
+    auto zipped = std::async(std::launch::async, [&]() -> Result<Hash256> {
+      TACET_RETURN_IF_ERROR(internal::WriteZip(f.zip_path, base + ".txt", content));
+      TACET_ASSIGN_OR_RETURN(std::string zip_bytes,
+                             internal::ReadFile(f.zip_path, internal::kMaxFileBytes));
+      return Sha256(zip_bytes);
+    });
     Status ws = internal::WriteFileExclusive(f.txt_path, content);
+    if (ws.ok()) {
+      written.push_back(f.txt_path);
+      f.txt_sha256 = Sha256(content);
+    }
+    Result<Hash256> zip_sha256 = zipped.get();
+    if (zip_sha256.ok()) written.push_back(f.zip_path);
+    if (ws.ok()) ws = zip_sha256.status();
     if (!ws.ok()) {
       cleanup();
       return ws.WithContext("nothing was exported");
     }
-    written.push_back(f.txt_path);
-    ws = internal::WriteZip(f.zip_path, base + ".txt", content);
-    if (!ws.ok()) {
-      cleanup();
-      return ws.WithContext("nothing was exported");
-    }
-    written.push_back(f.zip_path);
-    f.txt_sha256 = Sha256(content);
-    auto zip_bytes = internal::ReadFile(f.zip_path, internal::kMaxFileBytes);
-    if (!zip_bytes.ok()) {
-      cleanup();
-      return zip_bytes.status();
-    }
-    f.zip_sha256 = Sha256(*zip_bytes);
+    f.zip_sha256 = *zip_sha256;
 
     ExportSessionOpened opened;
     opened.session_id = f.session_id;
@@ -610,7 +671,6 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
   // A line of the return is a national form the upload file listed: "+"
   // country code ‖ line is its E.164, whose SubjectId finds its member.
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
-  TACET_RETURN_IF_ERROR(members_read.get());
   const std::string country = reg->CountryPrefix();
   struct Keyed {
     SubjectId id;
@@ -626,6 +686,7 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
       keyed[i] = {keyer_->Of(e164), &rows[i]};
     }
   });
+  TACET_RETURN_IF_ERROR(members_read.get());  // read meanwhile
   std::vector<const ReturnRow*> foreign;
   {
     size_t j = 0;

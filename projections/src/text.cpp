@@ -49,20 +49,31 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
-std::vector<Line> SplitLines(std::string_view content) {
-  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
-  std::vector<Line> lines;
-  lines.reserve(content.size() / 11 + 1);
-  uint64_t number = 0;
-  while (!content.empty()) {
-    size_t nl = content.find('\n');
-    std::string_view line = content.substr(0, nl);
-    content.remove_prefix(nl == std::string_view::npos ? content.size() : nl + 1);
-    ++number;
+LineReader::LineReader(std::string_view content) : rest_(content) {
+  if (rest_.substr(0, 3) == "\xEF\xBB\xBF") rest_.remove_prefix(3);
+}
+
+bool LineReader::Next(Line* out) {
+  while (!rest_.empty()) {
+    const size_t nl = rest_.find('\n');
+    std::string_view line = rest_.substr(0, nl);
+    rest_.remove_prefix(nl == std::string_view::npos ? rest_.size() : nl + 1);
+    ++number_;
     while (!line.empty() && IsBlank(line.back())) line.remove_suffix(1);
     while (!line.empty() && IsBlank(line.front())) line.remove_prefix(1);
-    if (!line.empty()) lines.push_back({number, line});
+    if (!line.empty()) {
+      *out = {number_, line};
+      return true;
+    }
   }
+  return false;
+}
+
+std::vector<Line> SplitLines(std::string_view content) {
+  std::vector<Line> lines;
+  lines.reserve(content.size() / 11 + 1);
+  LineReader reader(content);
+  for (Line l; reader.Next(&l);) lines.push_back(l);
   return lines;
 }
 
@@ -174,28 +185,37 @@ Result<std::vector<Candidate>> ReadCandidates(const std::string& path, const std
 
 Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const std::string& path,
                                                const std::string& column, bool emails) {
-  if (auto bad = CheckUtf8File(content, path)) return Status::InvalidArgument(*bad);
-  std::vector<Line> lines = SplitLines(content);
   std::vector<Candidate> out;
-  if (lines.empty()) return out;
+  TACET_RETURN_IF_ERROR(
+      ForEachCandidate(content, path, column, emails, [&](uint64_t line, std::string_view value) {
+        out.push_back({line, std::string(value)});
+      }));
+  return out;
+}
+
+Status ForEachCandidate(std::string_view content, const std::string& path,
+                        const std::string& column, bool emails,
+                        const std::function<void(uint64_t line, std::string_view value)>& fn) {
+  if (auto bad = CheckUtf8File(content, path)) return Status::InvalidArgument(*bad);
+  LineReader lines(content);
+  Line first, l;
+  if (!lines.Next(&first)) return Status::Ok();
   char sep = 0;
   for (char c : {';', ',', '\t'})
-    if (lines[0].text.find(c) != std::string_view::npos) {
+    if (first.text.find(c) != std::string_view::npos) {
       sep = c;
       break;
     }
   if (sep == 0 && column.empty()) {
     // One value per line; a first line that names the column is a header.
-    const bool header = IsColumnName(lines[0].text, emails);
-    out.reserve(lines.size());
-    for (size_t i = header ? 1 : 0; i < lines.size(); ++i)
-      out.push_back({lines[i].number, std::string(lines[i].text)});
-    return out;
+    if (!IsColumnName(first.text, emails)) fn(first.number, first.text);
+    while (lines.Next(&l)) fn(l.number, l.text);
+    return Status::Ok();
   }
   if (sep == 0) sep = ',';
   std::vector<std::string> fields;
-  if (!SplitCsv(lines[0].text, sep, &fields))
-    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
+  if (!SplitCsv(first.text, sep, &fields))
+    return Status::InvalidArgument(path + ":" + std::to_string(first.number) +
                                    ": unterminated quote in the header");
   int col = -1;
   for (size_t i = 0; i < fields.size() && col < 0; ++i) {
@@ -213,7 +233,7 @@ Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const s
   if (col < 0) {
     std::string heads;
     for (auto& f : fields) heads += (heads.empty() ? "" : ", ") + Quote(f);
-    return Status::InvalidArgument(path + ":" + std::to_string(lines[0].number) +
+    return Status::InvalidArgument(path + ":" + std::to_string(first.number) +
                                    (column.empty()
                                         ? std::string(emails ? ": no phone or e-mail column found"
                                                              : ": no phone column found") +
@@ -221,16 +241,15 @@ Result<std::vector<Candidate>> ParseCandidates(std::string_view content, const s
                                         : ": no column named " + Quote(column) + "; columns: ") +
                                    heads);
   }
-  out.reserve(lines.size());
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (!SplitCsv(lines[i].text, sep, &fields))
-      return Status::InvalidArgument(path + ":" + std::to_string(lines[i].number) +
+  while (lines.Next(&l)) {
+    if (!SplitCsv(l.text, sep, &fields))
+      return Status::InvalidArgument(path + ":" + std::to_string(l.number) +
                                      ": unterminated quote");
-    out.push_back({lines[i].number, static_cast<size_t>(col) < fields.size()
-                                        ? fields[static_cast<size_t>(col)]
-                                        : ""});
+    fn(l.number, static_cast<size_t>(col) < fields.size()
+                     ? std::string_view(fields[static_cast<size_t>(col)])
+                     : std::string_view());
   }
-  return out;
+  return Status::Ok();
 }
 
 std::string JoinSamples(const std::vector<std::string>& samples, uint64_t total) {

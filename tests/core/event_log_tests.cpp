@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <numeric>
 #include <random>
 #include <thread>
 
+#include "../../core/internal/chunk_worker.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/hash.h"
 #include "test_util.h"
@@ -245,6 +247,61 @@ BOOST_AUTO_TEST_CASE(a_bulk_batch_keeps_the_last_value_of_a_key_whatever_the_ord
   BOOST_TEST(entries(repeat) == n);
   VerifyReport r = log.Verify();
   BOOST_TEST(r.ok, r.problem);
+}
+
+// The thread behind a bulk batch's files and its sealer: chunks are
+// processed in the order handed and come back for reuse; the first failure
+// stops the processing and reaches the producer.
+BOOST_AUTO_TEST_CASE(a_chunk_worker_processes_in_order_and_reports_its_first_failure) {
+  std::string seen;
+  {
+    internal::ChunkWorker worker([&](std::string_view c) {
+      seen += c;
+      return Status::Ok();
+    });
+    std::string chunk;
+    for (int i = 0; i < 100; ++i) {
+      chunk = std::to_string(i) + ",";
+      BOOST_TEST_REQUIRE(worker.Hand(chunk, 64).ok());
+      BOOST_TEST(chunk.empty());
+      BOOST_TEST(chunk.capacity() >= 64u);
+    }
+    BOOST_TEST(worker.Finish().ok());
+  }
+  std::string expected;
+  for (int i = 0; i < 100; ++i) expected += std::to_string(i) + ",";
+  BOOST_TEST(seen == expected);
+
+  std::vector<std::string> processed;
+  internal::ChunkWorker failing([&](std::string_view c) {
+    processed.emplace_back(c);
+    return c == "bad" ? Status::IOError("disk full at chunk 'bad'") : Status::Ok();
+  });
+  std::string chunk = "good";
+  BOOST_TEST(failing.Hand(chunk, 0).ok());
+  chunk = "bad";
+  BOOST_TEST(failing.Hand(chunk, 0).ok());  // handed; fails on the thread
+  Status later;
+  for (int i = 0; i < 1000 && later.ok(); ++i) {
+    chunk = "after";
+    later = failing.Hand(chunk, 0);
+  }
+  BOOST_TEST(later.message().find("disk full at chunk 'bad'") != std::string::npos,
+             later.ToString());
+  Status finished = failing.Finish();
+  BOOST_TEST(finished.message().find("disk full") != std::string::npos);
+  BOOST_TEST(processed.size() == 2u);  // nothing after the failure
+  BOOST_TEST(processed.back() == "bad");
+
+  // Destroyed with chunks waiting and without Finish: it stops, it does not hang.
+  internal::ChunkWorker slow([](std::string_view) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return Status::Ok();
+  });
+  for (int i = 0; i < 3; ++i) {
+    chunk = "x";
+    BOOST_TEST(slow.Hand(chunk, 0).ok());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(recorded_time_never_goes_backwards) {

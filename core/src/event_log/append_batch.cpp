@@ -27,35 +27,31 @@ AppendBatch::AppendBatch(AppendBatch&&) noexcept = default;
 
 void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payload& payload) {
   auto* im = log_->impl_.get();
-  if (impl_->bulk()) {
-    Impl& b = *impl_;
-    char hashes[64];  // the stored event: its body, then the two hashes
-    std::memcpy(hashes, e.prev_hash.data(), 32);
-    std::memcpy(hashes + 32, e.hash.data(), 32);
-    if (b.bulk_status.ok())
-      b.bulk_status = b.events_file->Put(SeqKey(e.seq), body, std::string_view(hashes, 64));
-    const uint32_t n = static_cast<uint32_t>(body.size());
-    b.pending.append(reinterpret_cast<const char*>(&n), sizeof n);
-    b.pending.append(body);
-    if (b.pending.size() >= kSealChunkBytes && b.bulk_status.ok())
-      b.bulk_status = b.sealer->Hand(b.pending, kSealChunkBytes + 4096);
-  } else {
-    const std::string stored = EncodeStoredEvent(e, body);
-    impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
-    // A Put appends its value last to the batch's buffer: the body is there,
-    // to be hashed into its leaf when the batch is sealed. Should that ever
-    // not hold, the leaf is hashed now.
-    const size_t at = impl_->wb.GetDataSize() - stored.size();
-    if (impl_->wb.Data().compare(at, body.size(), body) == 0) {
-      impl_->bodies.emplace_back(at, body.size());
-    } else {
-      Seal();
-      impl_->AppendLeaf(im->tree, merkle::LeafHash(body));
-    }
-  }
   std::vector<SubjectId>& subjects = impl_->subjects;
   subjects.clear();
   SubjectsOf(payload, &subjects);
+  if (impl_->bulk()) {
+    // The rest is the sealer's (Impl::SealChunk).
+    Impl& b = *impl_;
+    b.AppendSealRecord(e, body, subjects);
+    if (b.pending.size() >= kSealChunkBytes && b.bulk_status.ok())
+      b.bulk_status = b.sealer->Hand(b.pending, kSealChunkBytes + 4096);
+    head_.seq = e.seq;
+    head_.hash = e.hash;
+    return;
+  }
+  const std::string stored = EncodeStoredEvent(e, body);
+  impl_->wb.Put(im->events, SeqKey(e.seq), stored).PermitUncheckedError();
+  // A Put appends its value last to the batch's buffer: the body is there,
+  // to be hashed into its leaf when the batch is sealed. Should that ever
+  // not hold, the leaf is hashed now.
+  const size_t at = impl_->wb.GetDataSize() - stored.size();
+  if (impl_->wb.Data().compare(at, body.size(), body) == 0) {
+    impl_->bodies.emplace_back(at, body.size());
+  } else {
+    Seal();
+    impl_->AppendLeaf(im->tree, merkle::LeafHash(body));
+  }
   for (const SubjectId& subject : subjects) {
     std::string k = SubjectPrefix(subject);
     PutBe64(k, e.seq);

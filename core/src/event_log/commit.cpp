@@ -29,6 +29,7 @@ Result<AppendBatch> EventLog::NewBatch(const Actor& actor, size_t expected_event
     AppendBatch::Impl& bi = *b.impl_;
     bi.expected_events = expected_events;
     bi.db = im.db.get();
+    bi.index_run.family = im.subjects;
     bi.bulk_dir = dir_ + "/bulk.tmp/" + std::to_string(++im.bulk_batches);
     std::error_code ec;
     std::filesystem::remove_all(bi.bulk_dir, ec);

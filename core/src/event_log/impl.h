@@ -326,10 +326,11 @@ struct AppendBatch::Impl {
   Impl(size_t reserve, size_t families) : wb(reserve), views(families) {}
   ~Impl() {
     if (bulk_dir.empty()) return;
-    sealer.reset();  // stops before the tree file it writes goes
+    sealer.reset();  // stops before the files it writes go
     events_file.reset();
     tree_file.reset();
     runs.clear();  // their threads stop before the files go
+    index_run.stream.reset();
     std::error_code ec;
     std::filesystem::remove_all(bulk_dir, ec);  // a batch never committed leaves no file
   }
@@ -402,24 +403,53 @@ struct AppendBatch::Impl {
   std::string bulk_dir;
   std::unique_ptr<internal::SortedFile> events_file, tree_file;
   Status bulk_status;  // the first failure writing those files (the caller's)
-  // Its leaves are hashed, and the tree records they complete written, by a
-  // thread of their own (the sealer) while the next events are made: the
-  // bodies go to it in chunks, each a u32 size (host order) and the body.
-  // `tree` is the sealer's until Seal has finished it.
-  std::string pending;  // bodies not handed to the sealer yet
+  // The rest of each event's writing is done by a thread of its own (the
+  // sealer) while the next events are made: its leaf hash, the tree
+  // records it completes, its record in the events' file and its subject
+  // index entries. The events go to it in chunks of records (host order):
+  //   u64 seq ‖ u32 n ‖ body (n bytes) ‖ prev_hash ‖ hash ‖ u32 k ‖ k SubjectIds
+  // `tree`, `events_file`, `tree_file` and `index_run` are the sealer's
+  // until Seal has finished it.
+  std::string pending;  // records not handed to the sealer yet
   std::unique_ptr<internal::ChunkWorker> sealer;
-  // On the sealer's thread: the leaves of the bodies of `chunk`.
+  // The record of one event, to `pending`.
+  void AppendSealRecord(const Event& e, std::string_view body,
+                        const std::vector<SubjectId>& subjects) {
+    auto put = [&](const void* p, size_t n) { pending.append(static_cast<const char*>(p), n); };
+    const uint32_t n = static_cast<uint32_t>(body.size());
+    const uint32_t k = static_cast<uint32_t>(subjects.size());
+    put(&e.seq, sizeof e.seq);
+    put(&n, sizeof n);
+    pending.append(body);
+    put(e.prev_hash.data(), e.prev_hash.size());
+    put(e.hash.data(), e.hash.size());
+    put(&k, sizeof k);
+    for (const SubjectId& id : subjects) put(id.data(), id.size());
+  }
+  // On the sealer's thread: the records of `chunk`.
   Status SealChunk(std::string_view chunk) {
     Status s;
+    std::string index_key;
     for (size_t at = 0; at < chunk.size() && s.ok();) {
-      uint32_t n;
-      std::memcpy(&n, chunk.data() + at, sizeof n);
-      at += sizeof n;
-      const Hash256 leaf = merkle::LeafHash(chunk.substr(at, n));
-      at += n;
-      tree.Append(leaf, [&](uint64_t end, int level, std::string_view value) {
+      uint64_t seq;
+      uint32_t n, k;
+      std::memcpy(&seq, chunk.data() + at, sizeof seq);
+      std::memcpy(&n, chunk.data() + at + sizeof seq, sizeof n);
+      at += sizeof seq + sizeof n;
+      const std::string_view body = chunk.substr(at, n);
+      const std::string_view hashes = chunk.substr(at + n, 64);
+      at += n + 64;
+      std::memcpy(&k, chunk.data() + at, sizeof k);
+      at += sizeof k;
+      tree.Append(merkle::LeafHash(body), [&](uint64_t end, int level, std::string_view value) {
         if (s.ok()) s = tree_file->Put(TreeKey(end, level), value);
       });
+      if (s.ok()) s = events_file->Put(SeqKey(seq), body, hashes);
+      for (uint32_t i = 0; i < k; ++i, at += sizeof(SubjectId)) {
+        index_key.assign(chunk.substr(at, sizeof(SubjectId)));
+        PutBe64(index_key, seq);
+        RawTo(index_run, index_key, std::string_view(), s);
+      }
     }
     return s;
   }
@@ -446,6 +476,7 @@ struct AppendBatch::Impl {
   static constexpr size_t kStreamAfterRecords = 4096;
   rocksdb::DB* db = nullptr;   // of a bulk batch: where its files go
   std::vector<Run> runs;       // a handful of families: found by a linear search
+  Run index_run;               // the subject index's: the sealer's until Seal
   size_t expected_events = 0;  // NewBatch's hint
   bool bulk() const { return !bulk_dir.empty(); }
 
@@ -464,86 +495,104 @@ struct AppendBatch::Impl {
       run = &runs.emplace_back();
       run->family = family;
     }
+    RawTo(*run, key, value, bulk_status);
+  }
+  // A put of a bulk batch to `run`; a failure goes to `status`. (The
+  // caller's thread, or the sealer's for the subject index.)
+  void RawTo(Run& run, std::string_view key, std::string_view value, Status& status) {
     // The family's last put is the file's last, or the arena's.
     std::string_view last;
-    if (run->stream) {
-      last = run->stream->last_key();
-    } else if (run->records != 0) {
-      size_t at = run->last_at;
-      last = internal::RecordAt(run->arena, at).key.ToStringView();
+    if (run.stream) {
+      last = run.stream->last_key();
+    } else if (run.records != 0) {
+      size_t at = run.last_at;
+      last = internal::RecordAt(run.arena, at).key.ToStringView();
     }
     const bool ascends = last.data() == nullptr || KeyLess(last, key);
-    if (run->stream) {
+    if (run.stream) {
       if (ascends) {
-        if (bulk_status.ok()) bulk_status = run->stream->Put(key, value);
+        if (status.ok()) status = run.stream->Put(key, value);
         return;
       }
-      TakeBack(*run);
+      TakeBack(run, status);
     }
-    if (!ascends) run->streak = 0;
-    if (run->streak == 0) run->streak_from = run->arena.size();
-    run->last_at = run->arena.size();
-    internal::AppendRecord(run->arena, key, value);
-    ++run->records;
-    ++run->streak;
-    if (run->streak == kStreamAfterRecords) {
+    if (!ascends) run.streak = 0;
+    if (run.streak == 0) run.streak_from = run.arena.size();
+    run.last_at = run.arena.size();
+    internal::AppendRecord(run.arena, key, value);
+    ++run.records;
+    ++run.streak;
+    if (run.streak == kStreamAfterRecords) {
       // The streak and what follows it go to a file.
-      run->stream = std::make_unique<internal::SortedFile>(
-          db, family, bulk_dir + "/" + std::to_string(family->GetID()) + ".sst",
+      run.stream = std::make_unique<internal::SortedFile>(
+          db, run.family, bulk_dir + "/" + std::to_string(run.family->GetID()) + ".sst",
           /*background=*/true);
-      for (size_t at = run->streak_from; at < run->arena.size() && bulk_status.ok();) {
-        const internal::Put p = internal::RecordAt(run->arena, at);
-        bulk_status = run->stream->Put(p.key.ToStringView(), p.value.ToStringView());
+      for (size_t at = run.streak_from; at < run.arena.size() && status.ok();) {
+        const internal::Put p = internal::RecordAt(run.arena, at);
+        status = run.stream->Put(p.key.ToStringView(), p.value.ToStringView());
       }
-      run->arena.resize(run->streak_from);
-      run->records -= run->streak;
-      run->streak = 0;
-    } else if (run->records == kStreamAfterRecords && !run->reserved) {
+      run.arena.resize(run.streak_from);
+      run.records -= run.streak;
+      run.streak = 0;
+    } else if (run.records == kStreamAfterRecords && !run.reserved) {
       // A family with a record per event in no order (an export's index
       // over several files) gets room for all of them at once: reserved
       // pages are touched only as they fill, while growing would copy the
       // arena again. Families of a few records (the head) reserve nothing.
-      run->arena.reserve(expected_events * 64);
-      run->reserved = true;
+      run.arena.reserve(expected_events * 64);
+      run.reserved = true;
     }
   }
   // A run's file's records back into its arena, after the earlier ones.
-  void TakeBack(Run& run) {
+  void TakeBack(Run& run, Status& status) {
     run.records += run.stream->entries();
-    if (bulk_status.ok()) bulk_status = run.stream->TakeBack(run.arena);
+    if (status.ok()) status = run.stream->TakeBack(run.arena);
     run.stream.reset();
     run.streak = 0;
   }
-  // Before the commit: each run's file and arena must not overlap.
+  // Every run: the projections' and the subject index's.
+  template <class Fn>
+  void ForEachRun(Fn&& fn) {
+    for (Run& r : runs) fn(r);
+    fn(index_run);
+  }
+  template <class Fn>
+  void ForEachRun(Fn&& fn) const {
+    for (const Run& r : runs) fn(r);
+    fn(index_run);
+  }
+  // Before the commit (the sealer done): each run's file and arena must
+  // not overlap.
   void SettleRuns() {
-    for (Run& run : runs) {
-      if (!run.stream || run.records == 0) continue;
+    ForEachRun([&](Run& run) {
+      if (!run.stream || run.records == 0) return;
       std::string_view lo, hi;
       for (size_t at = 0; at < run.arena.size();) {
         const std::string_view k = internal::RecordAt(run.arena, at).key.ToStringView();
         if (lo.data() == nullptr || k < lo) lo = k;
         if (hi.data() == nullptr || k > hi) hi = k;
       }
-      if (lo <= run.stream->last_key() && hi >= run.stream->first_key()) TakeBack(run);
-    }
+      if (lo <= run.stream->last_key() && hi >= run.stream->first_key()) TakeBack(run, bulk_status);
+    });
   }
   // The collected runs as views into their arenas, for the ingest.
   std::vector<internal::FamilyPuts> RunPuts() const {
     std::vector<internal::FamilyPuts> out;
-    for (const Run& r : runs) {
-      if (r.records == 0) continue;
+    ForEachRun([&](const Run& r) {
+      if (r.records == 0) return;
       internal::FamilyPuts& f = out.emplace_back();
       f.family = r.family;
       f.puts.reserve(r.records);
       for (size_t at = 0; at < r.arena.size();) f.puts.push_back(internal::RecordAt(r.arena, at));
-    }
+    });
     return out;
   }
   // The bulk batch's sorted files: its events, its tree, its streamed runs.
   std::vector<internal::SortedFile*> StreamedFiles() const {
     std::vector<internal::SortedFile*> out = {events_file.get(), tree_file.get()};
-    for (const Run& r : runs)
+    ForEachRun([&](const Run& r) {
       if (r.stream) out.push_back(r.stream.get());
+    });
     return out;
   }
 
