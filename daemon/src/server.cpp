@@ -56,15 +56,26 @@ Status Server::Impl::Open() {
   for (const auto& ch : ledger_->reconciled().changes)
     log_.Write(spdlog::level::info, "policy reconciled", {{"change", ch}});
   service_ = std::make_unique<Service>(*ledger_);
-  max_queued_writes_ = c.daemon.max_queued_writes;
   published_ = ledger_->log().head().seq;
   socket_path_ = c.daemon.SocketPath(lo.data_dir);
   import_dir_ = c.daemon.ImportDir(lo.data_dir);
   std::error_code ec;
   std::filesystem::create_directories(import_dir_, ec);
   TACET_RETURN_IF_ERROR(BindSocket());
-  writer_ = std::thread([this] { WriterLoop(); });
-  syncer_ = std::thread([this] { SyncLoop(); });
+  GroupCommit::Hooks hooks;
+  hooks.synced = [this](const GroupCommit::Synced& s) {
+    if (s.sync_failed)
+      log_.Write(spdlog::level::critical, "WAL sync failed; refusing every further write",
+                 {{"error", s.durable.message()}});
+    if (s.durable.ok())
+      for (const auto& [first, last] : s.appended) Publish(first, last);
+  };
+  hooks.completed = [this](const GroupCommit::Synced&) {
+    for (const json& fields : write_lines_) log_.Buffer(spdlog::level::info, "write", fields);
+    if (!write_lines_.empty()) log_.Flush();
+    write_lines_.clear();
+  };
+  commits_ = std::make_unique<GroupCommit>(*ledger_, c.daemon.max_queued_writes, std::move(hooks));
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();
 }
@@ -199,7 +210,7 @@ json Server::Impl::StatsJson() {
           {"head_seq", h.seq},
           {"connections", conns},
           {"subscribers", subs},
-          {"group_commits", group_commits_.load()},
+          {"group_commits", commits_->group_commits()},
           {"committed_writes", committed_writes_.load()},
           {"projections_in_memory_bytes", ledger_->log().mirror_bytes()},
           {"ops", stats_.ToJson()}};
@@ -243,13 +254,7 @@ Status Server::Impl::Run() {
   guards.clear();
   for (auto& t : io_threads) t.join();
   // Every session is closed: nothing more reaches the writer.
-  {
-    std::lock_guard lock(writer_mu_);
-    writer_exit_ = true;
-    writer_cv_.notify_one();
-  }
-  if (writer_.joinable()) writer_.join();
-  if (syncer_.joinable()) syncer_.join();
+  if (commits_) commits_->Stop();
   {
     std::lock_guard lock(checkpoint_mu_);
     checkpoint_exit_ = true;
@@ -354,7 +359,7 @@ Status Server::Impl::Reload(std::vector<std::string>* policy_changes) {
     d.threads = old.daemon.threads;
     options_.config.daemon = d;
     options_.config.ledger.policy = c->ledger.policy;
-    max_queued_writes_ = d.max_queued_writes;
+    commits_->set_max_queued_items(d.max_queued_writes);
   }
   log_.Configure(c->daemon.log_format, c->daemon.log_level);
   log_.Write(spdlog::level::info, "reloaded", {{"config", options_.config_path}});

@@ -37,6 +37,7 @@
 #include "tacet/daemon/client.h"
 #include "tacet/daemon/request.h"
 #include "tacet/daemon/server.h"
+#include "tacet/projections/group_commit.h"
 #include "tacet/service/service.h"
 
 namespace tacet {
@@ -122,9 +123,11 @@ class Server::Impl {
 
  private:
   void Accept();
-  void WriterLoop();
+  // A write job's parts in the group commit: its writes, on the writer
+  // thread; its answers, once its group is durable (or failed).
+  void ExecuteWrites(WriteJob& job);
+  void CompleteWrites(const std::shared_ptr<WriteJob>& job, const Status& durable);
   void CheckpointLoop();
-  void SyncLoop();
   // A failed commit, sync or checkpoint: the log refuses every later write
   // until tacetd restarts (EventLog keeps it, for every host of a ledger).
   Status Sticky() const { return ledger_->log().sticky_error(); }
@@ -173,30 +176,16 @@ class Server::Impl {
   std::set<std::shared_ptr<Session>> sessions_;
   std::atomic<bool> stopping_{false};
 
-  // Writer thread and its queue.
-  std::thread writer_;
-  std::mutex writer_mu_;
-  std::condition_variable writer_cv_;
-  std::deque<std::shared_ptr<WriteJob>> writer_queue_;
-  size_t queued_items_ = 0;
-  std::atomic<size_t> max_queued_writes_{0};  // from the config; a reload changes it
-  bool writer_exit_ = false;
-  // Groups executed by the writer, waiting for the syncer.
-  struct SyncGroup {
-    std::vector<std::shared_ptr<WriteJob>> jobs;
-    uint64_t before = 0, after = 0;  // head seq around their execution
-  };
+  // The writes: group commit below the ledger (GroupCommit); on its
+  // syncer thread, the log lines of the writes answered by the last sync.
+  std::unique_ptr<GroupCommit> commits_;
+  std::vector<json> write_lines_;
+  std::atomic<uint64_t> committed_writes_{0};
   // Signs the head when a quiet checkpoint interval left it unsigned.
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_exit_ = false;
-  std::thread syncer_;
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  std::deque<SyncGroup> sync_queue_;
-  bool sync_exit_ = false;
-  std::atomic<uint64_t> group_commits_{0}, committed_writes_{0};
 
   // Subscriptions.
   std::mutex hub_mu_;
