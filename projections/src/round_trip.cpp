@@ -330,20 +330,16 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     numbers.resize(kept, Number{});
   }
 
-  // The ids in key order, beside their places: the reads below then meet
-  // each block of the store once, in order, and the session's events are
-  // written in this order too.
-  std::vector<std::pair<SubjectId, uint32_t>> by_id(numbers.size());
-  {
-    const std::vector<uint32_t> order =
-        OrderById(numbers.size(), [&](size_t i) -> const SubjectId& { return numbers[i].id; });
-    // Gathered once, so that every later pass reads them in order: a
-    // random read of a number costs a cache miss, unless fetched ahead.
-    for (size_t k = 0; k < order.size(); ++k) {
-      if (k + kAhead < order.size()) __builtin_prefetch(&numbers[order[k + kAhead]].id);
-      by_id[k] = {numbers[order[k]].id, order[k]};
-    }
-  }
+  // The places in the order of their ids: the reads below then meet each
+  // block of the store once, in order, and the session's events are written
+  // in this order too. (Each pass reads the numbers in this order, fetching
+  // ahead: a random read costs a cache miss otherwise.)
+  const std::vector<uint32_t> by_id =
+      OrderById(numbers.size(), [&](size_t i) -> const SubjectId& { return numbers[i].id; });
+  auto number_at = [&](size_t k) -> const Number& {
+    if (k + kAhead < by_id.size()) __builtin_prefetch(&numbers[by_id[k + kAhead]]);
+    return numbers[by_id[k]];
+  };
   // What the ledger knows of each, decoded as it is read: whether the
   // internal do-not-call list holds it for every channel the registry
   // governs (voice and SMS: not worth checking) or it was erased, and the
@@ -356,7 +352,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   const TimeMs fresh_until = now + static_cast<TimeMs>(fresh_days) * kMsPerDay;
   {
     Status bad;
-    auto ids = [&](size_t k) -> const SubjectId& { return by_id[k].first; };
+    auto ids = [&](size_t k) -> const SubjectId& { return number_at(k).id; };
     TACET_RETURN_IF_ERROR(MultiGetByIds(
         *log_, projector_.registry_family(), by_id.size(), ids,
         [&](const SubjectId& id) { return RegistryKey(def.name, id); },
@@ -367,7 +363,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
             bad = st.status();
             return;
           }
-          const uint32_t i = by_id[k].second;
+          const uint32_t i = by_id[k];
           if (const RegistryEntry* e = st->At(now)) {
             if (e->outcome == RegistryOutcome::kListed) {
               registry_says[i] = kListedNumber;
@@ -390,7 +386,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
             bad = ss.status();
             return;
           }
-          const uint32_t i = by_id[k].second;
+          const uint32_t i = by_id[k];
           if (ss->erased_seq != 0) {
             subject_is[i] = kErasedSubject;
           } else if (!ActiveBlocks(*ss, Channel::kVoice, now).empty() &&
@@ -582,10 +578,10 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     // million keys scattered over the batch.
     for (size_t i = from; i < to; ++i) part_of[picks[i].index] = static_cast<uint32_t>(part);
     Payload np = SessionNumber{f.session_id, def.name, {}};
-    for (const auto& [id, i] : by_id) {
-      if (!as.ok()) break;
-      if (part_of[i] != part) continue;
-      std::get<SessionNumber>(np).subject = id;
+    for (size_t k = 0; k < by_id.size() && as.ok(); ++k) {
+      const Number& n = number_at(k);
+      if (part_of[by_id[k]] != part) continue;
+      std::get<SessionNumber>(np).subject = n.id;
       as = projector_.Apply(batch.Add(np), np, batch);
     }
     if (!as.ok()) {
