@@ -25,10 +25,14 @@ const RegistryEntry* RegistryState::At(TimeMs at, TimeMs known_at) const {
 std::string RegistryKey(std::string_view registry, const SubjectId& subject) {
   std::string k;
   k.reserve(registry.size() + subject.size() + 1);
-  k.append(registry);
-  k.push_back('\0');
-  k.append(AsBytes(subject));
+  AppendRegistryKey(k, registry, subject);
   return k;
+}
+
+void AppendRegistryKey(std::string& out, std::string_view registry, const SubjectId& subject) {
+  out.append(registry);
+  out.push_back('\0');
+  out.append(AsBytes(subject));
 }
 
 std::string SubjectKey(const SubjectId& subject) { return std::string(AsBytes(subject)); }
@@ -36,9 +40,14 @@ std::string SubjectKey(const SubjectId& subject) { return std::string(AsBytes(su
 std::string EncodeRegistryState(const RegistryState& s) {
   std::string out;
   out.reserve(1 + 4 + s.entries.size() * 45);
+  AppendRegistryState(out, s.entries);
+  return out;
+}
+
+void AppendRegistryState(std::string& out, std::span<const RegistryEntry> entries) {
   ByteWriter w(out);
-  w.U8(2).U32(static_cast<uint32_t>(s.entries.size()));
-  for (const auto& e : s.entries)
+  w.U8(2).U32(static_cast<uint32_t>(entries.size()));
+  for (const auto& e : entries)
     w.U8(static_cast<uint8_t>(e.outcome))
         .I32(e.received_day)
         .I64(e.effective_from)
@@ -46,7 +55,6 @@ std::string EncodeRegistryState(const RegistryState& s) {
         .U64(e.seq)
         .U64(e.session_id)
         .I64(e.recorded_at);
-  return out;
 }
 
 Result<RegistryState> DecodeRegistryState(std::string_view bytes) {
@@ -274,7 +282,11 @@ Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& ba
   } else if (auto* n = std::get_if<SessionNumber>(&p)) {
     // Members are only ever scanned from the store, never read through a
     // batch: a million of them need no place in the batch's view.
-    batch.PutUnread(sessions_, SessionMemberKey(n->session_id, n->subject), "");
+    // (Its key built in a buffer reused from one member to the next.)
+    thread_local std::string key;
+    key = SessionMembersPrefix(n->session_id);
+    key.append(AsBytes(n->subject));
+    batch.PutUnread(sessions_, key, "");
   } else if (auto* r = std::get_if<ReturnImported>(&p)) {
     TACET_ASSIGN_OR_RETURN(SessionRecord rec, LoadSession(batch, sessions_, r->session_id));
     ReturnInfo ri;
@@ -333,12 +345,25 @@ Status Projector::ApplyRegistryResult(const Event& e, const RegistryResult& rr,
                                       std::optional<std::string_view> prior, AppendBatch& batch,
                                       bool unread) const {
   if (registry_ < 0) return Status::Internal("projection families are not open");
-  RegistryState st;
-  if (prior) {
-    TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*prior));
-  }
   RegistryEntry entry{rr.outcome, rr.received_day, rr.effective_from, rr.valid_until,
                       e.seq,      rr.session_id,   e.recorded_at};
+  if (!prior) {
+    // A number's first answer (most of an import): its record encoded into
+    // buffers reused from one result to the next.
+    thread_local std::string key, value;
+    key.clear();
+    AppendRegistryKey(key, rr.registry, rr.subject);
+    value.clear();
+    AppendRegistryState(value, std::span<const RegistryEntry>(&entry, 1));
+    if (unread) {
+      batch.PutUnread(registry_, key, value);
+    } else {
+      batch.Put(registry_, key, value);
+    }
+    return Status::Ok();
+  }
+  RegistryState st;
+  TACET_ASSIGN_OR_RETURN(st, DecodeRegistryState(*prior));
   auto pos = std::upper_bound(st.entries.begin(), st.entries.end(), entry,
                               [](const RegistryEntry& a, const RegistryEntry& b) {
                                 return a.effective_from != b.effective_from

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,8 +64,11 @@ struct SessionRecord {
 // Keys and codecs of the projection families.
 // Format 3: every subject in a key is its SubjectId (32 bytes).
 std::string RegistryKey(std::string_view registry, const SubjectId& subject);
+void AppendRegistryKey(std::string& out, std::string_view registry, const SubjectId& subject);
 std::string SubjectKey(const SubjectId& subject);
 std::string EncodeRegistryState(const RegistryState& s);
+// The same record of `entries` (in effective order), appended to `out`.
+void AppendRegistryState(std::string& out, std::span<const RegistryEntry> entries);
 Result<RegistryState> DecodeRegistryState(std::string_view bytes);
 
 std::string SessionKey(uint64_t id);
