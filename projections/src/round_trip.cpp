@@ -676,7 +676,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
     const std::string prefix = SessionMembersPrefix(session.id);
     Status bad_key;
     TACET_RETURN_IF_ERROR(log_->ScanFamily(
-        projector_.sessions_family(), prefix, [&](std::string_view k, std::string_view) {
+        projector_.sessions_family(), prefix,
+        [&](std::string_view k, std::string_view) {
           k.remove_prefix(prefix.size());
           std::optional<SubjectId> id = HashFromBytes(k);
           if (!id) {
@@ -687,7 +688,8 @@ Result<ImportReport> Ledger::ImportReturn(const ImportRequest& req, const Actor&
           }
           members.push_back({*id, 0});
           return true;
-        }));
+        },
+        EventLog::ScanCache::kBypass));
     return bad_key;
   });
 

@@ -155,17 +155,13 @@ Status EventLog::MultiGet(int family, std::span<const std::string_view> keys,
   });
 }
 
-Status EventLog::ScanFamily(
-    int family, std::string_view prefix,
-    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+Status EventLog::ScanFamily(int family, std::string_view prefix,
+                            const std::function<bool(std::string_view, std::string_view)>& fn,
+                            ScanCache cache) const {
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr) return Status::Ok();
-  // A scan reads each block once: kept out of the block cache, whose fill
-  // would be that much fresh memory (an import scans its session's million
-  // members), and read ahead.
   rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 2 << 20;
+  ro.fill_cache = cache == ScanCache::kFill;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, h));
   rocksdb::Slice p(prefix.data(), prefix.size());
   for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {

@@ -201,8 +201,13 @@ class EventLog {
   Status MultiGet(int family, std::span<const std::string_view> keys,
                   const std::function<void(size_t, std::string_view)>& found) const;
   // Calls fn(key, value) for keys starting with prefix, in key order.
+  // kBypass: a long scan whose blocks are read once (an import's million
+  // session members): kept out of the block cache, where they would be that
+  // much fresh memory and push out the blocks decisions read.
+  enum class ScanCache { kFill, kBypass };
   Status ScanFamily(int family, std::string_view prefix,
-                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
+                    const std::function<bool(std::string_view, std::string_view)>& fn,
+                    ScanCache cache = ScanCache::kFill) const;
 
   // Walks the whole chain: dense seqs, each hash, each link, and the head;
   // recomputes the Merkle tree and compares every stored node.
