@@ -38,12 +38,12 @@ uint64_t BigEndianPrefix(const SubjectId& id) {
   return v;
 }
 
-// The places 0 .. n - 1 in the bytewise order of their ids, id_of(i): sorted
-// as (first 8 bytes, place) pairs, a million of which sort several times
-// faster than the (id, place) pairs they stand for, then each rare run of
-// equal prefixes by the whole ids.
-// The pairs go first to buckets by their top 16 bits, then each bucket (a
-// handful of pairs: the ids are keyed hashes) is sorted on its own.
+// The places 0 .. n - 1 in the bytewise order of their ids, id_of(i). They
+// are ordered as (first 8 bytes, place) pairs, which move far faster than
+// the (id, place) pairs they stand for: first into buckets by their top 16
+// bits, then each bucket (a handful of pairs: the ids are keyed hashes)
+// sorted on its own. A rare run of equal prefixes is then ordered by the
+// whole ids.
 template <class IdOf>
 std::vector<uint32_t> OrderById(size_t n, IdOf&& id_of) {
   std::vector<std::pair<uint64_t, uint32_t>> keys(n);

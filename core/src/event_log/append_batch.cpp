@@ -33,6 +33,8 @@ void AppendBatch::WriteEvent(const Event& e, std::string_view body, const Payloa
   if (impl_->bulk()) {
     // The rest is the sealer's (Impl::SealChunk).
     Impl& b = *impl_;
+    if (b.sealer == nullptr && b.bulk_status.ok())
+      b.bulk_status = Status::Internal("an event added to a bulk batch already sealed");
     b.AppendSealRecord(e, body, subjects);
     if (b.pending.size() >= kSealChunkBytes && b.bulk_status.ok())
       b.bulk_status = b.sealer->Hand(b.pending, kSealChunkBytes + 4096);
