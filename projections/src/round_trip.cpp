@@ -452,8 +452,11 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     }
     picks.push_back({expires, i});
   }
-  std::stable_sort(picks.begin(), picks.end(),
-                   [](const Pick& a, const Pick& b) { return a.expires < b.expires; });
+  // Soonest-expiring first; with no clearance expiring (every pick never
+  // checked), the input order already is that order.
+  if (!clearance_ends.empty())
+    std::stable_sort(picks.begin(), picks.end(),
+                     [](const Pick& a, const Pick& b) { return a.expires < b.expires; });
   if (req.limit && picks.size() > *req.limit) {
     rep.over_limit = picks.size() - *req.limit;
     picks.resize(*req.limit);
