@@ -226,16 +226,18 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   Status unusual;  // a parsed number not in the forms above (never, from libphonenumber)
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
   std::vector<Number> numbers;
-  // At most a number per line: never reallocated, as the hasher reads it
-  // meanwhile.
-  numbers.reserve(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
+  // At most a number per line; a file of many short or blank lines starts
+  // smaller and grows (see `grow` below).
+  numbers.reserve(std::min<size_t>(
+      static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1, 1u << 22));
   {
     // Each number's keyed hash on a second thread while the next numbers
     // are parsed: it follows the count published here, a slice at a time.
     constexpr size_t kSlice = 4096;
     std::mutex mu;
-    std::condition_variable cv;
+    std::condition_variable cv, caught_up;
     size_t published = 0;  // guarded by mu
+    size_t hashed = 0;     // guarded by mu: the hasher's progress
     bool parsing = true;   // guarded by mu
     auto publish = [&](bool last) {
       {
@@ -244,6 +246,13 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
         parsing = !last;
       }
       cv.notify_one();
+    };
+    // Before the vector reallocates: the hasher must be done with it and
+    // waiting for more.
+    auto grow = [&] {
+      publish(false);
+      std::unique_lock lock(mu);
+      caught_up.wait(lock, [&] { return hashed == published; });
     };
     std::thread hasher([&] {
       for (size_t i = 0;;) {
@@ -260,6 +269,11 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
           const auto end = std::to_chars(e164 + 1, e164 + sizeof e164, numbers[i].e164).ptr;
           numbers[i].id = keyer_->Of(std::string_view(e164, static_cast<size_t>(end - e164)));
         }
+        {
+          std::lock_guard lock(mu);
+          hashed = n;
+        }
+        caught_up.notify_one();
         if (!more) return;
       }
     });
@@ -299,6 +313,7 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
                                          " and its national digits");
             return;
           }
+          if (numbers.size() == numbers.capacity()) grow();
           numbers.push_back({{}, *e164, *national, static_cast<uint8_t>(s.national.size())});
           if (numbers.size() % kSlice == 0) publish(false);
         }));
