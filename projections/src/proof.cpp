@@ -119,7 +119,9 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
   if (doc.is_discarded() || !doc.is_object()) return bad("not a proof file: not a JSON object");
   if (dup)
     return bad("not a proof file: the member \"" + EscapeInvalidUtf8(*dup) + "\" appears twice");
-  if (doc.value("format", std::string()) != kProofFormat)
+  // A "format" of another type is no proof file either: value() would throw.
+  const auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string() || format->get<std::string>() != kProofFormat)
     return bad("not a proof file: \"format\" is not \"" + std::string(kProofFormat) + "\"");
   if (!doc.contains("checkpoint") || !doc["checkpoint"].is_string())
     return bad("\"checkpoint\": missing or not a string");

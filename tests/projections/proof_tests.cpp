@@ -180,6 +180,12 @@ BOOST_AUTO_TEST_CASE(a_proof_is_read_exactly_as_the_format_says) {
   std::string text = good.dump();
   refused("{\"subject\":\"+390612345672\"," + text.substr(1), "\"subject\" appears twice");
   json d = good;
+  // A "format" of another type (the fuzzer's find: it once threw).
+  for (const json& other : {json::array(), json(16), json(nullptr), json::object()}) {
+    d["format"] = other;
+    refused(d.dump(), "\"format\" is not");
+  }
+  d = good;
   d["events"][1] = good["events"][0];
   refused(d.dump(), "ascending seq order, each once");
   d = good;
