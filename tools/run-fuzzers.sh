@@ -20,7 +20,9 @@ run_one() {
   local name=$1 dir="$work/$1"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   cp -r "$root/tests/fuzz/corpus/$name/." "$dir/corpus/" 2>/dev/null || true
-  "$build/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  # TMPDIR: the targets that record open their ledger under it, so it goes
+  # with the work directory.
+  TMPDIR="$dir" "$build/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -max_len=65536 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" >"$dir/log" 2>&1
   echo $? >"$dir/rc"
