@@ -263,6 +263,50 @@ Status CheckRanges(const Payload& payload) {
       return Status::Corruption("registry_defined: kind " +
                                 std::to_string(static_cast<int>(d->kind)) + " (only 1 or 2)");
     return channels(d->channels, "registry_defined");
+  } else if (auto* o = std::get_if<OutcomeDefined>(&payload)) {
+    if ((o->effects & ~kEveryOutcomeEffect) != 0)
+      return Status::Corruption("outcome_defined: effects " + std::to_string(o->effects) +
+                                " is not a set of 1, 2, 4");
+    if ((o->blocks & ~kEveryChannel) != 0)
+      return Status::Corruption("outcome_defined: blocks " + std::to_string(o->blocks) +
+                                " names unknown channels");
+  } else if (auto* h = std::get_if<CallingHoursDefined>(&payload)) {
+    for (const CallingWindow& w : h->windows) {
+      const int t = static_cast<int>(w.day_type);
+      if (t < 1 || t > 5)
+        return Status::Corruption("calling_hours_defined: day type " + std::to_string(t) +
+                                  " (only 1..5)");
+      if (w.from_minute >= w.to_minute || w.to_minute > 1440)
+        return Status::Corruption("calling_hours_defined: window " + std::to_string(w.from_minute) +
+                                  ".." + std::to_string(w.to_minute) + " is not within 0..1440");
+    }
+    for (const HolidayRule& r : h->holidays) {
+      const bool fixed = r.month != 0;
+      if ((fixed && (r.month > 12 || r.day < 1 || r.day > 31 || r.easter_offset != 0)) ||
+          (!fixed && r.day != 0) ||
+          (r.from_year != 0 && r.until_year != 0 && r.from_year > r.until_year))
+        return Status::Corruption("calling_hours_defined: a holiday of month " +
+                                  std::to_string(r.month) + ", day " + std::to_string(r.day) +
+                                  ", Easter offset " + std::to_string(r.easter_offset) +
+                                  " is not a date or an Easter offset in its years");
+    }
+    return channels(h->channels, "calling_hours_defined");
+  } else if (auto* f = std::get_if<FrequencyCapDefined>(&payload)) {
+    if (f->max_attempts != 0 && f->window_hours == 0)
+      return Status::Corruption("frequency_cap_defined: a cap of " +
+                                std::to_string(f->max_attempts) + " attempts in no window");
+    return channels(f->channels, "frequency_cap_defined");
+  } else if (auto* a = std::get_if<ContactAttempted>(&payload)) {
+    const int ch = static_cast<int>(a->channel);
+    if (ch < 1 || ch > 4)
+      return Status::Corruption("contact_attempted: channel " + std::to_string(ch) +
+                                " (only 1..4)");
+    const int v = static_cast<int>(a->verdict);
+    if (v < 1 || v > 3)
+      return Status::Corruption("contact_attempted: verdict " + std::to_string(v) + " (only 1..3)");
+    if ((a->effects & ~kEveryOutcomeEffect) != 0 || (a->flags & ~kAttemptNoPriorCheck) != 0)
+      return Status::Corruption("contact_attempted: effects " + std::to_string(a->effects) +
+                                " or flags " + std::to_string(a->flags) + " outside their sets");
   }
   return Status::Ok();
 }

@@ -120,6 +120,24 @@ Day TimeZone::DayOf(TimeMs t) const {
   return static_cast<Day>(date::floor<days>(local).time_since_epoch().count());
 }
 
+TimeZone::Local TimeZone::LocalOf(TimeMs t) const {
+  const auto local = Zone(zone_)->to_local(date::sys_time<milliseconds>{milliseconds{t}});
+  const auto day = date::floor<days>(local);
+  return Local{static_cast<Day>(day.time_since_epoch().count()), (local - day).count()};
+}
+
+TimeMs TimeZone::AtLocal(Day day, int minute) const {
+  const auto local = date::local_seconds{days{day}} + std::chrono::minutes{minute};
+  const auto info = Zone(zone_)->get_info(local);
+  date::sys_seconds s;
+  if (info.result == date::local_info::nonexistent) {
+    s = info.first.end;
+  } else {
+    s = date::sys_seconds{local.time_since_epoch()} - info.first.offset;
+  }
+  return std::chrono::duration_cast<milliseconds>(s.time_since_epoch()).count();
+}
+
 std::string TimeZone::Format(TimeMs t) const {
   const auto sys = date::floor<std::chrono::seconds>(date::sys_time<milliseconds>{milliseconds{t}});
   const date::sys_info info = Zone(zone_)->get_info(sys);

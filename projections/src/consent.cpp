@@ -453,6 +453,54 @@ Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
         changes.push_back(std::move(d));
       }
   }
+  // Outcomes, calling hours and caps: each declared item defined or
+  // changed; when the list is declared, the others retired.
+  auto reconcile = [&](const char* what, bool declared, const auto& items, const auto& in_force,
+                       auto key_of, auto value_of) -> Status {
+    for (auto item : items) {
+      const std::string key = key_of(item);
+      if (key.empty()) return Status::InvalidArgument(std::string("a ") + what + " needs a name");
+      item.retired = false;
+      // What the decoder would refuse is refused here, before it is recorded.
+      const Payload probe = item;
+      if (auto back = DecodePayload(TypeOf(probe), std::decay_t<decltype(item)>::kVersion,
+                                    EncodePayload(probe));
+          !back.ok())
+        return Status::InvalidArgument(std::string(what) + " " + key + ": " +
+                                       back.status().message());
+      auto it = in_force.find(key);
+      const bool recorded = it != in_force.end() && it->second.seq != 0;
+      if (!recorded || !(value_of(it->second) == item)) {
+        changes_text.push_back(std::string(what) + (recorded ? " changed: " : " defined: ") + key);
+        changes.push_back(std::move(item));
+      }
+    }
+    if (declared)
+      for (const auto& [key, v] : in_force)
+        if (v.seq != 0 &&
+            std::none_of(items.begin(), items.end(),
+                         [&key = key, &key_of](const auto& x) { return key_of(x) == key; })) {
+          auto retired = value_of(v);
+          retired.retired = true;
+          changes_text.push_back(std::string(what) + " retired: " + key);
+          changes.push_back(std::move(retired));
+        }
+    return Status::Ok();
+  };
+  TACET_RETURN_IF_ERROR(reconcile(
+      "outcome", config.outcomes_declared, config.outcomes, now.outcomes,
+      [](const OutcomeDefined& o) { return o.code; },
+      [](const Versioned<OutcomeDefined>& v) { return v.value; }));
+  for (const CallingHoursDefined& h : config.calling_hours)
+    TACET_RETURN_IF_ERROR(CallingHours::Make(h).status());
+  TACET_RETURN_IF_ERROR(reconcile(
+      "calling hours", config.calling_hours_declared, config.calling_hours, now.calling_hours,
+      [](const CallingHoursDefined& h) { return h.name; },
+      [](const CallingHoursVersion& v) { return v.value->definition(); }));
+  TACET_RETURN_IF_ERROR(reconcile(
+      "frequency cap", config.caps_declared, config.caps, now.caps,
+      [](const FrequencyCapDefined& f) { return f.name; },
+      [](const Versioned<FrequencyCapDefined>& v) { return v.value; }));
   if (config.channels) {
     const ChannelPolicySet& cur = now.channel_policy.value;
     if (now.channel_policy.seq == 0 || cur.consent_required != config.channels->consent_required ||
@@ -475,14 +523,15 @@ Status Ledger::ChannelFits(const Subject& s, Channel channel) const {
   return Status::Ok();
 }
 
-Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at, const PolicyView& policy,
+Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
                             const SubjectState* subject_state, const Registry* registry,
-                            const RegistryState* registry_state, Explain explain) const {
+                            const RegistryState* registry_state,
+                            const std::vector<AttemptEntry>* attempts) const {
   DecisionInput in;
-  in.explain = explain;
-  in.channel = channel;
-  in.at = at;
-  in.known_at = known_at;
+  in.explain = a.explain;
+  in.channel = a.channel;
+  in.at = a.at;
+  in.known_at = a.known_at;
   in.registry_applies = registry != nullptr;
   if (registry != nullptr) {
     in.registry = registry->name();
@@ -490,7 +539,27 @@ Decision Ledger::DecideWith(Channel channel, TimeMs at, TimeMs known_at, const P
   }
   in.subject_state = subject_state;
   in.policy = &policy;
+  in.region = a.subject.region;
+  in.campaign = a.campaign;
+  in.attempts = attempts;
   return Evaluate(in);
+}
+
+Status Ledger::LoadAttempts(const SubjectId& id, TimeMs from, TimeMs to,
+                            std::vector<AttemptEntry>* out) const {
+  Status bad;
+  const std::string end = AttemptRangeStart(id, to == INT64_MAX ? to : to + 1);
+  TACET_RETURN_IF_ERROR(log_->ScanRange(projector_.attempts_family(), AttemptRangeStart(id, from),
+                                        end, [&](std::string_view k, std::string_view v) {
+                                          auto e = DecodeAttempt(k, v);
+                                          if (!e.ok()) {
+                                            bad = e.status();
+                                            return false;
+                                          }
+                                          out->push_back(std::move(e).value());
+                                          return true;
+                                        }));
+  return bad;
 }
 
 Result<DecisionAnswer> Ledger::Decide(std::string_view text, Channel channel, TimeMs at,
@@ -579,11 +648,21 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                                          }
                                        }));
   TACET_RETURN_IF_ERROR(bad);
+  // Frequency caps: one bounded range read per subject a cap covers.
+  std::vector<AttemptEntry> attempts;
   for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
-    a.decision = DecideWith(a.channel, a.at, a.known_at, *policy_of[i],
-                            subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
-                            registries[i] ? &*registries[i] : nullptr, a.explain);
+    const PolicyView& policy = *policy_of[i];
+    const bool capped = !policy.caps.empty() && policy.AnyCapCovers(a.subject.region, a.channel);
+    if (capped) {
+      attempts.clear();
+      const TimeMs reach = policy.LongestCapReach(a.subject.region, a.channel);
+      TACET_RETURN_IF_ERROR(
+          LoadAttempts(keyer_->Of(a.subject.value), a.at - reach, a.at, &attempts));
+    }
+    a.decision =
+        DecideWith(a, policy, subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
+                   registries[i] ? &*registries[i] : nullptr, capped ? &attempts : nullptr);
   }
   return Status::Ok();
 }

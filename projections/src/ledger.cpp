@@ -318,6 +318,44 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
   if (auto* x = std::get_if<Erased>(&p))
     return "personal data erased on request " + x->request + " by officer " + x->officer +
            "; suppressed on every channel";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out.empty() ? std::string("every") : out;
+  };
+  if (auto* o = std::get_if<OutcomeDefined>(&p))
+    return "policy: outcome " + o->code + (o->retired ? " retired" : " defined") + " (" + o->title +
+           (o->effects & kOutcomeConnected ? "; connected" : "") +
+           (o->effects & kOutcomeRefusal ? "; a refusal" : "") +
+           (o->effects & kOutcomeWrongNumber ? "; a wrong number" : "") +
+           (o->blocks != 0 ? "; blocks " + channels(o->blocks) : "") + ")";
+  if (auto* h = std::get_if<CallingHoursDefined>(&p))
+    return "policy: calling hours " + h->name + (h->retired ? " retired" : " defined") +
+           " (regions " + list(h->regions) + "; " + channels(h->channels) + "; " + h->time_zone +
+           "; " + std::to_string(h->windows.size()) + " windows, " +
+           std::to_string(h->holidays.size()) + " holidays)";
+  if (auto* f = std::get_if<FrequencyCapDefined>(&p))
+    return "policy: frequency cap " + f->name + (f->retired ? " retired" : " defined") +
+           " (regions " + list(f->regions) + "; campaigns " + list(f->campaigns) + "; " +
+           channels(f->channels) + "; at most " + std::to_string(f->max_attempts) +
+           " attempts in " + std::to_string(f->window_hours) + " hours; " +
+           std::to_string(f->cool_down_hours) + " hours after a refusal" +
+           (f->waived_by_consent ? "; waived by a consent" : "") + ")";
+  if (auto* a = std::get_if<ContactAttempted>(&p)) {
+    static constexpr const char* kVerdicts[] = {"?", "allowed", "denied", "needed a justification"};
+    std::string reasons;
+    for (const auto& r : a->reasons) reasons += (reasons.empty() ? "" : ", ") + r;
+    return std::string("contact attempt by ") + ChannelName(a->channel) + " started " +
+           zone.Format(a->started_at) + ": " + a->outcome +
+           (a->campaign.empty() ? "" : ", campaign " + a->campaign) +
+           (a->caller_id.empty() ? "" : ", from " + a->caller_id) +
+           (a->operator_id.empty() ? "" : ", operator " + a->operator_id) +
+           (a->duration_s ? ", " + std::to_string(a->duration_s) + " s" : "") + "; at its start " +
+           kVerdicts[static_cast<int>(a->verdict) & 3] +
+           (reasons.empty() ? "" : " (" + reasons + ")") +
+           (a->decision_seq ? "; acted on check seq " + std::to_string(a->decision_seq) : "") +
+           ((a->flags & kAttemptNoPriorCheck) ? "; no prior check" : "");
+  }
   return PayloadTypeName(e.type);
 }
 

@@ -27,6 +27,12 @@ Facts FactsOf(const DecisionInput& in) {
           return r.type_code == c.type_code && r.seq > c.seq && r.recorded_at <= f.cut;
         });
     if (revoked) continue;
+    // A wrong number: the consents given for it were someone else's.
+    const bool reassigned = std::any_of(f.self.reassignments.begin(), f.self.reassignments.end(),
+                                        [&](const SubjectState::Reassignment& r) {
+                                          return r.seq > c.seq && r.recorded_at <= f.cut;
+                                        });
+    if (reassigned) continue;
     if (f.consent == nullptr || c.given_day > f.consent->given_day) f.consent = &c;
   }
   return f;
@@ -58,6 +64,126 @@ Step BlockRule::Apply(const Facts& f, Explainer& x) const {
 void BlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   for (const auto& b : f.self.blocks) AddAfter(f.in.at, b.recorded_at, out);
   for (const auto& u : f.self.unblocks) AddAfter(f.in.at, u.recorded_at, out);
+}
+
+// ---------------------------------------------------------------- calling hours
+
+namespace {
+
+const char* DayTypeName(DayType t) {
+  switch (t) {
+    case DayType::kWeekday:
+      return "a weekday";
+    case DayType::kSaturday:
+      return "a Saturday";
+    case DayType::kPreHoliday:
+      return "the day before a holiday";
+    case DayType::kSunday:
+      return "a Sunday";
+    case DayType::kHoliday:
+      return "a holiday";
+  }
+  return "a day";
+}
+
+}  // namespace
+
+Step CallingHoursRule::Apply(const Facts& f, Explainer& x) const {
+  const CallingHoursVersion* hours = f.policy.HoursCovering(f.in.region, f.in.channel);
+  if (hours == nullptr || hours->value->OpenAt(f.in.at)) return Step::kContinue;
+  const CallingHours& h = *hours->value;
+  std::vector<uint64_t> seqs;
+  if (hours->seq != 0) seqs.push_back(hours->seq);
+  x.Add(
+      "outside_calling_hours",
+      [&] {
+        return "outside the calling hours of " + h.name() + ": " + h.zone().Format(f.in.at) +
+               " is on " + DayTypeName(h.TypeOf(h.zone().DayOf(f.in.at)));
+      },
+      std::move(seqs));
+  return Step::kDeny;
+}
+
+void CallingHoursRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  if (const CallingHoursVersion* hours = f.policy.HoursCovering(f.in.region, f.in.channel))
+    AddAfter(f.in.at, hours->value->NextChange(f.in.at), out);
+}
+
+// ---------------------------------------------------------------- frequency caps
+
+namespace {
+
+// Whether an attempt counts for a cap at all (its channel, its campaign,
+// recorded by known_at, started by `at`).
+bool Counts(const FrequencyCapDefined& cap, const AttemptEntry& a, const Facts& f) {
+  return (cap.channels & MaskOf(a.channel)) != 0 && a.recorded_at <= f.in.known_at &&
+         a.started_at <= f.in.at &&
+         (cap.campaigns.empty() ||
+          std::find(cap.campaigns.begin(), cap.campaigns.end(), a.campaign) != cap.campaigns.end());
+}
+
+constexpr TimeMs kMsPerHour = 3'600'000;
+
+}  // namespace
+
+Step FrequencyCapRule::Apply(const Facts& f, Explainer& x) const {
+  if (f.in.attempts == nullptr) return Step::kContinue;
+  for (const auto& [name, v] : f.policy.caps) {
+    const FrequencyCapDefined& cap = v.value;
+    if (!CapCovers(cap, f.in.region, f.in.channel, f.in.campaign)) continue;
+    if (cap.waived_by_consent && f.consent != nullptr) continue;
+    const TimeMs cool = static_cast<TimeMs>(cap.cool_down_hours) * kMsPerHour;
+    const AttemptEntry* refusal = nullptr;
+    for (const AttemptEntry& a : *f.in.attempts)
+      if (cool > 0 && (a.effects & kOutcomeRefusal) != 0 && Counts(cap, a, f) &&
+          a.started_at > f.in.at - cool)
+        refusal = &a;  // the latest: attempts come by start
+    if (refusal != nullptr) {
+      std::vector<uint64_t> seqs{refusal->seq};
+      if (v.seq != 0) seqs.push_back(v.seq);
+      x.Add(
+          "cool_down",
+          [&] {
+            return "a refusal on " + FormatUtc(refusal->started_at) + " (seq " +
+                   std::to_string(refusal->seq) + ") starts " +
+                   std::to_string(cap.cool_down_hours / 24) + " days of silence under " + name;
+          },
+          std::move(seqs));
+      return Step::kDeny;
+    }
+    if (cap.max_attempts == 0) continue;
+    const TimeMs window = static_cast<TimeMs>(cap.window_hours) * kMsPerHour;
+    std::vector<uint64_t> counted;
+    for (const AttemptEntry& a : *f.in.attempts)
+      if (Counts(cap, a, f) && a.started_at > f.in.at - window) counted.push_back(a.seq);
+    if (counted.size() < cap.max_attempts) continue;
+    const size_t n = counted.size();
+    if (v.seq != 0) counted.push_back(v.seq);
+    x.Add(
+        "frequency_cap",
+        [&] {
+          return std::to_string(n) + " attempts in the last " + std::to_string(cap.window_hours) +
+                 " hours: at most " + std::to_string(cap.max_attempts) + " under " + name;
+        },
+        std::move(counted));
+    return Step::kDeny;
+  }
+  return Step::kContinue;
+}
+
+void FrequencyCapRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  if (f.in.attempts == nullptr) return;
+  for (const auto& [name, v] : f.policy.caps) {
+    const FrequencyCapDefined& cap = v.value;
+    if (!CapCovers(cap, f.in.region, f.in.channel, f.in.campaign)) continue;
+    for (const AttemptEntry& a : *f.in.attempts) {
+      if ((cap.channels & MaskOf(a.channel)) == 0 || a.recorded_at > f.in.known_at) continue;
+      AddAfter(f.in.at, a.started_at + static_cast<TimeMs>(cap.window_hours) * kMsPerHour, out);
+      if ((a.effects & kOutcomeRefusal) != 0)
+        AddAfter(f.in.at, a.started_at + static_cast<TimeMs>(cap.cool_down_hours) * kMsPerHour,
+                 out);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- registry
@@ -206,10 +332,13 @@ void JustificationRule::Moments(const Facts& f, std::vector<TimeMs>* out) const 
 std::span<const Rule* const> DefaultRules() {
   static const ErasedRule erased;
   static const BlockRule block;
+  static const CallingHoursRule hours;
+  static const FrequencyCapRule caps;
   static const RoundTripRegistryRule registry;
   static const ConsentRule consent;
   static const JustificationRule justification;
-  static const Rule* const rules[] = {&erased, &block, &registry, &consent, &justification};
+  static const Rule* const rules[] = {&erased,   &block,   &hours,        &caps,
+                                      &registry, &consent, &justification};
   return rules;
 }
 

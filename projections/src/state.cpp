@@ -1,5 +1,7 @@
 #include "tacet/projections/state.h"
 
+#include "tacet/projections/attempts.h"
+
 #include <algorithm>
 
 #include "../internal/bytes.h"
@@ -165,7 +167,7 @@ namespace {
 // The projections, one fold each: its family and what it keeps. Every
 // payload type names the fold that takes it (FoldOf), or none: the table
 // and the payload variant are the only lists.
-enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy };
+enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy, kAttempts };
 struct FoldSpec {
   Fold fold;
   const char* family;
@@ -174,7 +176,9 @@ constexpr FoldSpec kFolds[] = {
     {Fold::kRegistry, kRegistryFamily},  // what each registry said about each number
     {Fold::kSessions, kSessionsFamily},  // export sessions, their members and returns
     {Fold::kSubject, kSubjectFamily},    // consents, blocks, justifications, erasure
-    {Fold::kPolicy, kPolicyFamily},      // consent types, reasons, channels, registries
+    {Fold::kPolicy, kPolicyFamily},      // consent types, reasons, channels, registries,
+                                         // outcomes, calling hours, caps
+    {Fold::kAttempts, kAttemptsFamily},  // contact attempts by subject and start
 };
 
 // The fold of each payload type: a type without one does not compile.
@@ -197,6 +201,14 @@ constexpr Fold kFoldOf<ChannelPolicySet> = Fold::kPolicy;
 template <>
 constexpr Fold kFoldOf<RegistryDefined> = Fold::kPolicy;
 template <>
+constexpr Fold kFoldOf<OutcomeDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<CallingHoursDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<FrequencyCapDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ContactAttempted> = Fold::kAttempts;
+template <>
 constexpr Fold kFoldOf<ConsentGranted> = Fold::kSubject;
 template <>
 constexpr Fold kFoldOf<ConsentRevoked> = Fold::kSubject;
@@ -214,6 +226,9 @@ std::string PolicyKeyOf(const ConsentTypeDefined& t) { return PolicyTypeKey(t.co
 std::string PolicyKeyOf(const ReasonDefined& r) { return PolicyReasonKey(r.code); }
 std::string PolicyKeyOf(const ChannelPolicySet&) { return kPolicyChannelKey; }
 std::string PolicyKeyOf(const RegistryDefined& g) { return PolicyRegistryKey(g.name); }
+std::string PolicyKeyOf(const OutcomeDefined& o) { return PolicyOutcomeKey(o.code); }
+std::string PolicyKeyOf(const CallingHoursDefined& h) { return PolicyCallingHoursKey(h.name); }
+std::string PolicyKeyOf(const FrequencyCapDefined& f) { return PolicyCapKey(f.name); }
 
 // What an event about a subject adds to its record.
 void Into(SubjectState& st, const Event& e, const ConsentGranted& g) {
@@ -262,7 +277,8 @@ Projector::Projector(const EventLog& log)
     : registry_(log.FamilyIndex(kRegistryFamily)),
       sessions_(log.FamilyIndex(kSessionsFamily)),
       subject_(log.FamilyIndex(kSubjectFamily)),
-      policy_(log.FamilyIndex(kPolicyFamily)) {}
+      policy_(log.FamilyIndex(kPolicyFamily)),
+      attempts_(log.FamilyIndex(kAttemptsFamily)) {}
 
 Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
@@ -306,8 +322,25 @@ Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& ba
   return Status::Ok();
 }
 
+Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendBatch& batch) const {
+  AttemptEntry entry{a.started_at, e.seq, e.recorded_at, a.channel, a.effects, a.campaign};
+  // No later event of a batch reads an attempt's record: decisions read
+  // the store, and a batch of attempts counts its own (Ledger::Contacts).
+  batch.PutUnread(attempts_, AttemptKey(a.subject, a.started_at, e.seq), EncodeAttempt(entry));
+  if ((a.effects & kOutcomeWrongNumber) == 0) return Status::Ok();
+  const std::string key = SubjectKey(a.subject);
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
+  SubjectState st;
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
+  }
+  st.reassignments.push_back({e.seq, e.recorded_at});
+  batch.Put(subject_, key, EncodeSubjectState(st));
+  return Status::Ok();
+}
+
 Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
-  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0)
+  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0)
     return Status::Internal("projection families are not open");
   return std::visit(
       [&](const auto& x) -> Status {
@@ -324,6 +357,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
           TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(policy_, key));
           batch.Put(policy_, key, AppendPolicyVersion(bytes.value_or(""), e.seq, e.recorded_at, p));
           return Status::Ok();
+        } else if constexpr (fold == Fold::kAttempts) {
+          return FoldAttempt(e, x, batch);
         } else if constexpr (fold == Fold::kSubject) {
           const std::string key = SubjectKey(x.subject);
           TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
@@ -393,6 +428,9 @@ Projector::ReadKey Projector::KeyRead(const Payload& p) const {
           return {policy_, PolicyKeyOf(x)};
         } else if constexpr (fold == Fold::kSubject) {
           return {subject_, SubjectKey(x.subject)};
+        } else if constexpr (fold == Fold::kAttempts) {
+          if ((x.effects & kOutcomeWrongNumber) != 0) return {subject_, SubjectKey(x.subject)};
+          return {};
         } else {
           return {};  // writes only (a session opened, a member)
         }

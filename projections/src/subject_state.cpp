@@ -1,5 +1,6 @@
 #include "tacet/projections/subject_state.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "../internal/bytes.h"
@@ -12,9 +13,10 @@ using internal::ByteWriter;
 
 namespace {
 
-// Format 3's first record version: each unblock lists the blocks it lifted,
-// and the record ends with the erasure.
-constexpr uint8_t kSubjectStateVersion = 1;
+// Format 3's record versions: 1, each unblock lists the blocks it lifted,
+// and the record ends with the erasure; 2 (issue 17) adds the
+// reassignments after it. Version 1 is still read.
+constexpr uint8_t kSubjectStateVersion = 2;
 
 }  // namespace
 
@@ -47,6 +49,8 @@ std::string EncodeSubjectState(const SubjectState& s) {
         .I64(j.recorded_at)
         .I64(j.valid_until);
   w.U64(s.erased_seq).I64(s.erased_at);
+  w.U32(static_cast<uint32_t>(s.reassignments.size()));
+  for (const auto& a : s.reassignments) w.U64(a.seq).I64(a.recorded_at);
   return out;
 }
 
@@ -54,7 +58,7 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   ByteReader r(bytes);
   SubjectState s;
   const uint8_t version = r.U8();
-  if (version != kSubjectStateVersion)
+  if (version != 1 && version != kSubjectStateVersion)
     return Status::Corruption("subject projection: unknown record version");
   // Each count is bounded by the bytes left, so a damaged count cannot
   // allocate without limit.
@@ -106,6 +110,13 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   }
   s.erased_seq = r.U64();
   s.erased_at = r.I64();
+  if (version >= 2)
+    for (size_t n = count(16); n > 0 && !r.failed(); --n) {
+      SubjectState::Reassignment a;
+      a.seq = r.U64();
+      a.recorded_at = r.I64();
+      s.reassignments.push_back(a);
+    }
   if (r.failed() || !r.done()) return Status::Corruption("subject projection: truncated record");
   return s;
 }
@@ -117,6 +128,14 @@ ChannelPolicySet DefaultChannelPolicy() {
   p.justification_minutes = 30;
   return p;
 }
+
+namespace {
+template <class T>
+bool IsRetired(const T& v) {
+  return v.retired;
+}
+bool IsRetired(const std::shared_ptr<const CallingHours>& h) { return h->definition().retired; }
+}  // namespace
 
 PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at) {
   PolicyView v;
@@ -148,6 +167,18 @@ PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at) {
     if (x == nullptr) x = &versions.front();
     if (!x->value->definition().retired) v.registries.emplace(name, *x);
   }
+  auto in_force = [&](const auto& map, auto& out) {
+    for (const auto& [name, versions] : map)
+      if (auto* x = last(versions); x && !IsRetired(x->value)) out.emplace(name, *x);
+  };
+  in_force(h.outcomes, v.outcomes);
+  in_force(h.calling_hours, v.calling_hours);
+  in_force(h.caps, v.caps);
+  if (h.outcomes.empty())
+    for (OutcomeDefined& o : DefaultOutcomes()) {
+      std::string code = o.code;  // (the value below moves o.code away)
+      v.outcomes.emplace(std::move(code), Versioned<OutcomeDefined>{0, 0, std::move(o)});
+    }
   if (!any_known) {
     static const std::shared_ptr<const Registry> built_in = [] {
       auto r = MakeRegistry(ItRpoDefinition());
@@ -166,6 +197,64 @@ const RoundTripRegistry* PolicyView::RoundTripCovering(const Subject& s, Channel
   return nullptr;
 }
 
+const CallingHoursVersion* PolicyView::HoursCovering(std::string_view region,
+                                                     Channel channel) const {
+  for (const auto& [name, v] : calling_hours)
+    if (v.value->Covers(region, channel)) return &v;
+  return nullptr;
+}
+
+bool CapCovers(const FrequencyCapDefined& cap, std::string_view region, Channel channel,
+               std::string_view campaign) {
+  if ((cap.channels & MaskOf(channel)) == 0) return false;
+  if (!cap.regions.empty() &&
+      std::find(cap.regions.begin(), cap.regions.end(), region) == cap.regions.end())
+    return false;
+  return cap.campaigns.empty() ||
+         std::find(cap.campaigns.begin(), cap.campaigns.end(), campaign) != cap.campaigns.end();
+}
+
+namespace {
+// A cap's channel and region cover a decision, whatever its campaign.
+bool CapReaches(const FrequencyCapDefined& cap, std::string_view region, Channel channel) {
+  return (cap.channels & MaskOf(channel)) != 0 &&
+         (cap.regions.empty() ||
+          std::find(cap.regions.begin(), cap.regions.end(), region) != cap.regions.end());
+}
+}  // namespace
+
+bool PolicyView::AnyCapCovers(std::string_view region, Channel channel) const {
+  for (const auto& [name, v] : caps)
+    if (CapReaches(v.value, region, channel)) return true;
+  return false;
+}
+
+TimeMs PolicyView::LongestCapReach(std::string_view region, Channel channel) const {
+  TimeMs longest = 0;
+  for (const auto& [name, v] : caps)
+    if (CapReaches(v.value, region, channel))
+      longest = std::max<TimeMs>(
+          longest,
+          static_cast<TimeMs>(std::max(v.value.window_hours, v.value.cool_down_hours)) * 3'600'000);
+  return longest;
+}
+
+std::vector<OutcomeDefined> DefaultOutcomes() {
+  const ChannelMask phone = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms);
+  return {
+      {"answered", "Answered", kOutcomeConnected, 0, false},
+      {"busy", "Busy", 0, 0, false},
+      {"do_not_call", "Asked not to be called again", kOutcomeConnected | kOutcomeRefusal, phone,
+       false},
+      {"no_answer", "No answer", 0, 0, false},
+      {"refused", "Refused in the conversation", kOutcomeConnected | kOutcomeRefusal, 0, false},
+      {"sale", "Sale", kOutcomeConnected, 0, false},
+      {"voicemail", "Voicemail", 0, 0, false},
+      {"wrong_number", "Wrong number: not the person's", kOutcomeConnected | kOutcomeWrongNumber, 0,
+       false},
+  };
+}
+
 namespace {
 std::string Prefixed(char prefix, std::string_view code) {
   std::string k(1, prefix);
@@ -177,6 +266,9 @@ std::string Prefixed(char prefix, std::string_view code) {
 std::string PolicyTypeKey(std::string_view code) { return Prefixed('t', code); }
 std::string PolicyReasonKey(std::string_view code) { return Prefixed('r', code); }
 std::string PolicyRegistryKey(std::string_view name) { return Prefixed('g', name); }
+std::string PolicyOutcomeKey(std::string_view code) { return Prefixed('o', code); }
+std::string PolicyCallingHoursKey(std::string_view name) { return Prefixed('h', name); }
+std::string PolicyCapKey(std::string_view name) { return Prefixed('f', name); }
 
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p) {
@@ -215,6 +307,16 @@ Status LoadPolicyRecord(std::string_view key, std::string_view value, PolicyHist
         return Status::Corruption("policy projection: seq " + std::to_string(seq) + ": " +
                                   reg.status().message());
       h->registries[g->name].push_back({seq, at, std::move(reg).value()});
+    } else if (auto* o = std::get_if<OutcomeDefined>(&p)) {
+      h->outcomes[o->code].push_back({seq, at, std::move(*o)});
+    } else if (auto* ch = std::get_if<CallingHoursDefined>(&p)) {
+      auto hours = CallingHours::Make(*ch);
+      if (!hours.ok())
+        return Status::Corruption("policy projection: seq " + std::to_string(seq) + ": " +
+                                  hours.status().message());
+      h->calling_hours[ch->name].push_back({seq, at, std::move(hours).value()});
+    } else if (auto* f = std::get_if<FrequencyCapDefined>(&p)) {
+      h->caps[f->name].push_back({seq, at, std::move(*f)});
     } else {
       return Status::Corruption("policy projection: unexpected payload under key " +
                                 std::string(key));

@@ -194,4 +194,49 @@ void AddRecordCommands(CLI::App& app, Context& c) {
   });
 }
 
+// tacet contact record: one contact attempt, audited as it is recorded.
+void AddContactCommands(CLI::App& app, Context& c) {
+  static std::string subject, channel_name = "voice", started, outcome, campaign, caller_id;
+  static uint32_t duration = 0;
+  static auto* con = app.add_subcommand("contact", "Record the contacts made");
+  con->require_subcommand(1);
+  static auto* rec = con->add_subcommand(
+      "record", "Record one contact attempt; Tacet audits it against the rules of its start");
+  rec->add_option("SUBJECT", subject, "Phone number or e-mail called or written to")->required();
+  rec->add_option("--channel", channel_name, "voice, sms, email or newsletter (default voice)");
+  rec->add_option("--started", started,
+                  "When it started, by the dialer's clock: YYYY-MM-DD HH:MM[:SS] in the "
+                  "ledger's zone, or with Z or +HH:MM")
+      ->required();
+  rec->add_option("--outcome", outcome, "Outcome code (see 'tacet policy')")->required();
+  rec->add_option("--campaign", campaign, "The campaign it was made for");
+  rec->add_option("--caller-id", caller_id, "The calling number shown");
+  rec->add_option("--duration", duration, "Seconds");
+  rec->add_option("--operator", c.g.operator_id, "The operator who made it");
+  rec->footer(
+      "Example: tacet contact record +393471234567 --started '2026-12-03 19:30' --outcome "
+      "do_not_call --campaign autumn --caller-id +390299999999 --operator op7");
+  rec->callback([&] {
+    json r = c.Run("contact", {{"subject", subject},
+                               {"channel", channel_name},
+                               {"started", started},
+                               {"outcome", outcome},
+                               {"campaign", campaign},
+                               {"caller_id", caller_id},
+                               {"duration", duration},
+                               {"operator", c.g.operator_id}});
+    std::string reasons;
+    for (const auto& x : r["reasons"])
+      reasons += (reasons.empty() ? "" : ", ") + x.get<std::string>();
+    std::string text = "seq " + Num(r, "seq") + ": " + Str(r, "channel") + " attempt to " +
+                       Str(r, "subject") + " (" + outcome +
+                       ") recorded; at its start: " + Str(r, "verdict_at_start") +
+                       (reasons.empty() ? "" : " (" + reasons + ")") + "\n";
+    if (!r["block_seq"].is_null())
+      text += "  its outcome blocked it: seq " + Num(r, "block_seq") + "\n";
+    if (r["no_prior_check"].get<bool>()) text += "  no recorded check preceded it\n";
+    Print(c, r, text);
+  });
+}
+
 }  // namespace tacet::cli

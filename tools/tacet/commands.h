@@ -10,6 +10,7 @@ void AddRpoCommands(CLI::App& app, Context& c);    // export, import-return, ses
 void AddQueryCommands(CLI::App& app, Context& c);  // check, filter, history
 void AddRecordCommands(CLI::App& app,
                        Context& c);  // consent, block, unblock, justify, erase, exports
-void AddProofCommands(CLI::App& app, Context& c);  // verify, key, checkpoint, proof
+void AddProofCommands(CLI::App& app, Context& c);    // verify, key, checkpoint, proof
+void AddContactCommands(CLI::App& app, Context& c);  // contact record
 
 }  // namespace tacet::cli

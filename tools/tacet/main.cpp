@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   AddQueryCommands(app, c);
   AddRecordCommands(app, c);
   AddProofCommands(app, c);
+  AddContactCommands(app, c);
 
   // Every argument is text the ledger may store or print: refused unless
   // it is UTF-8, naming the argument and the byte.

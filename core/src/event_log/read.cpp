@@ -170,4 +170,20 @@ Status EventLog::ScanFamily(int family, std::string_view prefix,
   return FromRocks(it->status(), "projection scan");
 }
 
+Status EventLog::ScanRange(
+    int family, std::string_view from, std::string_view to,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (family < 0 || static_cast<size_t>(family) >= impl_->projections.size())
+    return Status::InvalidArgument("no projection family " + std::to_string(family));
+  auto* h = impl_->projections[static_cast<size_t>(family)];
+  if (h == nullptr || from >= to) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(to.data(), to.size());
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, h));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next())
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  return FromRocks(it->status(), "projection range read");
+}
+
 }  // namespace tacet

@@ -221,6 +221,7 @@ class Handler {
   json Block();
   json Unblock();
   json Justify();
+  json Contact();
   json Export();
   json ImportReturn();
   json Erase();

@@ -1,4 +1,5 @@
-// consent_grant, consent_revoke, block, unblock, justify, erase, exports_prune.
+// consent_grant, consent_revoke, block, unblock, justify, contact, erase,
+// exports_prune.
 #include "handler.h"
 
 namespace tacet::ops {
@@ -83,6 +84,34 @@ json Handler::Justify() {
           {"reason", jr.reason_code},
           {"valid_until", FormatUtc(r.valid_until)},
           {"valid_until_local", l_.zone().Format(r.valid_until)}};
+}
+
+json Handler::Contact() {
+  ContactRequest cr;
+  cr.subject = SubjectArg();
+  cr.channel = ChannelArg("voice");
+  cr.started_at = Must(l_.zone().Parse(a_.Required("started")));
+  cr.outcome = a_.Required("outcome");
+  cr.campaign = a_.Str("campaign");
+  cr.caller_id = a_.Str("caller_id");
+  cr.operator_id = a_.Str("operator");
+  const uint64_t duration = a_.U64("duration");
+  if (duration > UINT32_MAX)
+    Throw(errc::kBadRequest, "'duration' of " + std::to_string(duration) + " s is too long");
+  cr.duration_s = static_cast<uint32_t>(duration);
+  ContactReport r = Must(l_.RecordContact(cr, MakeActor()));
+  json reasons = json::array();
+  for (const DecisionReason& reason : r.decision.reasons) reasons.push_back(reason.code);
+  return {{"seq", r.seq},
+          {"subject", r.subject},
+          {"channel", ChannelName(cr.channel)},
+          {"started", FormatUtc(cr.started_at)},
+          {"outcome", cr.outcome},
+          {"verdict_at_start", VerdictName(r.decision.verdict)},
+          {"reasons", std::move(reasons)},
+          {"evidence", r.decision.evidence},
+          {"no_prior_check", r.no_prior_check},
+          {"block_seq", r.block_seq ? json(r.block_seq) : json(nullptr)}};
 }
 
 json Handler::Erase() {

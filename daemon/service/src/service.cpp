@@ -29,6 +29,8 @@ const std::vector<OpSpec>& AllOps() {
       {"consent_revoke", kW, kWrite, {"subject", "type", "reason", "operator"}, &H::ConsentRevoke},
       {"block",          kW, kWrite, {"subject", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
       {"justify",        kW, kWrite, {"subject", "channel", "reason", "operator"}, &H::Justify},
+      {"contact",        kW, kWrite, {"subject", "channel", "started", "outcome", "campaign", "caller_id",
+                                      "duration", "operator"}, &H::Contact},
       {"unblock",        kO, kWrite, {"subject", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
       {"export",         kO, kWrite, {"registry", "candidates", "content", "column", "limit", "fresh_days",
                                       "include_pending", "out", "operator"}, &H::Export},

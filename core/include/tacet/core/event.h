@@ -66,6 +66,10 @@ enum class PayloadType : uint16_t {
   kJustified = 12,
   kErased = 13,
   kRegistryDefined = 14,
+  kOutcomeDefined = 15,
+  kCallingHoursDefined = 16,
+  kFrequencyCapDefined = 17,
+  kContactAttempted = 18,
 };
 
 const char* PayloadTypeName(PayloadType t);
@@ -359,13 +363,177 @@ struct RegistryDefined {
   }
 };
 
+// What an outcome of a contact attempt means, beyond being recorded. Stored
+// bits; never renumber.
+enum OutcomeEffect : uint8_t {
+  kOutcomeConnected = 1,    // the person was reached
+  kOutcomeRefusal = 2,      // a refusal in the conversation: starts the cool-downs
+  kOutcomeWrongNumber = 4,  // the number is no longer the person's
+};
+inline constexpr uint8_t kEveryOutcomeEffect =
+    kOutcomeConnected | kOutcomeRefusal | kOutcomeWrongNumber;
+
+// Policy event: an outcome code of contact attempts defined, changed or
+// retired. `blocks`: the channels a block recorded with such an attempt
+// covers (source call_outcome, in the attempt's batch); 0: none.
+struct OutcomeDefined {
+  static constexpr PayloadType kType = PayloadType::kOutcomeDefined;
+  static constexpr const char* kName = "outcome_defined";
+  static constexpr uint16_t kVersion = 1;
+  std::string code;  // "answered", "do_not_call", ...
+  std::string title;
+  uint8_t effects = 0;  // OutcomeEffect bits
+  ChannelMask blocks = 0;
+  bool retired = false;
+
+  bool operator==(const OutcomeDefined&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(code, title, effects, blocks, retired);
+  }
+};
+
+// The kinds of day of a calling-hours calendar. Stored; never renumber.
+enum class DayType : uint8_t {
+  kWeekday = 1,  // Monday to Friday
+  kSaturday = 2,
+  kPreHoliday = 3,  // the day before a holiday (a weekday or Saturday)
+  kSunday = 4,
+  kHoliday = 5,
+};
+
+// One window of a day type: calls from `from_minute` (inclusive) to
+// `to_minute` (exclusive), minutes after local midnight (0..1440).
+struct CallingWindow {
+  DayType day_type = DayType::kWeekday;
+  uint16_t from_minute = 0;
+  uint16_t to_minute = 0;
+
+  bool operator==(const CallingWindow&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(day_type, from_minute, to_minute);
+  }
+};
+
+// One holiday of a calendar, in the years from_year..until_year (0: no
+// bound): a fixed date (month 1..12, day), or, with month 0, Easter Sunday
+// (Gregorian) plus `easter_offset` days (1: Easter Monday, 39: Ascension,
+// 50: Whit Monday).
+struct HolidayRule {
+  uint8_t month = 0;
+  uint8_t day = 0;
+  int16_t easter_offset = 0;
+  uint16_t from_year = 0;
+  uint16_t until_year = 0;
+
+  bool operator==(const HolidayRule&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(month, day, easter_offset, from_year, until_year);
+  }
+};
+
+// Policy event: the hours at which numbers of some regions may be called, in
+// the called party's zone, by day type, with the holiday calendar that
+// makes the day types (issue 17). A day type without a window has none.
+struct CallingHoursDefined {
+  static constexpr PayloadType kType = PayloadType::kCallingHoursDefined;
+  static constexpr const char* kName = "calling_hours_defined";
+  static constexpr uint16_t kVersion = 1;
+  std::string name;                  // "it-code-of-conduct"
+  std::vector<std::string> regions;  // CLDR regions of the called numbers
+  ChannelMask channels = 0;          // the channels it governs (voice, SMS)
+  std::string time_zone;             // the called party's zone
+  std::vector<CallingWindow> windows;
+  std::vector<HolidayRule> holidays;
+  bool retired = false;
+
+  bool operator==(const CallingHoursDefined&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(name, regions, channels, time_zone, windows, holidays, retired);
+  }
+};
+
+// Policy event: a cap on the attempts to one subject in a rolling window,
+// and a cool-down after a refusal, on some channels, for numbers of some
+// regions (none listed: every subject) and attempts of some campaigns (none
+// listed: every campaign). Attempts are counted, not connections.
+struct FrequencyCapDefined {
+  static constexpr PayloadType kType = PayloadType::kFrequencyCapDefined;
+  static constexpr const char* kName = "frequency_cap_defined";
+  static constexpr uint16_t kVersion = 1;
+  std::string name;  // "fr-d223-9"
+  std::vector<std::string> regions;
+  std::vector<std::string> campaigns;
+  ChannelMask channels = 0;
+  uint32_t max_attempts = 0;       // in any window; 0: no cap
+  uint32_t window_hours = 0;       // the rolling window (720: 30 days)
+  uint32_t cool_down_hours = 0;    // after an attempt with a refusal; 0: none
+  bool waived_by_consent = false;  // a valid consent lifts both
+  bool retired = false;
+
+  bool operator==(const FrequencyCapDefined&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(name, regions, campaigns, channels, max_attempts, window_hours, cool_down_hours,
+      waived_by_consent, retired);
+  }
+};
+
+// The verdict of a decision as stored in an event. Stored; never renumber.
+enum class StoredVerdict : uint8_t { kAllow = 1, kDeny = 2, kNeedsJustification = 3 };
+
+// Flags of an attempt's audit. Stored bits; never renumber.
+enum AttemptFlag : uint8_t {
+  kAttemptNoPriorCheck = 1,  // no recorded check cited, or one recorded after the start
+};
+
+// One contact attempt (issue 17), as the dialer or the CRM reports it, with
+// its audit: the decision at its start as known when it was recorded.
+// A non-compliant attempt is recorded all the same and flagged by its
+// verdict. Sealed: the subject.
+struct ContactAttempted {
+  static constexpr PayloadType kType = PayloadType::kContactAttempted;
+  static constexpr const char* kName = "contact_attempted";
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  Channel channel = Channel::kVoice;
+  TimeMs started_at = 0;  // the dialer's clock; not after the recording
+  std::string outcome;    // an outcome code defined when recorded
+  uint8_t effects = 0;    // its OutcomeEffect bits then
+  std::string campaign;   // may be empty
+  std::string caller_id;  // the calling number shown (the company's), may be empty
+  std::string operator_id;
+  uint32_t duration_s = 0;
+  uint64_t decision_seq = 0;  // the recorded check acted on; 0: none cited
+  StoredVerdict verdict = StoredVerdict::kDeny;
+  std::vector<std::string> reasons;  // the decision's reason codes, in order
+  std::vector<uint64_t> evidence;    // its evidence seqs, ascending
+  uint8_t flags = 0;                 // AttemptFlag bits
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channel, started_at, outcome, effects, campaign, caller_id, operator_id, duration_s,
+      decision_seq, verdict, reasons, evidence, flags, sealed);
+  }
+};
+
 // The one list of payload types: each alternative carries its stored id
 // (kType, its place in this list + 1), its name (kName) and its version;
 // names, decoding and the subjects of an event are derived from it.
 using Payload =
     std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
                  ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
-                 ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined>;
+                 ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
+                 OutcomeDefined, CallingHoursDefined, FrequencyCapDefined, ContactAttempted>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about, appended to *out: its `subjects` when

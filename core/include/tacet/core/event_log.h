@@ -208,6 +208,10 @@ class EventLog {
   Status ScanFamily(int family, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     ScanCache cache = ScanCache::kFill) const;
+  // Calls fn(key, value) for keys in [from, to), in key order; stops early
+  // when fn returns false. A decision's bounded range read (issue 17).
+  Status ScanRange(int family, std::string_view from, std::string_view to,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // Walks the whole chain: dense seqs, each hash, each link, and the head;
   // recomputes the Merkle tree and compares every stored node.

@@ -34,6 +34,16 @@ class TimeZone {
   TimeMs StartOfDay(Day day) const;
   // The civil day in this zone that contains instant t.
   Day DayOf(TimeMs t) const;
+  // The local time of instant t: its civil day and the milliseconds since
+  // that day's local midnight (a day of a DST change is 23 or 25 hours).
+  struct Local {
+    Day day = 0;
+    int64_t ms_of_day = 0;
+  };
+  Local LocalOf(TimeMs t) const;
+  // The instant at local `minute` (0..1440) of civil `day`; a time skipped
+  // by a DST jump resolves to the jump, a repeated one to its first instant.
+  TimeMs AtLocal(Day day, int minute) const;
   // "2026-09-15 23:59:00 CEST"
   std::string Format(TimeMs t) const;
   // "YYYYMMDDhhmmss" in local time, for file names.

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tacet/projections/attempts.h"
 #include "tacet/projections/state.h"
 #include "tacet/projections/subject_state.h"
 
@@ -46,6 +47,13 @@ struct DecisionInput {
   const SubjectState* subject_state = nullptr;    // null: nothing recorded
   const PolicyView* policy = nullptr;             // required
   Explain explain = Explain::kFull;
+  // Calling hours and frequency caps (issue 17): the number's CLDR region
+  // (empty for an e-mail address), the campaign the contact is for (empty:
+  // none named), and the subject's attempts that started within the
+  // longest cap's reach of `at`, by start (null: none read, no cap covers).
+  std::string_view region;
+  std::string_view campaign;
+  const std::vector<AttemptEntry>* attempts = nullptr;
 };
 
 struct Decision {

@@ -66,6 +66,16 @@ struct PolicyConfig {
   // declared, the ledger's others are retired.
   bool registries_declared = false;
   std::vector<RegistryConfig> registries = {RegistryConfig{}};
+  // Contact attempts (issue 17): outcome codes (none recorded: the shipped
+  // ones, DefaultOutcomes), calling hours and frequency caps. Each declared
+  // one is defined or changed to match; when a list is declared, the
+  // ledger's others are retired.
+  bool outcomes_declared = false;
+  std::vector<OutcomeDefined> outcomes;
+  bool calling_hours_declared = false;
+  std::vector<CallingHoursDefined> calling_hours;
+  bool caps_declared = false;
+  std::vector<FrequencyCapDefined> caps;
   // The declared registry of that name, or null.
   const RegistryConfig* FindRegistry(std::string_view name) const;
 };
@@ -276,6 +286,27 @@ struct Recorded {
   std::string subject;     // canonical
 };
 
+// One contact attempt (issue 17), as the dialer or the CRM reports it.
+struct ContactRequest {
+  std::string subject;
+  Channel channel = Channel::kVoice;
+  TimeMs started_at = 0;  // not after its recording
+  std::string outcome;    // a code of the outcomes in force
+  std::string campaign;
+  std::string caller_id;  // the calling number shown
+  std::string operator_id;
+  uint32_t duration_s = 0;
+};
+struct ContactReport {
+  uint64_t seq = 0;  // the contact_attempted event
+  TimeMs recorded_at = 0;
+  std::string subject;     // canonical
+  uint64_t block_seq = 0;  // the block its outcome recorded in the same batch; 0: none
+  bool no_prior_check = true;
+  // The decision at its start as known when recorded: the attempt's audit.
+  Decision decision;
+};
+
 struct PolicyReconcileReport {
   uint64_t appended = 0;  // policy events written
   std::vector<std::string> changes;
@@ -288,6 +319,7 @@ struct DecisionAnswer {
   TimeMs at = 0;
   TimeMs known_at = kKnownNow;
   Explain explain = Explain::kFull;  // how much of the decision to explain
+  std::string campaign;              // the contact's campaign, for caps (empty: none)
   Decision decision;
 };
 
@@ -319,7 +351,6 @@ struct ReplayReport {
   Head head;            // of the copy
   uint64_t source_head_seq = 0;
 };
-
 
 // A list of subjects sorted by their answer on one channel.
 struct FilterRequest {
@@ -388,6 +419,12 @@ class Ledger {
   // the channels (or on one of the channels named).
   Result<UnblockReport> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
+  // Records one contact attempt with its audit (the decision at its start,
+  // as known now), and what its outcome implies in the same batch (a block
+  // of source call_outcome). A non-compliant attempt is recorded all the
+  // same: it happened. Refused, nothing recorded, for an unknown outcome, a
+  // start after now, or a subject that does not fit the channel.
+  Result<ContactReport> RecordContact(const ContactRequest& req, const Actor& actor);
   // Records `erased` and destroys the subject's data key: afterwards no
   // file of the data directory holds its personal data (the export files
   // the report lists aside). Refused when the subject is already erased.
@@ -499,9 +536,15 @@ class Ledger {
   // The decision from the subject's two records, decoded (absent: null),
   // under `policy` (the view at min(at, known_at)); `registry`: the
   // registry that covers it, or null.
-  Decision DecideWith(Channel channel, TimeMs at, TimeMs known_at, const PolicyView& policy,
+  // `attempts`: the subject's attempts within the caps' reach (null: no cap
+  // covers it).
+  Decision DecideWith(const DecisionAnswer& a, const PolicyView& policy,
                       const SubjectState* subject_state, const Registry* registry,
-                      const RegistryState* registry_state, Explain explain) const;
+                      const RegistryState* registry_state,
+                      const std::vector<AttemptEntry>* attempts) const;
+  // The subject's attempts that started in [from, to], by start.
+  Status LoadAttempts(const SubjectId& id, TimeMs from, TimeMs to,
+                      std::vector<AttemptEntry>* out) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,

@@ -6,7 +6,8 @@
 // at which the verdict differs. Calling hours and frequency caps, whose
 // answers change with the clock alone, join the same way.
 //
-// The pipeline: Erased (format 3), Block, the round-trip registry that
+// The pipeline: Erased (format 3), Block, CallingHours and FrequencyCap
+// (issue 17), the round-trip registry that
 // covers the number under the policy in force (PolicyView::registries; the
 // RPO so far), Consent, Justification (decision.h says what each decides).
 #pragma once
@@ -91,6 +92,28 @@ class BlockRule final : public Rule {
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };
 
+// Calling hours (issue 17): outside the window of the calendar covering
+// the number's region and the channel, deny `outside_calling_hours`; the
+// answer changes at the next opening or closing.
+class CallingHoursRule final : public Rule {
+ public:
+  const char* name() const override { return "calling_hours"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// Frequency caps and cool-downs (issue 17): attempts, not connections, in
+// a rolling window before `at` (those recorded by known_at); `cool_down`
+// after an attempt whose outcome was a refusal, `frequency_cap` once the
+// window holds max_attempts. A cap waived by consent lets a subject with a
+// valid consent through.
+class FrequencyCapRule final : public Rule {
+ public:
+  const char* name() const override { return "frequency_cap"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
 // A round-trip registry (the RPO): voice and SMS to numbers in its scope
 // need a clearance in force; a listed number only with a consent given
 // after the listing's received day.
@@ -119,7 +142,8 @@ class JustificationRule final : public Rule {
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };
 
-// Erased, Block, RoundTripRegistry, Consent, Justification.
+// Erased, Block, CallingHours, FrequencyCap, RoundTripRegistry, Consent,
+// Justification.
 std::span<const Rule* const> DefaultRules();
 
 // Runs `rules` in order on the facts at in.at; a pipeline that ends without

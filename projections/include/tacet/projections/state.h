@@ -111,15 +111,19 @@ class Projector {
   int sessions_family() const { return sessions_; }
   int subject_family() const { return subject_; }
   int policy_family() const { return policy_; }
+  int attempts_family() const { return attempts_; }
 
  private:
   // The fold of p_sessions: a session opened, a member, a return.
   Status FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const;
+  // The fold of p_attempts, and of a wrong number into p_subject.
+  Status FoldAttempt(const Event& e, const ContactAttempted& a, AppendBatch& batch) const;
 
   int registry_;
   int sessions_;
   int subject_;
   int policy_;
+  int attempts_;
 };
 
 }  // namespace tacet

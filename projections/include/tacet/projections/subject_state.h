@@ -15,6 +15,7 @@
 
 #include "tacet/core/event.h"
 #include "tacet/core/status.h"
+#include "tacet/projections/calling_hours.h"
 #include "tacet/projections/registry.h"
 
 namespace tacet {
@@ -71,6 +72,13 @@ struct SubjectState {
   // suppressed on every channel from then on.
   uint64_t erased_seq = 0;
   TimeMs erased_at = 0;
+  // Attempts whose outcome said the number is no longer the person's
+  // (wrong_number): consents recorded before one stop counting.
+  struct Reassignment {
+    uint64_t seq = 0;
+    TimeMs recorded_at = 0;
+  };
+  std::vector<Reassignment> reassignments;
 };
 
 std::string EncodeSubjectState(const SubjectState& s);
@@ -87,12 +95,16 @@ struct Versioned {
 // The whole policy history, small enough to keep in memory.
 // A registry's version: its definition (registry->definition()) and layout.
 using RegistryVersion = Versioned<std::shared_ptr<const Registry>>;
+using CallingHoursVersion = Versioned<std::shared_ptr<const CallingHours>>;
 
 struct PolicyHistory {
   std::map<std::string, std::vector<Versioned<ConsentTypeDefined>>> consent_types;
   std::map<std::string, std::vector<Versioned<ReasonDefined>>> reasons;
   std::vector<Versioned<ChannelPolicySet>> channel_policy;
   std::map<std::string, std::vector<RegistryVersion>> registries;
+  std::map<std::string, std::vector<Versioned<OutcomeDefined>>> outcomes;
+  std::map<std::string, std::vector<CallingHoursVersion>> calling_hours;
+  std::map<std::string, std::vector<Versioned<FrequencyCapDefined>>> caps;
 };
 
 // The policy in force at a cut-off time: for each item its last version
@@ -108,7 +120,31 @@ struct PolicyView {
   // The round-trip registry whose answers govern `channel` to `s` (the
   // first by name that covers it), or null.
   const RoundTripRegistry* RoundTripCovering(const Subject& s, Channel channel) const;
+
+  // Outcome codes of contact attempts; a ledger that recorded none has the
+  // shipped ones (seq 0, DefaultOutcomes).
+  std::map<std::string, Versioned<OutcomeDefined>> outcomes;
+  // Calling hours and frequency caps in force (none unless recorded).
+  std::map<std::string, CallingHoursVersion> calling_hours;
+  std::map<std::string, Versioned<FrequencyCapDefined>> caps;
+  // The calling hours that govern `channel` to numbers of `region` (the
+  // first by name), or null.
+  const CallingHoursVersion* HoursCovering(std::string_view region, Channel channel) const;
+  // Whether a cap covers `channel` to numbers of `region` (any campaign):
+  // then a decision reads the subject's attempts.
+  bool AnyCapCovers(std::string_view region, Channel channel) const;
+  // The longest window or cool-down of those caps, in ms.
+  TimeMs LongestCapReach(std::string_view region, Channel channel) const;
 };
+
+// The shipped outcome codes: answered, no_answer, busy, voicemail, refused
+// (a refusal), do_not_call (a refusal that blocks voice and SMS),
+// wrong_number, sale.
+std::vector<OutcomeDefined> DefaultOutcomes();
+// Whether a cap covers a channel, a region and a campaign (empty: the
+// decision names none, and only caps for every campaign apply).
+bool CapCovers(const FrequencyCapDefined& cap, std::string_view region, Channel channel,
+               std::string_view campaign);
 
 // Before any channel policy is recorded: SMS, e-mail and newsletter need a
 // consent (opt-in), voice does not (Italy's opt-out regime, the RPO), and a
@@ -121,11 +157,15 @@ ChannelPolicySet DefaultChannelPolicy();
 PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at);
 inline PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut) { return PolicyAt(h, cut, cut); }
 
-// p_policy keys: "t" + code, "r" + code, "c", "g" + registry name; values: versions, each
+// p_policy keys: "t" + code, "r" + code, "c", "g" + registry name, and the
+// three below; values: versions, each
 // seq ‖ recorded_at ‖ payload type ‖ version ‖ canonical payload bytes.
 std::string PolicyTypeKey(std::string_view code);
 std::string PolicyReasonKey(std::string_view code);
 std::string PolicyRegistryKey(std::string_view name);
+std::string PolicyOutcomeKey(std::string_view code);       // "o" + code
+std::string PolicyCallingHoursKey(std::string_view name);  // "h" + name
+std::string PolicyCapKey(std::string_view name);           // "f" + name
 inline constexpr const char* kPolicyChannelKey = "c";
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p);

@@ -1,0 +1,288 @@
+// Issue 17: contact attempts recorded and audited, calling hours with their
+// holiday calendar, frequency caps and cool-downs, outcomes and their effects.
+#define BOOST_TEST_MODULE contact_tests
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "projections/ledger_fixture.h"
+#include "tacet/core/codec.h"
+#include "tacet/projections/calling_hours.h"
+#include "tacet/projections/ledger.h"
+#include "test_util.h"
+
+using namespace tacet;
+using namespace tacet::test;
+
+namespace {
+
+std::string Codes(const Decision& d) {
+  std::string s = VerdictName(d.verdict);
+  for (const auto& r : d.reasons) s += " " + r.code;
+  return s;
+}
+
+bool Cites(const Decision& d, uint64_t seq) {
+  return std::find(d.evidence.begin(), d.evidence.end(), seq) != d.evidence.end();
+}
+
+// No registry in force (so voice to any number turns on hours, caps and
+// consent alone), a phone consent type, and the policy under test.
+struct ContactFixture : Fixture {
+  explicit ContactFixture(PolicyConfig p = {}) {
+    // it-rpo recorded, then retired: no registry in force.
+    p.registries_declared = true;
+    p.consent_types_declared = true;
+    p.consent_types = {{"TEL", "Contatto telefonico", "", 0, kUsePhone}};
+    auto r = ledger->ReconcilePolicy(p, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    p.registries.clear();
+    r = ledger->ReconcilePolicy(p, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    BOOST_TEST_REQUIRE(ledger->Policy(kKnownNow).registries.empty());
+  }
+  Decision Decide(const std::string& subject, Channel c, TimeMs at, TimeMs known = kKnownNow) {
+    auto a = ledger->Decide(subject, c, at, known);
+    BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
+    return a->decision;
+  }
+  ContactReport Contact(const std::string& subject, TimeMs started, const std::string& outcome,
+                        Channel c = Channel::kVoice) {
+    ContactRequest req;
+    req.subject = subject;
+    req.channel = c;
+    req.started_at = started;
+    req.outcome = outcome;
+    req.campaign = "autumn";
+    req.caller_id = "+390299999999";
+    req.operator_id = "op7";
+    auto r = ledger->RecordContact(req, kOfficer);
+    BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+    return *r;
+  }
+  ContactAttempted Stored(uint64_t seq) {
+    Event e = ledger->log().Read(seq).value();
+    Payload p = DecodePayload(e.type, e.version, e.payload).value();
+    BOOST_TEST_REQUIRE(std::holds_alternative<ContactAttempted>(p));
+    return std::get<ContactAttempted>(p);
+  }
+};
+
+PolicyConfig ItalyHours() {
+  PolicyConfig p;
+  p.calling_hours_declared = true;
+  p.calling_hours = {ItalyCodeOfConductHours()};
+  return p;
+}
+
+PolicyConfig FranceCaps() {
+  PolicyConfig p;
+  p.caps_declared = true;
+  FrequencyCapDefined fr;
+  fr.name = "fr-d223-9";
+  fr.regions = {"FR"};
+  fr.channels = MaskOf(Channel::kVoice);
+  fr.max_attempts = 4;
+  fr.window_hours = 30 * 24;
+  fr.cool_down_hours = 60 * 24;
+  p.caps = {fr};
+  return p;
+}
+
+constexpr TimeMs kDay = 86'400'000;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(contact_tests)
+
+BOOST_AUTO_TEST_CASE(easter_and_the_italian_calendar_are_computed) {
+  BOOST_TEST(FormatDate(EasterSunday(2026)) == "2026-04-05");
+  BOOST_TEST(FormatDate(EasterSunday(2027)) == "2027-03-28");
+  BOOST_TEST(FormatDate(EasterSunday(2000)) == "2000-04-23");
+  BOOST_TEST(FormatDate(EasterSunday(2038)) == "2038-04-25");
+  auto it = CallingHours::Make(ItalyCodeOfConductHours()).value();
+  auto day = [](const char* d) { return ParseDate(d).value(); };
+  BOOST_TEST(it->IsHoliday(day("2027-03-29")));   // Easter Monday
+  BOOST_TEST(it->IsHoliday(day("2026-12-08")));   // Immacolata
+  BOOST_TEST(!it->IsHoliday(day("2025-10-04")));  // San Francesco: from 2026 only
+  BOOST_TEST(it->IsHoliday(day("2027-10-04")));
+  BOOST_TEST((it->TypeOf(day("2026-12-07")) == DayType::kPreHoliday));
+  BOOST_TEST((it->TypeOf(day("2026-12-12")) == DayType::kSaturday));
+  BOOST_TEST((it->TypeOf(day("2026-12-13")) == DayType::kSunday));
+  BOOST_TEST((it->TypeOf(day("2026-12-03")) == DayType::kWeekday));
+  auto fr = CallingHours::Make(FranceD2239Hours()).value();
+  BOOST_TEST(fr->IsHoliday(day("2027-05-06")));  // Ascension: Easter + 39
+  BOOST_TEST(fr->IsHoliday(day("2027-05-17")));  // Whit Monday: Easter + 50
+  // France: 13:00-14:00 is closed on a weekday.
+  const TimeZone paris = TimeZone::Load("Europe/Paris").value();
+  BOOST_TEST(fr->OpenAt(paris.Parse("2026-12-03 12:59").value()));
+  BOOST_TEST(!fr->OpenAt(paris.Parse("2026-12-03 13:00").value()));
+  BOOST_TEST(fr->NextChange(paris.Parse("2026-12-03 13:00").value()) ==
+             paris.Parse("2026-12-03 14:00").value());
+}
+
+// The issue's acceptance, Italy with adherence on, Europe/Rome.
+BOOST_AUTO_TEST_CASE(italian_calling_hours_deny_outside_and_say_when_they_open) {
+  ContactFixture f(ItalyHours());
+  const std::string n = "+390612345678";
+  Decision d = f.Decide(n, Channel::kVoice, f.At("2026-12-03 19:59"));  // a Thursday
+  BOOST_TEST(Codes(d) == "allow registry_out_of_scope consent_not_required");
+  BOOST_TEST(d.valid_until == f.At("2026-12-03 20:00"));
+  d = f.Decide(n, Channel::kVoice, f.At("2026-12-03 20:00"));
+  BOOST_TEST(Codes(d) == "deny outside_calling_hours");
+  BOOST_TEST(d.valid_until == f.At("2026-12-04 09:00"));
+  // Monday 7 December precedes a holiday: 10-19.
+  d = f.Decide(n, Channel::kVoice, f.At("2026-12-07 18:59"));
+  BOOST_TEST(Codes(d) == "allow registry_out_of_scope consent_not_required");
+  d = f.Decide(n, Channel::kVoice, f.At("2026-12-07 19:00"));
+  BOOST_TEST(Codes(d) == "deny outside_calling_hours");
+  BOOST_TEST(d.valid_until == f.At("2026-12-09 09:00"));
+  BOOST_TEST(d.reasons[0].detail.find("the day before a holiday") != std::string::npos,
+             d.reasons[0].detail);
+  d = f.Decide(n, Channel::kVoice, f.At("2026-12-12 19:00"));  // a Saturday
+  BOOST_TEST(Codes(d) == "deny outside_calling_hours");
+  BOOST_TEST(d.valid_until == f.At("2026-12-14 09:00"));
+  for (const char* t : {"2027-03-29 09:00", "2027-03-29 12:00", "2027-03-29 19:30"}) {
+    d = f.Decide(n, Channel::kVoice, f.At(t));  // Easter Monday
+    BOOST_TEST(Codes(d) == "deny outside_calling_hours", t);
+    BOOST_TEST(d.valid_until == f.At("2027-03-30 09:00"), t);
+  }
+  // The evidence is the policy event; e-mail is not governed.
+  BOOST_TEST(d.evidence.size() == 1u);
+  f.ledger->GrantConsent({"a@b.it", "TEL", "2026-08-31", "form"}, kOfficer).value();
+  BOOST_TEST(
+      (f.Decide("a@b.it", Channel::kEmail, f.At("2027-03-29 12:00")).verdict != Verdict::kDeny));
+}
+
+BOOST_FIXTURE_TEST_CASE(adherence_off_leaves_every_hour_open, ContactFixture) {
+  BOOST_TEST(Codes(Decide("+390612345678", Channel::kVoice, At("2026-12-13 23:00"))) ==
+             "allow registry_out_of_scope consent_not_required");
+}
+
+// France: a 5th attempt within 30 days is denied until the first leaves the
+// window; after a refusal, 60 days of silence.
+BOOST_AUTO_TEST_CASE(french_caps_count_attempts_and_refusals_start_a_cool_down) {
+  ContactFixture f(FranceCaps());
+  const std::string n = "+33123456789";
+  const TimeMs d0 = f.At("2026-09-01 11:00");
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 4; ++i) {
+    f.clock.Set(d0 + i * 5 * kDay + 60'000);
+    ContactReport r = f.Contact(n, d0 + i * 5 * kDay, i % 2 ? "no_answer" : "busy");
+    BOOST_TEST((r.decision.verdict == Verdict::kAllow), i);
+    BOOST_TEST((f.Stored(r.seq).verdict == StoredVerdict::kAllow));
+    seqs.push_back(r.seq);
+  }
+  Decision d = f.Decide(n, Channel::kVoice, d0 + 20 * kDay);
+  BOOST_TEST(Codes(d) == "deny frequency_cap");
+  BOOST_TEST(d.valid_until == d0 + 30 * kDay);
+  for (uint64_t s : seqs) BOOST_TEST(Cites(d, s));
+  BOOST_TEST(Codes(f.Decide(n, Channel::kVoice, d0 + 30 * kDay)) ==
+             "allow registry_out_of_scope consent_not_required");
+  // The 5th attempt happened anyway: recorded, flagged by its verdict.
+  f.clock.Set(d0 + 20 * kDay + 60'000);
+  ContactReport fifth = f.Contact(n, d0 + 20 * kDay, "answered");
+  BOOST_TEST(Codes(fifth.decision) == "deny frequency_cap");
+  ContactAttempted stored = f.Stored(fifth.seq);
+  BOOST_TEST((stored.verdict == StoredVerdict::kDeny));
+  BOOST_TEST(stored.reasons == std::vector<std::string>{"frequency_cap"});
+  BOOST_TEST(stored.flags == kAttemptNoPriorCheck);
+  // Replay: the answer at its start as known when recorded is the one stored.
+  Event e = f.ledger->log().Read(fifth.seq).value();
+  Decision replay = f.Decide(n, Channel::kVoice, d0 + 20 * kDay, e.recorded_at - 1);
+  BOOST_TEST(replay.evidence == stored.evidence);
+  // Another number: a refusal, then 60 days of silence.
+  const std::string m = "+33123456780";
+  f.clock.Set(d0 + 21 * kDay);
+  ContactReport refused = f.Contact(m, d0 + 21 * kDay - 60'000, "refused");
+  d = f.Decide(m, Channel::kVoice, d0 + 21 * kDay + 59 * kDay);
+  BOOST_TEST(Codes(d) == "deny cool_down");
+  BOOST_TEST(d.valid_until == d0 + 21 * kDay - 60'000 + 60 * kDay);
+  BOOST_TEST(Cites(d, refused.seq));
+  BOOST_TEST(Codes(f.Decide(m, Channel::kVoice, d0 + 81 * kDay)) ==
+             "allow registry_out_of_scope consent_not_required");
+  // Italian numbers are not under the French cap.
+  BOOST_TEST(Codes(f.Decide("+390612345678", Channel::kVoice, d0 + 20 * kDay)) ==
+             "allow registry_out_of_scope consent_not_required");
+}
+
+// Seed 003: a do_not_call outcome blocks the number in the attempt's own
+// batch; a CRM sending the refusers back with fresh consents gets deny.
+BOOST_FIXTURE_TEST_CASE(seed003_do_not_call_outcomes_block_and_crm_consents_do_not_undo_them,
+                        ContactFixture) {
+  SetNow("2026-09-01 10:00");
+  std::vector<std::pair<std::string, uint64_t>> blocked;
+  for (int i = 0; i < 100; ++i) {
+    const std::string n = "+3934712" + std::to_string(10000 + i);
+    ContactReport r = Contact(n, At("2026-09-01 09:00"), "do_not_call");
+    BOOST_TEST_REQUIRE(r.block_seq == r.seq + 1);  // the same batch
+    blocked.emplace_back(n, r.block_seq);
+  }
+  SetNow("2026-09-02 10:00");
+  size_t denied = 0;
+  for (const auto& [n, block] : blocked) {
+    BOOST_TEST_REQUIRE(ledger->GrantConsent({n, "TEL", "2026-09-02", "crm sync"}, kOfficer).ok());
+    for (Channel c : {Channel::kVoice, Channel::kSms}) {
+      Decision d = Decide(n, c, At("2026-09-02 11:00"));
+      BOOST_TEST(Codes(d) == "deny blocked");
+      BOOST_TEST(Cites(d, block));
+      denied += d.verdict == Verdict::kDeny;
+    }
+  }
+  BOOST_TEST(denied == 200u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_wrong_number_ends_the_consents_given_for_it, ContactFixture) {
+  SetNow("2026-09-01 10:00");
+  const std::string n = "+393471234567";
+  ledger->GrantConsent({n, "TEL", "2026-09-01", "form"}, kOfficer).value();
+  BOOST_TEST(Codes(Decide(n, Channel::kSms, At("2026-09-01 10:30"))) ==
+             "allow registry_out_of_scope consent_valid");
+  SetNow("2026-09-03 10:00");
+  Contact(n, At("2026-09-03 09:00"), "wrong_number");
+  BOOST_TEST(Codes(Decide(n, Channel::kSms, At("2026-09-03 10:30"))) ==
+             "needs_justification registry_out_of_scope consent_missing");
+  // Before the wrong number was recorded, as then known: the consent held.
+  BOOST_TEST(Codes(Decide(n, Channel::kSms, At("2026-09-02 10:30"))) ==
+             "allow registry_out_of_scope consent_valid");
+  // A consent given after it counts again.
+  SetNow("2026-09-04 10:00");
+  ledger->GrantConsent({n, "TEL", "2026-09-04", "the new subscriber"}, kOfficer).value();
+  BOOST_TEST(Codes(Decide(n, Channel::kSms, At("2026-09-04 10:30"))) ==
+             "allow registry_out_of_scope consent_valid");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_refused_attempt_records_nothing_and_says_why, ContactFixture) {
+  BOOST_TEST(ledger->Policy(kKnownNow).outcomes.size() == 8u);  // the shipped ones
+  const uint64_t head = ledger->log().head().seq;
+  auto refused = [&](ContactRequest req, const std::string& says) {
+    auto r = ledger->RecordContact(req, kOfficer);
+    BOOST_TEST(!r.ok(), says);
+    if (!r.ok())
+      BOOST_TEST(r.status().message().find(says) != std::string::npos, r.status().message());
+    BOOST_TEST(ledger->log().head().seq == head);
+  };
+  ContactRequest ok;
+  ok.subject = "+390612345678";
+  ok.started_at = At("2026-08-31 09:00");
+  ok.outcome = "answered";
+  ContactRequest r = ok;
+  r.outcome = "hung_up";
+  refused(r, "unknown outcome 'hung_up'");
+  r = ok;
+  r.started_at = At("2026-08-31 10:01");
+  refused(r, "is after its recording");
+  r = ok;
+  r.channel = Channel::kEmail;
+  refused(r, "is a phone number");
+  r = ok;
+  r.campaign = std::string(300, 'x');
+  refused(r, "--campaign is 300 bytes");
+  r = ok;
+  r.operator_id = "\xff";
+  refused(r, "--operator");
+  BOOST_TEST(ledger->RecordContact(ok, kOfficer).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
