@@ -296,6 +296,12 @@ Status CheckRanges(const Payload& payload) {
       return Status::Corruption("frequency_cap_defined: a cap of " +
                                 std::to_string(f->max_attempts) + " attempts in no window");
     return channels(f->channels, "frequency_cap_defined");
+  } else if (auto* k = std::get_if<CheckRecorded>(&payload)) {
+    const int ch = static_cast<int>(k->channel);
+    const int v = static_cast<int>(k->verdict);
+    if (ch < 1 || ch > 4 || v < 1 || v > 3)
+      return Status::Corruption("check_recorded: channel " + std::to_string(ch) +
+                                " (only 1..4) or verdict " + std::to_string(v) + " (only 1..3)");
   } else if (auto* a = std::get_if<ContactAttempted>(&payload)) {
     const int ch = static_cast<int>(a->channel);
     if (ch < 1 || ch > 4)

@@ -130,6 +130,12 @@ std::optional<Reply> ParseRequest(std::string_view line, Request& out) {
   out.op = FindOp(name);
   if (out.op == nullptr)
     return Reply::Error(errc::kUnknownOp, "unknown operation " + QuoteText(name));
+  // A check asked to leave a trace is a write (PROTOCOL.md: check_record).
+  if (name == "check") {
+    auto rec = out.args.find("record");
+    if (rec != out.args.end() && rec->is_boolean() && rec->get<bool>())
+      out.op = FindOp("check_record");
+  }
   return std::nullopt;
 }
 

@@ -209,6 +209,8 @@ constexpr Fold kFoldOf<FrequencyCapDefined> = Fold::kPolicy;
 template <>
 constexpr Fold kFoldOf<ContactAttempted> = Fold::kAttempts;
 template <>
+constexpr Fold kFoldOf<CheckRecorded> = Fold::kNone;  // read by seq: the subject index finds it
+template <>
 constexpr Fold kFoldOf<ConsentGranted> = Fold::kSubject;
 template <>
 constexpr Fold kFoldOf<ConsentRevoked> = Fold::kSubject;

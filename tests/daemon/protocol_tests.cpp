@@ -57,6 +57,52 @@ BOOST_AUTO_TEST_CASE(check_echoes_the_id_and_names_its_reasons) {
   BOOST_TEST(n["result"]["decision"] == "deny");
 }
 
+// Issue 17: a check with "record": true is a write whose seq the attempt
+// made on it cites; the attempt comes back with its audit.
+BOOST_AUTO_TEST_CASE(a_recorded_check_and_the_contact_that_cites_it) {
+  Daemon d;
+  Client c = d.Connect();
+  json k = Daemon::Call(c, {{"id", 1},
+                            {"op", "check"},
+                            {"subject", "+33123456789"},
+                            {"record", true},
+                            {"campaign", "autumn"}});
+  BOOST_TEST_REQUIRE(k.contains("result"), k.dump());
+  const uint64_t seq = k["result"]["seq"].get<uint64_t>();
+  BOOST_TEST(seq > 0u);
+  BOOST_TEST(k["result"]["decision"].is_string());
+  // A plain check records nothing; a record that is not true is refused.
+  json plain = Daemon::Call(c, {{"id", 2}, {"op", "check"}, {"subject", "+33123456789"}});
+  BOOST_TEST(plain["result"]["decision"] == k["result"]["decision"]);
+  BOOST_TEST(
+      Code(Daemon::Call(
+          c, {{"id", 3}, {"op", "check"}, {"subject", "+33123456789"}, {"record", "yes"}})) ==
+      "bad_request");
+  json a = Daemon::Call(c, {{"id", 4},
+                            {"op", "contact"},
+                            {"subject", "+33 1 23 45 67 89"},
+                            {"started", "now"},
+                            {"outcome", "do_not_call"},
+                            {"caller_id", "+390299999999"},
+                            {"duration", 42},
+                            {"decision", seq}});
+  BOOST_TEST_REQUIRE(a.contains("result"), a.dump());
+  BOOST_TEST(a["result"]["seq"].get<uint64_t>() > seq);
+  BOOST_TEST(a["result"]["no_prior_check"] == false);
+  BOOST_TEST(a["result"]["block_seq"] == a["result"]["seq"].get<uint64_t>() + 1);
+  json after = Daemon::Call(c, {{"id", 5}, {"op", "check"}, {"subject", "+33123456789"}});
+  BOOST_TEST(after["result"]["decision"] == "deny");
+  BOOST_TEST(after["result"]["reasons"][0]["code"] == "blocked");
+  json bad = Daemon::Call(c, {{"id", 6},
+                              {"op", "contact"},
+                              {"subject", "+33123456789"},
+                              {"started", "now"},
+                              {"outcome", "hung_up"}});
+  BOOST_TEST(Code(bad) == "bad_request");
+  BOOST_TEST(bad["error"]["message"].get<std::string>().find("unknown outcome 'hung_up'") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(check_batch_answers_every_subject_in_order) {
   Daemon d;
   Client c = d.Connect();

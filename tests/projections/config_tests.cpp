@@ -2,6 +2,8 @@
 // wrap silently are refused, naming the file, line and key.
 #include "tacet/service/config.h"
 
+#include <string>
+
 #define BOOST_TEST_MODULE config_tests
 #include <boost/test/unit_test.hpp>
 
@@ -95,6 +97,44 @@ BOOST_AUTO_TEST_CASE(a_registry_is_declared_by_name_with_its_scope_and_channels)
   auto region = ParseConfig("[registry.it-rpo]\nregions = \"IT\"\n", "t.toml");
   BOOST_TEST(region.status().message() ==
              "t.toml:2: 'registry.it-rpo.regions' must be an array of strings");
+}
+
+// Issue 17: outcomes, calling hours and caps as the shipped file says, and
+// each mistake named with its line.
+BOOST_AUTO_TEST_CASE(contact_policy_reads_as_shipped_and_refuses_mistakes) {
+  auto shipped = LoadConfig(std::string(TACET_SOURCE_DIR) + "/config/tacet.toml");
+  BOOST_TEST_REQUIRE(shipped.ok(), shipped.status().ToString());
+  const PolicyConfig& p = shipped->ledger.policy;
+  BOOST_TEST(p.outcomes_declared);
+  BOOST_TEST(p.outcomes.size() == 8u);
+  for (const OutcomeDefined& o : p.outcomes)
+    if (o.code == "do_not_call")
+      BOOST_TEST(o.blocks == (MaskOf(Channel::kVoice) | MaskOf(Channel::kSms)));
+  // Italy's code of conduct binds its adherents only: off as shipped.
+  BOOST_TEST_REQUIRE(p.calling_hours.size() == 1u);
+  BOOST_TEST(p.calling_hours[0].name == "fr-d223-9");
+  BOOST_TEST_REQUIRE(p.caps.size() == 1u);
+  BOOST_TEST(p.caps[0].max_attempts == 4u);
+  BOOST_TEST(p.caps[0].window_hours == 720u);
+  BOOST_TEST(p.caps[0].cool_down_hours == 1440u);
+  BOOST_TEST(p.caps[0].waived_by_consent);
+  auto on = ParseConfig("[calling_hours]\nit-code-of-conduct = true\n", "t.toml");
+  BOOST_TEST_REQUIRE(on.ok(), on.status().ToString());
+  BOOST_TEST(on->ledger.policy.calling_hours.at(0).name == "it-code-of-conduct");
+  auto refused = [](const std::string& text, const std::string& says) {
+    auto c = ParseConfig(text, "t.toml");
+    BOOST_TEST(!c.ok(), text);
+    if (!c.ok())
+      BOOST_TEST(c.status().message().find(says) != std::string::npos, c.status().message());
+  };
+  refused("[outcomes.x]\neffects = [\"happy\"]\n", "t.toml:2: unknown effect 'happy'");
+  refused("[outcomes.x]\nblocks = [\"fax\"]\n", "unknown channel");
+  refused("[calling_hours]\nit-code-of-conduct = 1\n", "must be true or false");
+  refused("[calling_hours]\nde-nights = true\n", "unknown key 'calling_hours.de-nights'");
+  refused("[caps.x]\nchannels = [\"voice\"]\nmax_attempts = 3\n",
+          "max_attempts needs window_days or window_hours");
+  refused("[caps.x]\nchannels = [\"voice\"]\nwindow_days = 1\nwindow_hours = 24\n", "not both");
+  refused("[caps.x]\nmax_attempts = 3\nwindow_days = 1\n", "'caps.x.channels' is required");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

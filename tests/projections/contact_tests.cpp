@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "projections/ledger_fixture.h"
@@ -283,6 +284,61 @@ BOOST_FIXTURE_TEST_CASE(a_refused_attempt_records_nothing_and_says_why, ContactF
   r.operator_id = "\xff";
   refused(r, "--operator");
   BOOST_TEST(ledger->RecordContact(ok, kOfficer).ok());
+}
+
+// A check that leaves a trace, and an attempt that cites it: attempts with
+// no recorded check before their start are flagged.
+BOOST_FIXTURE_TEST_CASE(an_attempt_cites_the_recorded_check_it_acted_on, ContactFixture) {
+  const std::string n = "+390612345678";
+  SetNow("2026-09-01 10:00");
+  auto check = ledger->RecordCheck({n, Channel::kVoice, "autumn"}, kOfficer);
+  BOOST_TEST_REQUIRE(check.ok(), check.status().ToString());
+  BOOST_TEST((check->answer.decision.verdict == Verdict::kAllow));
+  Event e = ledger->log().Read(check->seq).value();
+  const CheckRecorded stored =
+      std::get<CheckRecorded>(DecodePayload(e.type, e.version, e.payload).value());
+  BOOST_TEST((stored.verdict == StoredVerdict::kAllow));
+  BOOST_TEST(stored.campaign == "autumn");
+  // Plain checks stay reads.
+  const uint64_t head = ledger->log().head().seq;
+  BOOST_TEST_REQUIRE(ledger->Decide(n, Channel::kVoice, At("2026-09-01 10:00")).ok());
+  BOOST_TEST(ledger->log().head().seq == head);
+
+  SetNow("2026-09-01 10:05");
+  ContactRequest req;
+  req.subject = n;
+  req.started_at = At("2026-09-01 10:01");
+  req.outcome = "answered";
+  req.decision_seq = check->seq;
+  auto cited = ledger->RecordContact(req, kOfficer);
+  BOOST_TEST_REQUIRE(cited.ok(), cited.status().ToString());
+  BOOST_TEST(!cited->no_prior_check);
+  BOOST_TEST(Stored(cited->seq).flags == 0);
+  BOOST_TEST(Stored(cited->seq).decision_seq == check->seq);
+  // Started before the check was recorded: not a prior check.
+  req.started_at = At("2026-09-01 09:59");
+  auto early = ledger->RecordContact(req, kOfficer);
+  BOOST_TEST_REQUIRE(early.ok());
+  BOOST_TEST(early->no_prior_check);
+  BOOST_TEST(Stored(early->seq).flags == kAttemptNoPriorCheck);
+  // A seq that is no check of this subject on this channel is refused.
+  const uint64_t before = ledger->log().head().seq;
+  for (auto [seq, channel, subject, says] :
+       {std::tuple{cited->seq, Channel::kVoice, n, "is not a recorded check"},
+        std::tuple{check->seq, Channel::kSms, n, "is not a recorded check"},
+        std::tuple{check->seq, Channel::kVoice, std::string("+390612345679"),
+                   "of another subject or channel"},
+        std::tuple{before + 5, Channel::kVoice, n, "no such event"}}) {
+    ContactRequest bad = req;
+    bad.decision_seq = seq;
+    bad.channel = channel;
+    bad.subject = subject;
+    auto r = ledger->RecordContact(bad, kOfficer);
+    BOOST_TEST(!r.ok(), says);
+    if (!r.ok())
+      BOOST_TEST(r.status().message().find(says) != std::string::npos, r.status().message());
+  }
+  BOOST_TEST(ledger->log().head().seq == before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -32,12 +32,29 @@ void AddQueryCommands(CLI::App& app, Context& c) {
                   "voice, sms, email or newsletter (default: voice for a number, email for an "
                   "address)");
   time_options(chk);
+  static std::string check_campaign;
+  static bool record = false;
+  chk->add_option("--campaign", check_campaign, "The campaign the contact is for (its caps)");
+  chk->add_flag("--record", record,
+                "Record the answer as an event (now, as known now): a contact made on it "
+                "cites its seq with 'tacet contact record --decision SEQ'");
   chk->footer(
       "Example: tacet check '06 1234 5678' --channel voice --at '2026-09-15 23:59'\n"
       "Exit status 0 whatever the answer; the answer is allow, deny or needs_justification.");
   chk->callback([&] {
     json args = {{"subject", subject}};
     if (!channel_name.empty()) args["channel"] = channel_name;
+    if (!check_campaign.empty()) args["campaign"] = check_campaign;
+    if (record) {
+      if (!at.empty() || !known_at.empty())
+        Fail(
+            Status::InvalidArgument("--record answers now, as known now: no --at or "
+                                    "--as-known-at"));
+      args["operator"] = c.g.operator_id;
+      json r = c.Run("check_record", args);
+      Print(c, r, "seq " + Num(r, "seq") + " recorded\n" + DecisionText(r));
+      return;
+    }
     add_times(args);
     json r = c.Run("check", args);
     Print(c, r, DecisionText(r));

@@ -198,6 +198,7 @@ void AddRecordCommands(CLI::App& app, Context& c) {
 void AddContactCommands(CLI::App& app, Context& c) {
   static std::string subject, channel_name = "voice", started, outcome, campaign, caller_id;
   static uint32_t duration = 0;
+  static uint64_t decision = 0;
   static auto* con = app.add_subcommand("contact", "Record the contacts made");
   con->require_subcommand(1);
   static auto* rec = con->add_subcommand(
@@ -212,6 +213,8 @@ void AddContactCommands(CLI::App& app, Context& c) {
   rec->add_option("--campaign", campaign, "The campaign it was made for");
   rec->add_option("--caller-id", caller_id, "The calling number shown");
   rec->add_option("--duration", duration, "Seconds");
+  rec->add_option("--decision", decision,
+                  "The seq of the recorded check it acted on ('tacet check --record')");
   rec->add_option("--operator", c.g.operator_id, "The operator who made it");
   rec->footer(
       "Example: tacet contact record +393471234567 --started '2026-12-03 19:30' --outcome "
@@ -224,6 +227,7 @@ void AddContactCommands(CLI::App& app, Context& c) {
                                {"campaign", campaign},
                                {"caller_id", caller_id},
                                {"duration", duration},
+                               {"decision", decision},
                                {"operator", c.g.operator_id}});
     std::string reasons;
     for (const auto& x : r["reasons"])

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "tacet/core/time.h"
+#include "tacet/projections/calling_hours.h"
 
 namespace tacet {
 namespace {
@@ -97,6 +98,135 @@ Result<const toml::table*> CodeTable(const toml::node& node, std::string_view co
   return t;
 }
 
+// A list of channel names as a channel mask.
+Result<ChannelMask> ChannelList(const toml::node& n, std::string_view key,
+                                const std::string& source) {
+  TACET_ASSIGN_OR_RETURN(auto names, Strings(n, key, source));
+  ChannelMask m = 0;
+  for (const auto& name : names) {
+    auto ch = ParseChannel(name);
+    if (!ch.ok()) return Status::InvalidArgument(Where(source, n) + ": " + ch.status().message());
+    m |= MaskOf(*ch);
+  }
+  return m;
+}
+
+// Hours of `key`, written as KEY_days or KEY_hours (one of them).
+Status ReadHours(const toml::table& t, const std::string& key, uint32_t& hours,
+                 const std::string& section, const std::string& source) {
+  uint32_t days = 0, h = 0;
+  TACET_RETURN_IF_ERROR(Read(t, key + "_days", days, source));
+  TACET_RETURN_IF_ERROR(Read(t, key + "_hours", h, source));
+  if (t.get(key + "_days") != nullptr && t.get(key + "_hours") != nullptr)
+    return Status::InvalidArgument(Where(source, t) + ": give " + section + key + "_days or " +
+                                   section + key + "_hours, not both");
+  if (days > 100'000)
+    return Status::InvalidArgument(Where(source, t) + ": " + section + key +
+                                   "_days = " + std::to_string(days) + " is beyond 100000");
+  hours = days != 0 ? days * 24 : h;
+  return Status::Ok();
+}
+
+// [outcomes.CODE], [calling_hours], [caps.NAME] (issue 17).
+Status ParseContactPolicy(const toml::table& root, const std::string& source,
+                          PolicyConfig& policy) {
+  if (const toml::node* n = root.get("outcomes")) {
+    const toml::table* outcomes = n->as_table();
+    if (outcomes == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [outcomes] must be a table");
+    policy.outcomes_declared = true;
+    for (auto&& [code, node] : *outcomes) {
+      const std::string section = "outcomes." + std::string(code.str()) + ".";
+      TACET_ASSIGN_OR_RETURN(const toml::table* t, CodeTable(node, code.str(), section, source));
+      TACET_RETURN_IF_ERROR(UnknownKeys(*t, {"title", "effects", "blocks"}, source, section));
+      OutcomeDefined o;
+      o.code = std::string(code.str());
+      TACET_RETURN_IF_ERROR(Read(*t, "title", o.title, source));
+      if (const toml::node* e = t->get("effects")) {
+        TACET_ASSIGN_OR_RETURN(auto names, Strings(*e, "effects", source));
+        for (const auto& name : names) {
+          if (name == "connected") {
+            o.effects |= kOutcomeConnected;
+          } else if (name == "refusal") {
+            o.effects |= kOutcomeRefusal;
+          } else if (name == "wrong_number") {
+            o.effects |= kOutcomeWrongNumber;
+          } else {
+            return Status::InvalidArgument(Where(source, *e) + ": unknown effect '" + name +
+                                           "' in " + section +
+                                           "effects (known: connected, refusal, wrong_number)");
+          }
+        }
+      }
+      if (const toml::node* b = t->get("blocks")) {
+        TACET_ASSIGN_OR_RETURN(o.blocks, ChannelList(*b, "blocks", source));
+      }
+      policy.outcomes.push_back(std::move(o));
+    }
+  }
+  if (const toml::node* n = root.get("calling_hours")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [calling_hours] must be a table");
+    TACET_RETURN_IF_ERROR(
+        UnknownKeys(*t, {"it-code-of-conduct", "fr-d223-9"}, source, "calling_hours."));
+    policy.calling_hours_declared = true;
+    for (auto&& [name, node] : *t) {
+      auto on = node.value<bool>();
+      if (!on || !node.is_boolean())
+        return Status::InvalidArgument(Where(source, node) + ": calling_hours." +
+                                       std::string(name.str()) + " must be true or false");
+      if (!*on) continue;
+      policy.calling_hours.push_back(name.str() == "fr-d223-9" ? FranceD2239Hours()
+                                                               : ItalyCodeOfConductHours());
+    }
+  }
+  if (const toml::node* n = root.get("caps")) {
+    const toml::table* caps = n->as_table();
+    if (caps == nullptr)
+      return Status::InvalidArgument(Where(source, *n) + ": [caps] must be a table");
+    policy.caps_declared = true;
+    for (auto&& [name, node] : *caps) {
+      const std::string section = "caps." + std::string(name.str()) + ".";
+      TACET_ASSIGN_OR_RETURN(const toml::table* t, CodeTable(node, name.str(), section, source));
+      TACET_RETURN_IF_ERROR(
+          UnknownKeys(*t,
+                      {"regions", "campaigns", "channels", "max_attempts", "window_days",
+                       "window_hours", "cool_down_days", "cool_down_hours", "waived_by_consent"},
+                      source, section));
+      FrequencyCapDefined f;
+      f.name = std::string(name.str());
+      if (const toml::node* r = t->get("regions")) {
+        TACET_ASSIGN_OR_RETURN(f.regions, Strings(*r, "regions", source));
+      }
+      if (const toml::node* c = t->get("campaigns")) {
+        TACET_ASSIGN_OR_RETURN(f.campaigns, Strings(*c, "campaigns", source));
+      }
+      const toml::node* ch = t->get("channels");
+      if (ch == nullptr)
+        return Status::InvalidArgument(Where(source, node) + ": '" + section +
+                                       "channels' is required");
+      TACET_ASSIGN_OR_RETURN(f.channels, ChannelList(*ch, "channels", source));
+      if (f.channels == 0)
+        return Status::InvalidArgument(Where(source, *ch) + ": " + section + "channels names none");
+      TACET_RETURN_IF_ERROR(Read(*t, "max_attempts", f.max_attempts, source));
+      TACET_RETURN_IF_ERROR(ReadHours(*t, "window", f.window_hours, section, source));
+      TACET_RETURN_IF_ERROR(ReadHours(*t, "cool_down", f.cool_down_hours, section, source));
+      if (f.max_attempts != 0 && f.window_hours == 0)
+        return Status::InvalidArgument(Where(source, node) + ": " + section +
+                                       "max_attempts needs window_days or window_hours");
+      if (const toml::node* w = t->get("waived_by_consent")) {
+        if (!w->is_boolean())
+          return Status::InvalidArgument(Where(source, *w) + ": " + section +
+                                         "waived_by_consent must be true or false");
+        f.waived_by_consent = *w->value<bool>();
+      }
+      policy.caps.push_back(std::move(f));
+    }
+  }
+  return Status::Ok();
+}
+
 // [channels], [consent_types.CODE], [reasons.CODE].
 Status ParsePolicy(const toml::table& root, const std::string& source, PolicyConfig& policy) {
   if (const toml::node* n = root.get("channels")) {
@@ -160,6 +290,7 @@ Status ParsePolicy(const toml::table& root, const std::string& source, PolicyCon
       policy.consent_types.push_back(std::move(ct));
     }
   }
+  TACET_RETURN_IF_ERROR(ParseContactPolicy(root, source, policy));
   if (const toml::node* n = root.get("reasons")) {
     const toml::table* reasons = n->as_table();
     if (reasons == nullptr)
@@ -310,11 +441,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source) {
     os << source << ":" << err.source().begin.line << ": " << err.description();
     return Status::InvalidArgument(os.str());
   }
-  TACET_RETURN_IF_ERROR(
-      UnknownKeys(root,
-                  {"data_dir", "data_group", "default_region", "ledger", "registry", "channels",
-                   "consent_types", "reasons", "daemon", "roles", "checkpoint"},
-                  source, ""));
+  TACET_RETURN_IF_ERROR(UnknownKeys(root,
+                                    {"data_dir", "data_group", "default_region", "ledger",
+                                     "registry", "channels", "consent_types", "reasons", "outcomes",
+                                     "calling_hours", "caps", "daemon", "roles", "checkpoint"},
+                                    source, ""));
   TACET_RETURN_IF_ERROR(ParseDaemon(root, source, c.daemon));
   TACET_RETURN_IF_ERROR(ParsePolicy(root, source, c.ledger.policy));
   TACET_RETURN_IF_ERROR(Read(root, "data_dir", c.ledger.data_dir, source));

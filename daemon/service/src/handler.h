@@ -222,6 +222,7 @@ class Handler {
   json Unblock();
   json Justify();
   json Contact();
+  json CheckRecord();
   json Export();
   json ImportReturn();
   json Erase();

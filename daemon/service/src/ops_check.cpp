@@ -11,6 +11,11 @@ DecisionAnswer Handler::CheckQuery() {
   a.channel = ChannelArg(subject->kind == SubjectKind::kEmail ? "email" : "voice");
   a.at = At();
   a.known_at = KnownAt();
+  a.campaign = a_.Str("campaign");
+  // A check that leaves a trace is a write: tacetd turns {"op":"check",
+  // "record":true} into check_record before it gets here.
+  if (a_.Bool("record"))
+    Throw(errc::kBadRequest, "'record': true makes a check a write: op check_record");
   Status fits = l_.ChannelFits(*subject, a.channel);
   if (!fits.ok()) Throw(errc::kBadRequest, fits.message());
   a.subject = std::move(subject).value();

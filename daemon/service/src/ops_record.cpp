@@ -90,7 +90,8 @@ json Handler::Contact() {
   ContactRequest cr;
   cr.subject = SubjectArg();
   cr.channel = ChannelArg("voice");
-  cr.started_at = Must(l_.zone().Parse(a_.Required("started")));
+  const std::string started = a_.Required("started");
+  cr.started_at = started == "now" ? l_.clock().NowMs() : Must(l_.zone().Parse(started));
   cr.outcome = a_.Required("outcome");
   cr.campaign = a_.Str("campaign");
   cr.caller_id = a_.Str("caller_id");
@@ -99,6 +100,7 @@ json Handler::Contact() {
   if (duration > UINT32_MAX)
     Throw(errc::kBadRequest, "'duration' of " + std::to_string(duration) + " s is too long");
   cr.duration_s = static_cast<uint32_t>(duration);
+  cr.decision_seq = a_.U64("decision");
   ContactReport r = Must(l_.RecordContact(cr, MakeActor()));
   json reasons = json::array();
   for (const DecisionReason& reason : r.decision.reasons) reasons.push_back(reason.code);
@@ -112,6 +114,22 @@ json Handler::Contact() {
           {"evidence", r.decision.evidence},
           {"no_prior_check", r.no_prior_check},
           {"block_seq", r.block_seq ? json(r.block_seq) : json(nullptr)}};
+}
+
+json Handler::CheckRecord() {
+  CheckRequest cq;
+  cq.subject = SubjectArg();
+  Result<Subject> subject = l_.ParseSubject(cq.subject);
+  cq.channel = ChannelArg(subject.ok() && subject->kind == SubjectKind::kEmail ? "email" : "voice");
+  cq.campaign = a_.Str("campaign");
+  if (a_.Find("record") != nullptr && !a_.Bool("record"))
+    Throw(errc::kBadRequest, "check_record records: 'record' may only be true");
+  CheckReport r = Must(l_.RecordCheck(cq, MakeActor()));
+  JsonText j;
+  AppendDecision(j, r.answer, l_.zone());
+  json out = json::parse(j.Take());
+  out["seq"] = r.seq;
+  return out;
 }
 
 json Handler::Erase() {

@@ -13,7 +13,7 @@ const std::vector<OpSpec>& AllOps() {
   // clang-format off
   static const std::vector<OpSpec> ops = {
       // name            role kind     fields besides id and op                  handler
-      {"check",          kR, kRead,  {"subject", "channel", "at", "as_known_at"}, nullptr, &H::Check},
+      {"check",          kR, kRead,  {"subject", "channel", "at", "as_known_at", "campaign", "record"}, nullptr, &H::Check},
       {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at"}, nullptr, &H::CheckBatch},
       {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at"}, &H::Filter},
       {"history",        kR, kRead,  {"subject"}, &H::History},
@@ -29,8 +29,9 @@ const std::vector<OpSpec>& AllOps() {
       {"consent_revoke", kW, kWrite, {"subject", "type", "reason", "operator"}, &H::ConsentRevoke},
       {"block",          kW, kWrite, {"subject", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
       {"justify",        kW, kWrite, {"subject", "channel", "reason", "operator"}, &H::Justify},
+      {"check_record",   kW, kWrite, {"subject", "channel", "campaign", "record", "operator"}, &H::CheckRecord},
       {"contact",        kW, kWrite, {"subject", "channel", "started", "outcome", "campaign", "caller_id",
-                                      "duration", "operator"}, &H::Contact},
+                                      "duration", "decision", "operator"}, &H::Contact},
       {"unblock",        kO, kWrite, {"subject", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
       {"export",         kO, kWrite, {"registry", "candidates", "content", "column", "limit", "fresh_days",
                                       "include_pending", "out", "operator"}, &H::Export},

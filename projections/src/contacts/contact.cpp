@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../../internal/text.h"
+#include "tacet/core/codec.h"
 #include "tacet/core/utf8.h"
 #include "tacet/projections/ledger.h"
 
@@ -65,6 +66,24 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   }
   TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
 
+  // The check it acted on: a recorded check of this subject on this channel.
+  bool prior_check = false;
+  if (req.decision_seq != 0) {
+    const std::string what = "--decision " + std::to_string(req.decision_seq);
+    if (req.decision_seq > log_->head().seq)
+      return Status::InvalidArgument(what + ": no such event (the head is seq " +
+                                     std::to_string(log_->head().seq) + "); nothing was recorded");
+    TACET_ASSIGN_OR_RETURN(Event e, log_->Read(req.decision_seq));
+    TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
+    const auto* check = std::get_if<CheckRecorded>(&p);
+    if (check == nullptr || check->subject != id || check->channel != req.channel)
+      return Status::InvalidArgument(
+          what + " is not a recorded check of " + subject.value + " on " +
+          ChannelName(req.channel) + " (it is a " + PayloadTypeName(e.type) +
+          (check ? " of another subject or channel" : "") + "); nothing was recorded");
+    prior_check = e.recorded_at <= req.started_at;
+  }
+
   // The audit: the decision at the start, from everything recorded so far.
   DecisionAnswer audit;
   audit.subject = subject;
@@ -88,7 +107,8 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   a.verdict = StoredOf(audit.decision.verdict);
   for (const DecisionReason& r : audit.decision.reasons) a.reasons.push_back(r.code);
   a.evidence = audit.decision.evidence;
-  a.flags = kAttemptNoPriorCheck;
+  a.decision_seq = req.decision_seq;
+  a.flags = prior_check ? 0 : kAttemptNoPriorCheck;
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 2));
   // An erased subject's attempt is recorded without its sealed subject (its
@@ -120,6 +140,44 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   }
   TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
   rep.decision = std::move(audit.decision);
+  rep.no_prior_check = !prior_check;
+  return rep;
+}
+
+Result<CheckReport> Ledger::RecordCheck(const CheckRequest& req, const Actor& actor) {
+  TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
+  TACET_RETURN_IF_ERROR(ChannelFits(subject, req.channel));
+  TACET_RETURN_IF_ERROR(CheckField("campaign", req.campaign));
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
+  TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 1));
+  // The answer at the event's own time, from everything recorded before it.
+  CheckReport rep;
+  rep.answer.subject = subject;
+  rep.answer.channel = req.channel;
+  rep.answer.at = batch.recorded_at();
+  rep.answer.known_at = kKnownNow;
+  rep.answer.campaign = req.campaign;
+  TACET_RETURN_IF_ERROR(DecideAll(std::span(&rep.answer, 1)));
+  const Decision& d = rep.answer.decision;
+  CheckRecorded c;
+  c.subject = id;
+  c.channel = req.channel;
+  c.campaign = req.campaign;
+  c.verdict = StoredOf(d.verdict);
+  for (const DecisionReason& r : d.reasons) c.reasons.push_back(r.code);
+  c.evidence = d.evidence;
+  c.valid_until = d.valid_until;
+  Payload p = std::move(c);
+  const Status alive = RefuseIfErased(batch, id, subject);
+  if (alive.code() != StatusCode::kFailedPrecondition) {
+    TACET_RETURN_IF_ERROR(alive);
+    TACET_RETURN_IF_ERROR(SealInto(subject, &p));
+  }
+  const Event& e = batch.Add(p);
+  rep.seq = e.seq;
+  rep.recorded_at = e.recorded_at;
+  TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
+  TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
   return rep;
 }
 

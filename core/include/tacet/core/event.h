@@ -70,6 +70,7 @@ enum class PayloadType : uint16_t {
   kCallingHoursDefined = 16,
   kFrequencyCapDefined = 17,
   kContactAttempted = 18,
+  kCheckRecorded = 19,
 };
 
 const char* PayloadTypeName(PayloadType t);
@@ -526,14 +527,36 @@ struct ContactAttempted {
   }
 };
 
+// A check whose answer was asked to leave a trace (issue 17): the decision
+// on a channel at the moment it was recorded, as then known. A dialer acts
+// on it, and the attempt it makes cites its seq. Sealed: the subject.
+struct CheckRecorded {
+  static constexpr PayloadType kType = PayloadType::kCheckRecorded;
+  static constexpr const char* kName = "check_recorded";
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  Channel channel = Channel::kVoice;
+  std::string campaign;  // may be empty
+  StoredVerdict verdict = StoredVerdict::kDeny;
+  std::vector<std::string> reasons;  // reason codes, in order
+  std::vector<uint64_t> evidence;    // ascending
+  TimeMs valid_until = 0;            // 0: until something is recorded
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, channel, campaign, verdict, reasons, evidence, valid_until, sealed);
+  }
+};
+
 // The one list of payload types: each alternative carries its stored id
 // (kType, its place in this list + 1), its name (kName) and its version;
 // names, decoding and the subjects of an event are derived from it.
-using Payload =
-    std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
-                 ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
-                 ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
-                 OutcomeDefined, CallingHoursDefined, FrequencyCapDefined, ContactAttempted>;
+using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
+                             ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
+                             ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
+                             OutcomeDefined, CallingHoursDefined, FrequencyCapDefined,
+                             ContactAttempted, CheckRecorded>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about, appended to *out: its `subjects` when

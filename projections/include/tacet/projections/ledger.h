@@ -296,6 +296,7 @@ struct ContactRequest {
   std::string caller_id;  // the calling number shown
   std::string operator_id;
   uint32_t duration_s = 0;
+  uint64_t decision_seq = 0;  // the recorded check acted on (RecordCheck); 0: none
 };
 struct ContactReport {
   uint64_t seq = 0;  // the contact_attempted event
@@ -321,6 +322,19 @@ struct DecisionAnswer {
   Explain explain = Explain::kFull;  // how much of the decision to explain
   std::string campaign;              // the contact's campaign, for caps (empty: none)
   Decision decision;
+};
+
+// A check that leaves a trace: the decision now, recorded as an event whose
+// seq a later attempt cites.
+struct CheckRequest {
+  std::string subject;
+  Channel channel = Channel::kVoice;
+  std::string campaign;
+};
+struct CheckReport {
+  uint64_t seq = 0;  // the check_recorded event
+  TimeMs recorded_at = 0;
+  DecisionAnswer answer;  // at recorded_at, as known then
 };
 
 // Meta records of the ledger's own state (projections/FORMAT.md).
@@ -425,6 +439,9 @@ class Ledger {
   // same: it happened. Refused, nothing recorded, for an unknown outcome, a
   // start after now, or a subject that does not fit the channel.
   Result<ContactReport> RecordContact(const ContactRequest& req, const Actor& actor);
+  // Decides now and records the answer (check_recorded). Works on an erased
+  // subject too (its answer is deny; the event then carries no sealed text).
+  Result<CheckReport> RecordCheck(const CheckRequest& req, const Actor& actor);
   // Records `erased` and destroys the subject's data key: afterwards no
   // file of the data directory holds its personal data (the export files
   // the report lists aside). Refused when the subject is already erased.
