@@ -111,14 +111,13 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   a.flags = prior_check ? 0 : kAttemptNoPriorCheck;
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 2));
-  // An erased subject's attempt is recorded without its sealed subject (its
-  // key is gone), and it needs no block: it is suppressed for good.
+  // An erased subject's attempt is recorded all the same (it holds no
+  // personal data); it needs no block: it is suppressed for good.
   const Status alive = RefuseIfErased(batch, id, subject);
   const bool erased = alive.code() == StatusCode::kFailedPrecondition;
   if (!alive.ok() && !erased) return alive;
   std::vector<Payload> payloads;
   payloads.emplace_back(std::move(a));
-  if (!erased) TACET_RETURN_IF_ERROR(SealInto(subject, &payloads.back()));
   if (outcome.blocks != 0 && !erased) {
     Payload b = Blocked{
         id, outcome.blocks, "call_outcome",
@@ -168,11 +167,6 @@ Result<CheckReport> Ledger::RecordCheck(const CheckRequest& req, const Actor& ac
   c.evidence = d.evidence;
   c.valid_until = d.valid_until;
   Payload p = std::move(c);
-  const Status alive = RefuseIfErased(batch, id, subject);
-  if (alive.code() != StatusCode::kFailedPrecondition) {
-    TACET_RETURN_IF_ERROR(alive);
-    TACET_RETURN_IF_ERROR(SealInto(subject, &p));
-  }
   const Event& e = batch.Add(p);
   rep.seq = e.seq;
   rep.recorded_at = e.recorded_at;

@@ -499,7 +499,8 @@ enum AttemptFlag : uint8_t {
 // One contact attempt (issue 17), as the dialer or the CRM reports it, with
 // its audit: the decision at its start as known when it was recorded.
 // A non-compliant attempt is recorded all the same and flagged by its
-// verdict. Sealed: the subject.
+// verdict. It needs no personal data, and carries none: the called party is
+// its SubjectId; the caller id is the company's number.
 struct ContactAttempted {
   static constexpr PayloadType kType = PayloadType::kContactAttempted;
   static constexpr const char* kName = "contact_attempted";
@@ -518,18 +519,17 @@ struct ContactAttempted {
   std::vector<std::string> reasons;  // the decision's reason codes, in order
   std::vector<uint64_t> evidence;    // its evidence seqs, ascending
   uint8_t flags = 0;                 // AttemptFlag bits
-  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
     a(subject, channel, started_at, outcome, effects, campaign, caller_id, operator_id, duration_s,
-      decision_seq, verdict, reasons, evidence, flags, sealed);
+      decision_seq, verdict, reasons, evidence, flags);
   }
 };
 
 // A check whose answer was asked to leave a trace (issue 17): the decision
 // on a channel at the moment it was recorded, as then known. A dialer acts
-// on it, and the attempt it makes cites its seq. Sealed: the subject.
+// on it, and the attempt it makes cites its seq. No personal data.
 struct CheckRecorded {
   static constexpr PayloadType kType = PayloadType::kCheckRecorded;
   static constexpr const char* kName = "check_recorded";
@@ -541,11 +541,10 @@ struct CheckRecorded {
   std::vector<std::string> reasons;  // reason codes, in order
   std::vector<uint64_t> evidence;    // ascending
   TimeMs valid_until = 0;            // 0: until something is recorded
-  Sealed sealed;
 
   template <class A>
   void serialize(A& a) {
-    a(subject, channel, campaign, verdict, reasons, evidence, valid_until, sealed);
+    a(subject, channel, campaign, verdict, reasons, evidence, valid_until);
   }
 };
 

@@ -439,8 +439,8 @@ class Ledger {
   // same: it happened. Refused, nothing recorded, for an unknown outcome, a
   // start after now, or a subject that does not fit the channel.
   Result<ContactReport> RecordContact(const ContactRequest& req, const Actor& actor);
-  // Decides now and records the answer (check_recorded). Works on an erased
-  // subject too (its answer is deny; the event then carries no sealed text).
+  // Decides now and records the answer (check_recorded), erased subjects
+  // included (their answer is deny).
   Result<CheckReport> RecordCheck(const CheckRequest& req, const Actor& actor);
   // Records `erased` and destroys the subject's data key: afterwards no
   // file of the data directory holds its personal data (the export files
