@@ -659,6 +659,14 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
       const TimeMs reach = policy.LongestCapReach(a.subject.region, a.channel);
       TACET_RETURN_IF_ERROR(
           LoadAttempts(keyer_->Of(a.subject.value), a.at - reach, a.at, &attempts));
+      if (!a.batch_attempts.empty()) {
+        for (const AttemptEntry& b : a.batch_attempts)
+          if (b.started_at >= a.at - reach && b.started_at <= a.at) attempts.push_back(b);
+        std::stable_sort(attempts.begin(), attempts.end(),
+                         [](const AttemptEntry& x, const AttemptEntry& y) {
+                           return x.started_at < y.started_at;
+                         });
+      }
     }
     a.decision =
         DecideWith(a, policy, subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],

@@ -341,4 +341,61 @@ BOOST_FIXTURE_TEST_CASE(an_attempt_cites_the_recorded_check_it_acted_on, Contact
   BOOST_TEST(ledger->log().head().seq == before);
 }
 
+// A dialer's call-detail export: one batch, audited line by line, with the
+// file's earlier lines counted by the caps; any bad line refuses it all.
+BOOST_AUTO_TEST_CASE(a_call_detail_file_is_one_audited_batch) {
+  ContactFixture f(FranceCaps());
+  f.SetNow("2026-09-30 12:00");
+  std::string csv = "Campaign;Subject;Started;Outcome;Duration;Agent name\n";
+  // Five attempts to one French number within 30 days: the fifth is over
+  // the cap of four, counting the four lines before it.
+  for (int day = 1; day <= 5; ++day)
+    csv += "autumn;+33 1 23 45 67 89;2026-09-0" + std::to_string(day) + " 11:00;no_answer;0;x\n";
+  csv += "autumn;+39 347 123 4567;2026-09-10 11:00;do_not_call;35;y\n";
+  auto r = f.ledger->ImportContacts({"calls.csv", csv}, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->lines == 6u);
+  BOOST_TEST(r->recorded == 6u);
+  BOOST_TEST(r->blocks == 1u);
+  BOOST_TEST(r->denied == 1u);
+  BOOST_TEST(r->allowed == 5u);
+  BOOST_TEST(r->no_prior_check == 6u);
+  BOOST_TEST(r->last_seq == r->first_seq + 6);
+  ContactAttempted fifth = f.Stored(r->first_seq + 4);
+  BOOST_TEST(fifth.reasons == std::vector<std::string>{"frequency_cap"});
+  // The four earlier lines of the file, and the cap's policy event.
+  BOOST_TEST(fifth.evidence.size() == 5u);
+  for (uint64_t k = 0; k < 4; ++k)
+    BOOST_TEST(std::count(fifth.evidence.begin(), fifth.evidence.end(), r->first_seq + k) == 1);
+  BOOST_TEST(f.Stored(r->first_seq + 5).duration_s == 35u);
+  // The block follows the attempts in the batch, and denies.
+  Decision d = f.Decide("+393471234567", Channel::kVoice, f.At("2026-09-30 12:30"));
+  BOOST_TEST(Codes(d) == "deny blocked");
+  BOOST_TEST(Cites(d, r->last_seq));
+
+  // Bad lines: all named, nothing recorded.
+  const uint64_t head = f.ledger->log().head().seq;
+  const std::string bad =
+      "subject,started,outcome,duration\n"
+      "+33123456789,2026-09-20 11:00,no_answer,\n"
+      "not a number,2026-09-20 11:00,no_answer,\n"
+      "+33123456789,2026-13-20 11:00,no_answer,\n"
+      "+33123456789,2026-09-20 11:00,hung_up,\n"
+      "+33123456789,2026-09-20 11:00,busy,ten\n"
+      "+33123456789,2026-10-20 11:00,busy,\n";
+  auto refused = f.ledger->ImportContacts({"bad.csv", bad}, kOfficer);
+  BOOST_TEST_REQUIRE(!refused.ok());
+  const std::string& m = refused.status().message();
+  for (const char* says :
+       {"5 bad lines; nothing was recorded", "bad.csv:3: subject 'not a number'",
+        "bad.csv:4: started '2026-13-20 11:00'", "bad.csv:5: outcome 'hung_up'",
+        "bad.csv:6: duration 'ten'", "bad.csv:7: started '2026-10-20 11:00': after its recording"})
+    BOOST_TEST(m.find(says) != std::string::npos, says << " in " << m);
+  BOOST_TEST(f.ledger->log().head().seq == head);
+  auto no_outcome =
+      f.ledger->ImportContacts({"x.csv", "subject,started\n+33123456789,2026-09-20\n"}, kOfficer);
+  BOOST_TEST(!no_outcome.ok());
+  BOOST_TEST(no_outcome.status().message().find("no outcome column") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -241,6 +241,30 @@ void AddContactCommands(CLI::App& app, Context& c) {
     if (r["no_prior_check"].get<bool>()) text += "  no recorded check preceded it\n";
     Print(c, r, text);
   });
+  static std::string import_file;
+  static auto* imp = con->add_subcommand(
+      "import", "Record every attempt of a dialer's call-detail export (CSV), as one batch");
+  imp->add_option("FILE", import_file,
+                  "CSV with named columns: subject (or phone, number, email), started, outcome; "
+                  "optional channel, campaign, caller_id, operator, duration, decision")
+      ->required();
+  imp->add_option("--operator", c.g.operator_id, "Operator id recorded with the batch");
+  imp->footer(
+      "Example: tacet contact import calls.csv\n"
+      "A bad line refuses the whole file, naming its line, column and value: nothing is "
+      "recorded.");
+  imp->callback([&] {
+    json args = {{"operator", c.g.operator_id}};
+    c.AddFile(args, "path", import_file, true);
+    json r = c.Run("contact_import", args);
+    Print(c, r,
+          Num(r, "recorded") + " attempts recorded (seq " + Num(r, "first_seq") + ".." +
+              Num(r, "last_seq") + "); at their start " + Num(r, "allowed") + " allowed, " +
+              Num(r, "denied") + " denied, " + Num(r, "needs_justification") +
+              " needed a justification; " + Num(r, "no_prior_check") +
+              " without a prior recorded check; " + Num(r, "blocks") +
+              " blocks from their outcomes\n");
+  });
 }
 
 }  // namespace tacet::cli

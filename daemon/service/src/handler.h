@@ -223,6 +223,7 @@ class Handler {
   json Justify();
   json Contact();
   json CheckRecord();
+  json ContactImport();
   json Export();
   json ImportReturn();
   json Erase();

@@ -116,6 +116,22 @@ json Handler::Contact() {
           {"block_seq", r.block_seq ? json(r.block_seq) : json(nullptr)}};
 }
 
+json Handler::ContactImport() {
+  auto [path, content] = FileArg("path");
+  if (path.empty() && !content) Throw(errc::kBadRequest, "'path' or 'content' is required");
+  ContactImportReport r = Must(l_.ImportContacts({path, std::move(content)}, MakeActor()));
+  return {{"file", path},
+          {"lines", r.lines},
+          {"recorded", r.recorded},
+          {"blocks", r.blocks},
+          {"allowed", r.allowed},
+          {"denied", r.denied},
+          {"needs_justification", r.needs_justification},
+          {"no_prior_check", r.no_prior_check},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq}};
+}
+
 json Handler::CheckRecord() {
   CheckRequest cq;
   cq.subject = SubjectArg();

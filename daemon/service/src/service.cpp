@@ -29,6 +29,7 @@ const std::vector<OpSpec>& AllOps() {
       {"consent_revoke", kW, kWrite, {"subject", "type", "reason", "operator"}, &H::ConsentRevoke},
       {"block",          kW, kWrite, {"subject", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
       {"justify",        kW, kWrite, {"subject", "channel", "reason", "operator"}, &H::Justify},
+      {"contact_import", kW, kWrite, {"path", "content", "operator"}, &H::ContactImport},
       {"check_record",   kW, kWrite, {"subject", "channel", "campaign", "record", "operator"}, &H::CheckRecord},
       {"contact",        kW, kWrite, {"subject", "channel", "started", "outcome", "campaign", "caller_id",
                                       "duration", "decision", "operator"}, &H::Contact},

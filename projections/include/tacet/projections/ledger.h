@@ -308,6 +308,26 @@ struct ContactReport {
   Decision decision;
 };
 
+// A dialer's call-detail export (issue 17): a CSV with named columns.
+// Required: subject (or phone, number, email), started, outcome; optional:
+// channel, campaign, caller_id, operator, duration, decision. Other
+// columns are ignored.
+struct ContactImportRequest {
+  std::string path;
+  std::optional<std::string> content;  // the file's content; unset: read path
+};
+struct ContactImportReport {
+  uint64_t lines = 0;     // attempts in the file
+  uint64_t recorded = 0;  // all of them, or none
+  uint64_t blocks = 0;    // blocks their outcomes recorded
+  uint64_t allowed = 0;   // verdicts at their start
+  uint64_t denied = 0;
+  uint64_t needs_justification = 0;
+  uint64_t no_prior_check = 0;
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+};
+
 struct PolicyReconcileReport {
   uint64_t appended = 0;  // policy events written
   std::vector<std::string> changes;
@@ -321,6 +341,10 @@ struct DecisionAnswer {
   TimeMs known_at = kKnownNow;
   Explain explain = Explain::kFull;  // how much of the decision to explain
   std::string campaign;              // the contact's campaign, for caps (empty: none)
+  // Attempts to the same subject recorded in the same batch before this
+  // one (a contact import's earlier lines): counted by caps with the
+  // store's.
+  std::span<const AttemptEntry> batch_attempts;
   Decision decision;
 };
 
@@ -439,6 +463,11 @@ class Ledger {
   // same: it happened. Refused, nothing recorded, for an unknown outcome, a
   // start after now, or a subject that does not fit the channel.
   Result<ContactReport> RecordContact(const ContactRequest& req, const Actor& actor);
+  // Records every attempt of a call-detail file as one batch, each audited
+  // like RecordContact (counting, for caps, the file's earlier lines about
+  // the same subject). On any bad line nothing is recorded: the refusal
+  // names the file, line, column and value (the first 20 such lines).
+  Result<ContactImportReport> ImportContacts(const ContactImportRequest& req, const Actor& actor);
   // Decides now and records the answer (check_recorded), erased subjects
   // included (their answer is deny).
   Result<CheckReport> RecordCheck(const CheckRequest& req, const Actor& actor);
