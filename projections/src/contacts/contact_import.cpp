@@ -128,6 +128,9 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
                                      "was recorded");
 
   std::vector<Row> rows;
+  // One row per line at most: reserved once, not regrown (a million rows
+  // regrown would copy and touch twice the memory).
+  rows.reserve(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
   std::vector<std::string> errors;
   uint64_t bad_lines = 0;
   internal::Line l;
@@ -245,18 +248,33 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
   // blocks their outcomes imply follow them. A cap counts, for each line,
   // the store's attempts and the file's earlier lines about its subject.
   const uint64_t first = log_->head().seq + 1;
+  // Only lines that some cap of the policy's history may cover need their
+  // subject's earlier lines: most files (and every Italian one without a
+  // cap) build nothing here.
+  std::vector<uint8_t> may_be_capped(rows.size(), 0);
+  bool any_capped = false;
+  {
+    std::shared_lock lock(policy_mu_);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (const auto& [name, versions] : policy_.caps)
+        for (const auto& v : versions)
+          // (an attempt counts for a cap that covers its own channel and
+          // campaign: the same test)
+          if (CapCovers(v.value, rows[i].subject.region, rows[i].channel, rows[i].campaign)) {
+            may_be_capped[i] = 1;
+            any_capped = true;
+          }
+  }
   std::unordered_map<SubjectId, std::vector<AttemptEntry>, SubjectIdHash> earlier;
   std::vector<uint32_t> earlier_count(rows.size(), 0);
-  {
-    std::unordered_map<SubjectId, uint32_t, SubjectIdHash> seen;
+  if (any_capped) {
     for (size_t i = 0; i < rows.size(); ++i) {
-      uint32_t& n = seen[rows[i].id];
-      earlier_count[i] = n++;
+      if (!may_be_capped[i]) continue;
+      std::vector<AttemptEntry>& list = earlier[rows[i].id];
+      earlier_count[i] = static_cast<uint32_t>(list.size());
+      list.push_back(AttemptEntry{rows[i].started, first + i, now, rows[i].channel,
+                                  rows[i].outcome->effects, rows[i].campaign});
     }
-    for (size_t i = 0; i < rows.size(); ++i)
-      if (seen[rows[i].id] > 1)
-        earlier[rows[i].id].push_back(AttemptEntry{rows[i].started, first + i, now, rows[i].channel,
-                                                   rows[i].outcome->effects, rows[i].campaign});
   }
 
   const size_t n = rows.size();
@@ -280,7 +298,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       a.decision = Decision{};
       a.batch_attempts = {};
       if (earlier_count[i] > 0) {
-        const auto& list = earlier.at(rows[i].id);
+        const std::vector<AttemptEntry>& list = earlier.at(rows[i].id);
         a.batch_attempts = std::span<const AttemptEntry>(list.data(), earlier_count[i]);
       }
     }
@@ -315,11 +333,24 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
     }
   }
+  // An erased subject stays suppressed without a block (and its data key,
+  // which a block's sealed reason needs, is gone). The others' data keys
+  // are made together: one write (and sync) for all of them.
+  std::vector<size_t> to_block;
+  std::vector<SubjectId> ids;
   for (size_t i : blocking) {
+    const Status alive = RefuseIfErased(batch, rows[i].id, rows[i].subject);
+    if (alive.code() == StatusCode::kFailedPrecondition) continue;
+    TACET_RETURN_IF_ERROR(alive);
+    to_block.push_back(i);
+    ids.push_back(rows[i].id);
+  }
+  if (!ids.empty()) {
+    if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+    TACET_RETURN_IF_ERROR(keys_->GetOrCreate(ids, options_.sync).status());
+  }
+  for (size_t i : to_block) {
     const Row& r = rows[i];
-    // An erased subject stays suppressed without a block (and its data
-    // key, which a block's sealed reason needs, is gone).
-    if (!RefuseIfErased(batch, r.id, r.subject).ok()) continue;
     Payload b =
         Blocked{r.id, r.outcome->blocks, "call_outcome",
                 Sealed{"outcome " + r.outcome->code + " of the attempt started " +
