@@ -668,6 +668,7 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                          });
       }
     }
+    a.subject_erased = subjects[i] && subjects[i]->erased_seq != 0;
     a.decision =
         DecideWith(a, policy, subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
                    registries[i] ? &*registries[i] : nullptr, capped ? &attempts : nullptr);

@@ -111,13 +111,15 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   a.flags = prior_check ? 0 : kAttemptNoPriorCheck;
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 2));
-  // An erased subject's attempt is recorded all the same (it holds no
-  // personal data); it needs no block: it is suppressed for good.
+  // An erased subject's attempt is recorded all the same, without its
+  // sealed subject (its key is gone); it needs no block: it is suppressed
+  // for good.
   const Status alive = RefuseIfErased(batch, id, subject);
   const bool erased = alive.code() == StatusCode::kFailedPrecondition;
   if (!alive.ok() && !erased) return alive;
   std::vector<Payload> payloads;
   payloads.emplace_back(std::move(a));
+  if (!erased) TACET_RETURN_IF_ERROR(SealInto(subject, &payloads.back()));
   if (outcome.blocks != 0 && !erased) {
     Payload b = Blocked{
         id, outcome.blocks, "call_outcome",

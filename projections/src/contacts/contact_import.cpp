@@ -6,6 +6,7 @@
 
 #include "../../internal/text.h"
 #include "tacet/core/codec.h"
+#include "tacet/core/personal.h"
 #include "tacet/core/utf8.h"
 #include "tacet/projections/ledger.h"
 
@@ -279,6 +280,12 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
 
   const size_t n = rows.size();
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, n + n / 16));
+  // Each attempt seals its subject under the subject's data key; the keys
+  // missing are made a chunk at a time (one write each) and synced once,
+  // before the commit. An erased subject has none and gets none: its
+  // attempt is recorded unsealed.
+  if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+  std::vector<SubjectId> chunk_ids;
   ContactImportReport rep;
   rep.lines = n;
   std::vector<size_t> blocking;
@@ -303,6 +310,11 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       }
     }
     TACET_RETURN_IF_ERROR(DecideAll(answers));
+    chunk_ids.clear();
+    for (size_t i = from; i < to; ++i)
+      if (!answers[i - from].subject_erased) chunk_ids.push_back(rows[i].id);
+    TACET_ASSIGN_OR_RETURN(std::vector<DataKey> keys, keys_->GetOrCreate(chunk_ids, false));
+    size_t next_key = 0;
     for (size_t i = from; i < to; ++i) {
       Row& r = rows[i];
       const Decision& d = answers[i - from].decision;
@@ -323,6 +335,11 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       for (const DecisionReason& reason : d.reasons) a.reasons.push_back(reason.code);
       a.evidence = d.evidence;
       a.flags = prior[i] ? 0 : kAttemptNoPriorCheck;
+      if (!answers[i - from].subject_erased) {
+        TACET_ASSIGN_OR_RETURN(a.sealed.bytes,
+                               SealPersonal(keys[next_key++], ContactAttempted::kType, r.id,
+                                            Personal{r.subject.value, ""}));
+      }
       rep.allowed += d.verdict == Verdict::kAllow;
       rep.denied += d.verdict == Verdict::kDeny;
       rep.needs_justification += d.verdict == Verdict::kNeedsJustification;
@@ -334,21 +351,18 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
     }
   }
   // An erased subject stays suppressed without a block (and its data key,
-  // which a block's sealed reason needs, is gone). The others' data keys
-  // are made together: one write (and sync) for all of them.
+  // which a block's sealed reason needs, is gone); the others' keys were
+  // made for their attempts.
   std::vector<size_t> to_block;
-  std::vector<SubjectId> ids;
   for (size_t i : blocking) {
     const Status alive = RefuseIfErased(batch, rows[i].id, rows[i].subject);
     if (alive.code() == StatusCode::kFailedPrecondition) continue;
     TACET_RETURN_IF_ERROR(alive);
     to_block.push_back(i);
-    ids.push_back(rows[i].id);
   }
-  if (!ids.empty()) {
-    if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
-    TACET_RETURN_IF_ERROR(keys_->GetOrCreate(ids, options_.sync).status());
-  }
+  // Every key the attempts and blocks are sealed under is durable before
+  // any of them is (core/FORMAT.md, data key store).
+  if (options_.sync) TACET_RETURN_IF_ERROR(keys_->Sync());
   for (size_t i : to_block) {
     const Row& r = rows[i];
     Payload b =

@@ -499,8 +499,8 @@ enum AttemptFlag : uint8_t {
 // One contact attempt (issue 17), as the dialer or the CRM reports it, with
 // its audit: the decision at its start as known when it was recorded.
 // A non-compliant attempt is recorded all the same and flagged by its
-// verdict. It needs no personal data, and carries none: the called party is
-// its SubjectId; the caller id is the company's number.
+// verdict. Sealed: the subject (what an audit shows as the number called);
+// the caller id is the company's own number.
 struct ContactAttempted {
   static constexpr PayloadType kType = PayloadType::kContactAttempted;
   static constexpr const char* kName = "contact_attempted";
@@ -519,11 +519,12 @@ struct ContactAttempted {
   std::vector<std::string> reasons;  // the decision's reason codes, in order
   std::vector<uint64_t> evidence;    // its evidence seqs, ascending
   uint8_t flags = 0;                 // AttemptFlag bits
+  Sealed sealed;                     // empty for an erased subject
 
   template <class A>
   void serialize(A& a) {
     a(subject, channel, started_at, outcome, effects, campaign, caller_id, operator_id, duration_s,
-      decision_seq, verdict, reasons, evidence, flags);
+      decision_seq, verdict, reasons, evidence, flags, sealed);
   }
 };
 

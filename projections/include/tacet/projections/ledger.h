@@ -346,6 +346,7 @@ struct DecisionAnswer {
   // store's.
   std::span<const AttemptEntry> batch_attempts;
   Decision decision;
+  bool subject_erased = false;  // set by DecideAll: erased, whenever (as known now)
 };
 
 // A check that leaves a trace: the decision now, recorded as an event whose
