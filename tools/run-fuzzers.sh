@@ -11,7 +11,7 @@ shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(request candidates block_list return zip config note proof)
+  targets=(request candidates block_list return zip config note proof contacts)
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tacet-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
