@@ -3,7 +3,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
@@ -78,6 +80,13 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   o.avoid_unnecessary_blocking_io = false;
   o.keep_log_file_num = 1;
   o.max_file_opening_threads = 1;  // a few files: no 16 threads to open them
+  // A bulk batch (a contact import) asks for a million keys most of which
+  // do not exist yet: a Bloom filter answers those without reading blocks.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.memtable_whole_key_filtering = true;  // the same for keys still in the memtable
+  o.memtable_prefix_bloom_size_ratio = 0.05;
   auto impl = std::make_unique<Impl>();
   impl->read_only = options.read_only;
   rocksdb::DB* db = nullptr;
@@ -108,6 +117,15 @@ Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> id
   std::vector<DataKey> out(ids.size());
   std::map<SubjectId, DataKey> made;  // a subject named twice gets one key
   rocksdb::WriteBatch batch;
+  // The new keys' random bytes, drawn in one call: a call per key costs a
+  // getpid() each (OpenSSL's fork check), a million of them a second.
+  size_t missing = 0;
+  for (size_t i = 0; i < ids.size(); ++i) missing += found[i].IsNotFound();
+  std::vector<DataKey> fresh;
+  if (missing > 0) {
+    TACET_ASSIGN_OR_RETURN(fresh, NewDataKeys(missing));
+  }
+  size_t next = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (found[i].ok()) {
       TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
@@ -116,9 +134,8 @@ Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> id
     if (!found[i].IsNotFound()) return FromRocks(found[i], "cannot read a data key");
     auto it = made.find(ids[i]);
     if (it == made.end()) {
-      TACET_ASSIGN_OR_RETURN(DataKey k, NewDataKey());
-      it = made.emplace(ids[i], k).first;
-      batch.Put(keys[i], EncodeRecord(k));
+      it = made.emplace(ids[i], fresh[next++]).first;
+      batch.Put(keys[i], EncodeRecord(it->second));
     }
     out[i] = it->second;
   }

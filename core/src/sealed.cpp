@@ -1,17 +1,22 @@
 // AES-256-GCM and HMAC-SHA256 through OpenSSL 3 (core/sealed.h).
 #include "tacet/core/sealed.h"
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+
 // The SHA-256 block functions (SHA256_Init/Update/Final) are deprecated in
 // OpenSSL 3 in favour of EVP, which keeps them; KeyedHash needs their plain
 // copyable state (see below).
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cstring>
 #include <stdexcept>
-
 
 namespace tacet {
 namespace {
@@ -22,7 +27,6 @@ const EVP_CIPHER* Aes256Gcm() {
   if (cipher == nullptr) throw std::runtime_error("OpenSSL: AES-256-GCM is not available");
   return cipher;
 }
-
 
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
@@ -49,6 +53,17 @@ Result<DataKey> NewDataKey() {
   return k;
 }
 
+Result<std::vector<DataKey>> NewDataKeys(size_t n) {
+  std::vector<DataKey> keys(n);
+  constexpr size_t kPerCall = size_t{1} << 20;  // 32 MB a call: within an int
+  for (size_t from = 0; from < n; from += kPerCall) {
+    const size_t m = std::min(kPerCall, n - from);
+    if (RAND_priv_bytes(keys[from].data(), static_cast<int>(m * sizeof(DataKey))) != 1)
+      return Status::Internal("OpenSSL: no random bytes for data keys");
+  }
+  return keys;
+}
+
 Result<std::string> SealWithNonce(const DataKey& key, std::string_view nonce, std::string_view aad,
                                   std::string_view plaintext) {
   if (nonce.size() != kSealNonceBytes) return Status::InvalidArgument("a seal's nonce is 12 bytes");
@@ -69,10 +84,38 @@ Result<std::string> SealWithNonce(const DataKey& key, std::string_view nonce, st
   return out;
 }
 
+namespace {
+
+// Nonces come from a per-thread pool of random bytes, drawn 1,024 nonces at
+// a time: a RAND_bytes call per seal costs a getpid() each (OpenSSL's fork
+// check), a second per million seals. A fork empties every pool (the
+// child's generation differs), so parent and child never share a nonce.
+std::atomic<uint64_t> g_fork_generation{0};
+
+bool FillNonce(unsigned char* nonce) {
+  static const int registered = pthread_atfork(nullptr, nullptr, [] { ++g_fork_generation; });
+  (void)registered;
+  constexpr size_t kPool = 1024 * kSealNonceBytes;
+  thread_local unsigned char pool[kPool];
+  thread_local size_t used = kPool;
+  thread_local uint64_t generation = 0;
+  const uint64_t now = g_fork_generation.load(std::memory_order_relaxed);
+  if (used == kPool || generation != now) {
+    if (RAND_bytes(pool, static_cast<int>(kPool)) != 1) return false;
+    used = 0;
+    generation = now;
+  }
+  std::memcpy(nonce, pool + used, kSealNonceBytes);
+  OPENSSL_cleanse(pool + used, kSealNonceBytes);  // each nonce handed out once
+  used += kSealNonceBytes;
+  return true;
+}
+
+}  // namespace
+
 Result<std::string> Seal(const DataKey& key, std::string_view aad, std::string_view plaintext) {
   unsigned char nonce[kSealNonceBytes];
-  if (RAND_bytes(nonce, sizeof nonce) != 1)
-    return Status::Internal("OpenSSL: no random bytes for a nonce");
+  if (!FillNonce(nonce)) return Status::Internal("OpenSSL: no random bytes for a nonce");
   return SealWithNonce(key, std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce),
                        aad, plaintext);
 }

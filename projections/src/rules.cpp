@@ -128,7 +128,8 @@ constexpr TimeMs kMsPerHour = 3'600'000;
 
 Step FrequencyCapRule::Apply(const Facts& f, Explainer& x) const {
   if (f.in.attempts == nullptr) return Step::kContinue;
-  for (const auto& [name, v] : f.policy.caps) {
+  for (const auto& [cap_name, v] : f.policy.caps) {
+    const std::string& name = cap_name;  // (a lambda cannot capture a structured binding)
     const FrequencyCapDefined& cap = v.value;
     if (!CapCovers(cap, f.in.region, f.in.channel, f.in.campaign)) continue;
     if (cap.waived_by_consent && f.consent != nullptr) continue;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tacet/core/hash.h"
 #include "tacet/core/status.h"
@@ -30,6 +31,8 @@ inline constexpr size_t kSealOverhead = kSealNonceBytes + kSealTagBytes;
 
 // 32 bytes from the operating system's CSPRNG.
 Result<DataKey> NewDataKey();
+// n data keys, their random bytes drawn together (a bulk batch's keys).
+Result<std::vector<DataKey>> NewDataKeys(size_t n);
 
 // Seals `plaintext` with a fresh random nonce.
 Result<std::string> Seal(const DataKey& key, std::string_view aad, std::string_view plaintext);
