@@ -53,6 +53,18 @@ const char* VerdictName(Verdict v) {
   return "unknown";
 }
 
+StoredVerdict StoredVerdictOf(Verdict v) {
+  switch (v) {
+    case Verdict::kAllow:
+      return StoredVerdict::kAllow;
+    case Verdict::kNeedsJustification:
+      return StoredVerdict::kNeedsJustification;
+    case Verdict::kDeny:
+      break;
+  }
+  return StoredVerdict::kDeny;
+}
+
 Decision Evaluate(const DecisionInput& in) { return Evaluate(DefaultRules(), in); }
 
 Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in) {

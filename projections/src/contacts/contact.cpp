@@ -26,18 +26,6 @@ Status CheckField(const char* name, const std::string& value) {
   return Status::Ok();
 }
 
-StoredVerdict StoredOf(Verdict v) {
-  switch (v) {
-    case Verdict::kAllow:
-      return StoredVerdict::kAllow;
-    case Verdict::kNeedsJustification:
-      return StoredVerdict::kNeedsJustification;
-    case Verdict::kDeny:
-      break;
-  }
-  return StoredVerdict::kDeny;
-}
-
 }  // namespace
 
 Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Actor& actor) {
@@ -104,7 +92,7 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   a.caller_id = req.caller_id;
   a.operator_id = req.operator_id;
   a.duration_s = req.duration_s;
-  a.verdict = StoredOf(audit.decision.verdict);
+  a.verdict = StoredVerdictOf(audit.decision.verdict);
   for (const DecisionReason& r : audit.decision.reasons) a.reasons.push_back(r.code);
   a.evidence = audit.decision.evidence;
   a.decision_seq = req.decision_seq;
@@ -164,7 +152,7 @@ Result<CheckReport> Ledger::RecordCheck(const CheckRequest& req, const Actor& ac
   c.subject = id;
   c.channel = req.channel;
   c.campaign = req.campaign;
-  c.verdict = StoredOf(d.verdict);
+  c.verdict = StoredVerdictOf(d.verdict);
   for (const DecisionReason& r : d.reasons) c.reasons.push_back(r.code);
   c.evidence = d.evidence;
   c.valid_until = d.valid_until;

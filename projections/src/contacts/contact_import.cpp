@@ -329,9 +329,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       a.operator_id = std::move(r.operator_id);
       a.duration_s = r.duration;
       a.decision_seq = r.decision;
-      a.verdict = d.verdict == Verdict::kAllow  ? StoredVerdict::kAllow
-                  : d.verdict == Verdict::kDeny ? StoredVerdict::kDeny
-                                                : StoredVerdict::kNeedsJustification;
+      a.verdict = StoredVerdictOf(d.verdict);
       for (const DecisionReason& reason : d.reasons) a.reasons.push_back(reason.code);
       a.evidence = d.evidence;
       a.flags = prior[i] ? 0 : kAttemptNoPriorCheck;

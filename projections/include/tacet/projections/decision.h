@@ -23,6 +23,8 @@ namespace tacet {
 
 enum class Verdict { kAllow, kDeny, kNeedsJustification };
 const char* VerdictName(Verdict v);  // "allow", "deny", "needs_justification"
+// A verdict as events store it (contact_attempted, check_recorded).
+StoredVerdict StoredVerdictOf(Verdict v);
 
 struct DecisionReason {
   std::string code;            // "blocked", "registry_listed", "consent_valid", ...
