@@ -87,6 +87,7 @@ class CanonicalInputArchive
     if (n > in_.size())
       throw cereal::Exception("read " + std::to_string(n) + " bytes past the end (" +
                               std::to_string(in_.size()) + " left)");
+    if (n == 0) return;  // an empty list: its data() may be null, not a memcpy target
     char* p = static_cast<char*>(data);
     if constexpr (kElementSize == 1 || std::endian::native == std::endian::little) {
       std::memcpy(p, in_.data(), n);
