@@ -1,6 +1,7 @@
 // The data key store (core/key_store.h).
 #include "tacet/core/key_store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
@@ -64,7 +65,17 @@ struct KeyStore::Impl {
 KeyStore::KeyStore(std::string dir, std::unique_ptr<Impl> impl)
     : dir_(std::move(dir)), impl_(std::move(impl)) {}
 
-KeyStore::~KeyStore() = default;
+KeyStore::~KeyStore() {
+  // A writer leaves the keys it made in a table file: the next process to
+  // open the store (an audit opening a million subjects) then reads them
+  // there instead of replaying the whole log into a memtable first. An
+  // empty memtable costs nothing to flush.
+  if (impl_ != nullptr && impl_->db != nullptr && !impl_->read_only) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    (void)impl_->db->Flush(fo);
+  }
+}
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
                                                  const KeyStoreOptions& options) {
@@ -84,6 +95,10 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   // do not exist yet: a Bloom filter answers those without reading blocks.
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Keys are SubjectIds, uniformly spread: a million lookups (an import, an
+  // audit) touch every block of the store. A cache that holds the blocks of
+  // a few million keys reads each block once instead of once per key.
+  table.block_cache = rocksdb::NewLRUCache(size_t{64} << 20);
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   o.memtable_whole_key_filtering = true;  // the same for keys still in the memtable
   o.memtable_prefix_bloom_size_ratio = 0.05;
@@ -104,6 +119,31 @@ Result<std::optional<DataKey>> KeyStore::Get(const SubjectId& id) const {
   TACET_RETURN_IF_ERROR(FromRocks(s, "cannot read a data key"));
   TACET_ASSIGN_OR_RETURN(DataKey k, DecodeRecord(v));
   return std::optional<DataKey>(k);
+}
+
+Status KeyStore::GetSorted(std::span<const SubjectId> ids,
+                           std::vector<std::optional<DataKey>>* out) const {
+  out->assign(ids.size(), std::nullopt);
+  if (ids.empty()) return Status::Ok();
+  // Next() costs a fraction of a Seek(): a few steps are tried before
+  // seeking, so a dense run of ids walks and a sparse one jumps.
+  constexpr int kStepsBeforeSeek = 8;
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = size_t{2} << 20;
+  ro.fill_cache = false;  // a walk: its blocks are not read again
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  it->Seek(SliceOf(ids[0]));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const rocksdb::Slice target = SliceOf(ids[i]);
+    int steps = 0;
+    while (it->Valid() && it->key().compare(target) < 0 && steps++ < kStepsBeforeSeek) it->Next();
+    if (it->Valid() && it->key().compare(target) < 0) it->Seek(target);
+    if (!it->Valid()) break;
+    if (it->key() != target) continue;
+    TACET_ASSIGN_OR_RETURN(DataKey k, DecodeRecord(it->value().ToString()));
+    (*out)[i] = k;
+  }
+  return FromRocks(it->status(), "cannot read the data keys");
 }
 
 Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> ids, bool sync) {

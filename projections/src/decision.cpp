@@ -65,6 +65,18 @@ StoredVerdict StoredVerdictOf(Verdict v) {
   return StoredVerdict::kDeny;
 }
 
+Verdict VerdictOf(StoredVerdict v) {
+  switch (v) {
+    case StoredVerdict::kAllow:
+      return Verdict::kAllow;
+    case StoredVerdict::kNeedsJustification:
+      return Verdict::kNeedsJustification;
+    case StoredVerdict::kDeny:
+      break;
+  }
+  return Verdict::kDeny;  // no other value is stored (the codec refuses it)
+}
+
 Decision Evaluate(const DecisionInput& in) { return Evaluate(DefaultRules(), in); }
 
 Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in) {

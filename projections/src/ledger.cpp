@@ -134,6 +134,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   lo.sync = options.sync;
   lo.mirror_projections = options.mirror_projections;
   lo.projection_families = ProjectionFamilies();
+  lo.scanned_families = ScannedFamilies();
   lo.checkpoint_interval_ms = options.checkpoint.interval_ms;
   TACET_ASSIGN_OR_RETURN(auto log, EventLog::Open((fs::path(options.data_dir) / "ledger").string(),
                                                   lo, options.clock));

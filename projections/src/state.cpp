@@ -179,6 +179,7 @@ constexpr FoldSpec kFolds[] = {
     {Fold::kPolicy, kPolicyFamily},      // consent types, reasons, channels, registries,
                                          // outcomes, calling hours, caps
     {Fold::kAttempts, kAttemptsFamily},  // contact attempts by subject and start
+    {Fold::kAttempts, kAuditFamily},     // contact attempts by start, for the audit
 };
 
 // The fold of each payload type: a type without one does not compile.
@@ -275,12 +276,15 @@ std::vector<std::string> ProjectionFamilies() {
   return out;
 }
 
+std::vector<std::string> ScannedFamilies() { return {kAttemptsFamily, kAuditFamily}; }
+
 Projector::Projector(const EventLog& log)
     : registry_(log.FamilyIndex(kRegistryFamily)),
       sessions_(log.FamilyIndex(kSessionsFamily)),
       subject_(log.FamilyIndex(kSubjectFamily)),
       policy_(log.FamilyIndex(kPolicyFamily)),
-      attempts_(log.FamilyIndex(kAttemptsFamily)) {}
+      attempts_(log.FamilyIndex(kAttemptsFamily)),
+      audit_(log.FamilyIndex(kAuditFamily)) {}
 
 Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
@@ -329,6 +333,7 @@ Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendB
   // No later event of a batch reads an attempt's record: decisions read
   // the store, and a batch of attempts counts its own (Ledger::Contacts).
   batch.PutUnread(attempts_, AttemptKey(a.subject, a.started_at, e.seq), EncodeAttempt(entry));
+  batch.PutUnread(audit_, AuditKey(a.started_at, e.seq), EncodeAuditRecord(e));
   if ((a.effects & kOutcomeWrongNumber) == 0) return Status::Ok();
   const std::string key = SubjectKey(a.subject);
   TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
@@ -342,7 +347,7 @@ Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendB
 }
 
 Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
-  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0)
+  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0 || audit_ < 0)
     return Status::Internal("projection families are not open");
   return std::visit(
       [&](const auto& x) -> Status {

@@ -6,13 +6,16 @@
 #define BOOST_TEST_MODULE protocol_tests
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
 
 #include "daemon/daemon_fixture.h"
+#include "tacet/core/clock.h"
 #include "tacet/core/merkle.h"
+#include "tacet/core/time.h"
 #include "tacet/projections/ledger.h"
 #include "tacet/projections/proof.h"
 
@@ -101,6 +104,32 @@ BOOST_AUTO_TEST_CASE(a_recorded_check_and_the_contact_that_cites_it) {
   BOOST_TEST(Code(bad) == "bad_request");
   BOOST_TEST(bad["error"]["message"].get<std::string>().find("unknown outcome 'hung_up'") !=
              std::string::npos);
+  // The audit of today (a reader's long read): the attempt, its verdict at
+  // its start and the check it cited; as JSON, and as the CLI's CSV.
+  json audit = Daemon::Call(c, {{"id", 7}, {"op", "audit"}, {"from", "now"}, {"to", "now"}});
+  BOOST_TEST(Code(audit) == "bad_request");  // "now" is no date
+  const std::string today =
+      FormatDate(TimeZone::Load("Europe/Rome").value().DayOf(SystemClock::Default()->NowMs()));
+  audit = Daemon::Call(c, {{"id", 8}, {"op", "audit"}, {"from", today}, {"to", today}});
+  BOOST_TEST_REQUIRE(audit.contains("result"), audit.dump());
+  const json& doc = audit["result"];
+  BOOST_TEST(doc["totals"]["attempts"] == 1);
+  BOOST_TEST_REQUIRE(doc["attempts"].size() == 1u);
+  BOOST_TEST(doc["attempts"][0]["seq"] == a["result"]["seq"]);
+  BOOST_TEST(doc["attempts"][0]["subject"] == "+33123456789");
+  BOOST_TEST(doc["attempts"][0]["decision_seq"] == seq);
+  BOOST_TEST(doc["attempts"][0]["no_prior_check"] == false);
+  BOOST_TEST(doc["attempts"][0]["caller_id"] == "+390299999999");
+  json csv = Daemon::Call(
+      c, {{"id", 9}, {"op", "audit"}, {"from", today}, {"to", today}, {"format", "csv"}});
+  BOOST_TEST_REQUIRE(csv.contains("result"), csv.dump());
+  const std::string text = csv["result"]["text"].get<std::string>();
+  BOOST_TEST(std::count(text.begin(), text.end(), '\n') == 2);
+  BOOST_TEST(text.find(",+33123456789,voice,do_not_call,") != std::string::npos, text);
+  BOOST_TEST(
+      Code(Daemon::Call(
+          c, {{"id", 10}, {"op", "audit"}, {"from", today}, {"to", today}, {"format", "xml"}})) ==
+      "bad_request");
 }
 
 BOOST_AUTO_TEST_CASE(check_batch_answers_every_subject_in_order) {

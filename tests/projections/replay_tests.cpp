@@ -7,6 +7,8 @@
 #define BOOST_TEST_MODULE replay_tests
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 
 #include "projections/ledger_fixture.h"
@@ -280,7 +282,7 @@ BOOST_FIXTURE_TEST_CASE(replayed_copies_answer_as_recorded_and_rebuild_equals_in
   BOOST_TEST_REQUIRE(rb.ok(), rb.status().ToString());
   BOOST_TEST(rb->equal);
   BOOST_TEST(rb->events == ledger->log().head().seq);
-  BOOST_TEST_REQUIRE(rb->families.size() == 5u);
+  BOOST_TEST_REQUIRE(rb->families.size() == 6u);
   for (const auto& f : rb->families) {
     BOOST_TEST(f.before.entries > 0u, f.name);
     BOOST_TEST(f.before.sha256 == f.after.sha256, f.name);
@@ -307,6 +309,25 @@ BOOST_FIXTURE_TEST_CASE(replayed_copies_answer_as_recorded_and_rebuild_equals_in
   }
   BOOST_TEST(differ == 0u);
   BOOST_TEST(denied > 0u);
+  // The audit of all time lists each attempt once, violations first.
+  std::vector<uint64_t> audited;
+  bool violations_first = true, seen_other = false;
+  auto totals = ledger->Audit(
+      AuditRequest{INT64_MIN, INT64_MAX, ""}, [](const AuditTotals&) {},
+      [&](const AuditRow& r) {
+        audited.push_back(r.seq);
+        if (!r.violation) seen_other = true;
+        if (r.violation && seen_other) violations_first = false;
+      });
+  BOOST_TEST_REQUIRE(totals.ok(), totals.status().ToString());
+  BOOST_TEST(totals->all.attempts == attempts.size());
+  BOOST_TEST(totals->denied == denied);
+  BOOST_TEST(violations_first);
+  std::sort(audited.begin(), audited.end());
+  std::vector<uint64_t> recorded;
+  for (const Attempt& a : attempts) recorded.push_back(a.seq);
+  std::sort(recorded.begin(), recorded.end());
+  BOOST_TEST(audited == recorded);
   BOOST_TEST_MESSAGE(attempts.size() << " attempts, " << denied << " denied at their start");
 }
 

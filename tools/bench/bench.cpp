@@ -5,6 +5,7 @@
 //   tacet-bench --daemon   tacetd over its socket: sequential, pipelined and
 //                          batched checks, durable writes from 32 clients
 //   tacet-bench --cli      whole tacet processes: export and import-return
+//   tacet-bench --contacts whole tacet processes: contact import and audit
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tacet-bench: the speed targets, measured on fresh temporary ledgers"};
   bench::Options o;
   o.tmp = std::filesystem::temp_directory_path().string();
-  bool daemon = false, cli = false;
+  bool daemon = false, cli = false, contacts = false;
   o.tacet = (std::filesystem::path(argv[0]).parent_path() / "../tacet/tacet").lexically_normal();
   app.add_option("--numbers", o.numbers, "Candidates exported and returned (default 1000000)");
   app.add_option("--runs", o.runs, "Runs; the median is reported (default 3)");
@@ -32,9 +33,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "With --daemon: tacetd's I/O threads (default 2)");
   app.add_flag("--daemon", daemon, "Measure tacetd over its Unix socket instead of the library");
   app.add_flag("--cli", cli, "Time whole tacet export and import-return processes");
-  app.add_option("--tacet", o.tacet, "With --cli: the tacet binary (default: the build's)");
+  app.add_flag("--contacts", contacts,
+               "Time whole tacet contact import and audit processes (--numbers attempts)");
+  app.add_option("--tacet", o.tacet,
+                 "With --cli or --contacts: the tacet binary (default: the build's)");
   CLI11_PARSE(app, argc, argv);
   std::printf("allocator: %s\n", AllocatorInfo().c_str());
   if (cli) return bench::RunCliBench(o);
+  if (contacts) return bench::RunContactBench(o);
   return daemon ? bench::RunDaemonBench(o) : bench::RunLedgerBench(o);
 }

@@ -78,5 +78,11 @@ int RunLedgerBench(const Options& o);
 int RunDaemonBench(const Options& o);
 // Issue 16: whole `tacet export` and `tacet import-return` processes.
 int RunCliBench(const Options& o);
+// Issue 17: whole `tacet contact import` and `tacet audit` processes.
+int RunContactBench(const Options& o);
+// Runs argv to its end, stderr to `log` and stdout to `out` (empty: to
+// `log` too); the wall seconds from spawn to exit. Dies when it fails.
+double TimedProcess(const std::vector<std::string>& args, const std::string& log,
+                    const std::string& out);
 
 }  // namespace tacet::bench

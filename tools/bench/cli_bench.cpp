@@ -14,17 +14,20 @@
 extern char** environ;
 
 namespace tacet::bench {
-namespace {
 
-// Runs argv to its end with stdout and stderr to `log`; the wall seconds.
-double Timed(const std::vector<std::string>& args, const std::string& log) {
+double TimedProcess(const std::vector<std::string>& args, const std::string& log,
+                    const std::string& out) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (out.empty()) {
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
   pid_t pid = 0;
   const auto t0 = Wall::now();
   if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0)
@@ -36,6 +39,12 @@ double Timed(const std::vector<std::string>& args, const std::string& log) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     Die(Status::Internal(args[0] + " " + args[3] + " failed; see " + log));
   return s;
+}
+
+namespace {
+
+double Timed(const std::vector<std::string>& args, const std::string& log) {
+  return TimedProcess(args, log, "");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ void AddQueryCommands(CLI::App& app, Context& c);  // check, filter, history
 void AddRecordCommands(CLI::App& app,
                        Context& c);  // consent, block, unblock, justify, erase, exports
 void AddProofCommands(CLI::App& app, Context& c);    // verify, key, checkpoint, proof
-void AddContactCommands(CLI::App& app, Context& c);  // contact record
+void AddContactCommands(CLI::App& app, Context& c);  // contact record, contact import
+void AddAuditCommands(CLI::App& app, Context& c);    // audit
 
 }  // namespace tacet::cli

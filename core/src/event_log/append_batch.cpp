@@ -145,7 +145,7 @@ Status AppendBatch::Prefetch(int family, const std::vector<std::string>& keys) {
 }
 
 void AppendBatch::PutUnread(int family, std::string_view key, std::string_view value) {
-  if (log_->impl_->mirrored()) {
+  if (log_->impl_->mirrored(static_cast<size_t>(family))) {
     Put(family, key, value);
     return;
   }

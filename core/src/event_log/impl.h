@@ -264,8 +264,10 @@ struct EventLog::Impl {
   mutable std::shared_mutex mirror_mu;
   std::vector<internal::Overlay> mirrors;
   std::vector<size_t> mirror_base;  // arena bytes after the last compaction
+  std::vector<bool> scanned;        // by FamilyIndex: EventLogOptions::scanned_families
 
   bool mirrored() const { return !mirrors.empty(); }
+  bool mirrored(size_t family) const { return mirrored() && !scanned[family]; }
   TreeReader::Store tree_store() const { return {db.get(), tree, events, &tree_reads}; }
   // A batch's view of each family (its writes, and reads of the same
   // unchanged store) folded into the mirrors. Holds mu.
@@ -273,6 +275,7 @@ struct EventLog::Impl {
     if (!mirrored()) return;
     std::unique_lock lock(mirror_mu);
     for (size_t i = 0; i < views.size() && i < mirrors.size(); ++i) {
+      if (scanned[i]) continue;
       internal::Overlay& m = mirrors[i];
       views[i].ForEach([&](std::string_view k, std::optional<std::string_view> v) { m.Set(k, v); });
       // Superseded records pile up in the arena: compacted once they are
@@ -285,7 +288,7 @@ struct EventLog::Impl {
   }
   // A read of the mirror: true when the family is mirrored.
   bool FromMirror(size_t family, std::string_view key, std::optional<std::string>* out) const {
-    if (!mirrored()) return false;
+    if (!mirrored(family)) return false;
     std::optional<std::string_view> v;
     std::shared_lock lock(mirror_mu);
     if (mirrors[family].Find(key, &v) && v) {

@@ -234,6 +234,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir, EventLo
     im.projection_names.push_back(p);
     auto it = std::find(names.begin(), names.end(), p);
     im.projections.push_back(it == names.end() ? nullptr : im.handles[it - names.begin()]);
+    im.scanned.push_back(std::find(options.scanned_families.begin(), options.scanned_families.end(),
+                                   p) != options.scanned_families.end());
   }
 
   std::string value;
@@ -272,7 +274,7 @@ Status EventLog::LoadMirrors() {
   std::vector<internal::Overlay> mirrors(im.projections.size());
   std::vector<size_t> base(im.projections.size(), 0);
   for (size_t i = 0; i < im.projections.size(); ++i) {
-    if (im.projections[i] == nullptr) continue;
+    if (im.projections[i] == nullptr || im.scanned[i]) continue;
     std::unique_ptr<rocksdb::Iterator> it(
         im.db->NewIterator(rocksdb::ReadOptions(), im.projections[i]));
     for (it->SeekToFirst(); it->Valid(); it->Next())

@@ -137,7 +137,7 @@ Status EventLog::MultiGet(int family, std::span<const std::string_view> keys,
                           const std::function<void(size_t, std::string_view)>& found) const {
   auto* h = impl_->projections.at(static_cast<size_t>(family));
   if (h == nullptr || keys.empty()) return Status::Ok();
-  if (impl_->mirrored()) {
+  if (impl_->mirrored(static_cast<size_t>(family))) {
     const internal::Overlay& m = impl_->mirrors[static_cast<size_t>(family)];
     std::shared_lock lock(impl_->mirror_mu);
     m.FindEach(keys, [&](size_t i, std::optional<std::string_view> v) {
@@ -170,14 +170,16 @@ Status EventLog::ScanFamily(int family, std::string_view prefix,
   return FromRocks(it->status(), "projection scan");
 }
 
-Status EventLog::ScanRange(
-    int family, std::string_view from, std::string_view to,
-    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+Status EventLog::ScanRange(int family, std::string_view from, std::string_view to,
+                           const std::function<bool(std::string_view, std::string_view)>& fn,
+                           ScanCache cache) const {
   if (family < 0 || static_cast<size_t>(family) >= impl_->projections.size())
     return Status::InvalidArgument("no projection family " + std::to_string(family));
   auto* h = impl_->projections[static_cast<size_t>(family)];
   if (h == nullptr || from >= to) return Status::Ok();
   rocksdb::ReadOptions ro;
+  ro.fill_cache = cache == ScanCache::kFill;
+  if (cache == ScanCache::kBypass) ro.readahead_size = size_t{2} << 20;
   rocksdb::Slice upper(to.data(), to.size());
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, h));

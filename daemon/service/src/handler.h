@@ -206,6 +206,9 @@ class Handler {
   // pipelined checks together: Service::ExecuteChecks.)
   std::string Check();
   std::string CheckBatch();
+  // The audit of a period: its JSON document, written as text (a million
+  // rows would be a million json values).
+  std::string Audit();
   // The other operations' handlers (AllOps names each).
   json Filter();
   json History();

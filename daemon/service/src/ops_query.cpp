@@ -1,7 +1,21 @@
-// history, sessions, policy, verify, checkpoint, proof, consistency, stats.
+// audit, history, sessions, policy, verify, checkpoint, proof, consistency, stats.
 #include "handler.h"
+#include "tacet/service/audit.h"
 
 namespace tacet::ops {
+
+std::string Handler::Audit() {
+  AuditRequest req = Must(AuditPeriod(l_.zone(), a_.Str("from"), a_.Str("to"), a_.Str("campaign")));
+  const AuditFormat format = Must(ParseAuditFormat(a_.Str("format", "json")));
+  std::string doc;
+  auto append = [&doc](std::string_view piece) { doc.append(piece); };
+  (void)Must(WriteAudit(l_, req, format, append));
+  if (format == AuditFormat::kJson) return doc;
+  // Text and CSV travel as one string of the reply, as the CLI prints it.
+  JsonText j;
+  j.BeginObject().Key("format").String(a_.Str("format")).Key("text").String(doc).EndObject();
+  return j.Take();
+}
 
 json Handler::History() {
   std::string subject = SubjectArg();

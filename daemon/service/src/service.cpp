@@ -17,6 +17,7 @@ const std::vector<OpSpec>& AllOps() {
       {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at"}, nullptr, &H::CheckBatch},
       {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at"}, &H::Filter},
       {"history",        kR, kRead,  {"subject"}, &H::History},
+      {"audit",          kR, kLong,  {"from", "to", "campaign", "format"}, nullptr, &H::Audit},
       {"sessions",       kR, kRead,  {}, &H::Sessions},
       {"policy",         kR, kRead,  {"at"}, &H::Policy},
       {"verify",         kR, kLong,  {}, &H::Verify},

@@ -46,6 +46,10 @@ struct EventLogOptions {
   // reader such as tacetd. RocksDB stays the record; the mirror costs about
   // the families' size in RAM and a scan of them on open.
   bool mirror_projections = false;
+  // Projection families read only by range scans (ScanRange), which go to
+  // RocksDB: never mirrored, so that the mirror holds only what point
+  // lookups read (a contact history can be far larger).
+  std::vector<std::string> scanned_families;
   // With a checkpoint key (UseCheckpointKey), a commit that moves the head
   // adds a signed checkpoint to its batch when this process made none in
   // the last `checkpoint_interval_ms`.
@@ -209,9 +213,11 @@ class EventLog {
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     ScanCache cache = ScanCache::kFill) const;
   // Calls fn(key, value) for keys in [from, to), in key order; stops early
-  // when fn returns false. A decision's bounded range read (issue 17).
+  // when fn returns false. A decision's bounded range read (issue 17); an
+  // audit's long one (kBypass).
   Status ScanRange(int family, std::string_view from, std::string_view to,
-                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
+                   const std::function<bool(std::string_view, std::string_view)>& fn,
+                   ScanCache cache = ScanCache::kFill) const;
 
   // Walks the whole chain: dense seqs, each hash, each link, and the head;
   // recomputes the Merkle tree and compares every stored node.

@@ -57,6 +57,13 @@ class JsonText {
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
+  // Hands the text written so far to `sink` and forgets it, the nesting
+  // kept: a long document streamed a piece at a time.
+  template <class Sink>
+  void Drain(Sink&& sink) {
+    sink(std::string_view(out_));
+    out_.clear();
+  }
 
  private:
   void Separate() {

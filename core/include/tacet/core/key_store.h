@@ -42,6 +42,12 @@ class KeyStore {
   // The subject's data key; nullopt when it has none (never made, or
   // destroyed).
   Result<std::optional<DataKey>> Get(const SubjectId& id) const;
+  // Get for many subjects at once: out[i] is ids[i]'s key. `ids` sorted
+  // (duplicates allowed): one forward walk of the store, stepping when the
+  // next id is near and seeking when it is far. Where the ids are a fair
+  // share of the store (an audit's tens of thousands), that reads each
+  // block once and costs a fraction of a lookup per id.
+  Status GetSorted(std::span<const SubjectId> ids, std::vector<std::optional<DataKey>>* out) const;
   // The data key of each subject, made for those that have none; the new
   // ones are written (one write for all) and, with `sync`, synced before
   // this returns. Without it, Sync() must run before any event sealed under

@@ -25,6 +25,8 @@ enum class Verdict { kAllow, kDeny, kNeedsJustification };
 const char* VerdictName(Verdict v);  // "allow", "deny", "needs_justification"
 // A verdict as events store it (contact_attempted, check_recorded).
 StoredVerdict StoredVerdictOf(Verdict v);
+// And back: a stored verdict's name is VerdictName(VerdictOf(v)).
+Verdict VerdictOf(StoredVerdict v);
 
 struct DecisionReason {
   std::string code;            // "blocked", "registry_listed", "consent_valid", ...

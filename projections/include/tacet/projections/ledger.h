@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -423,6 +424,37 @@ struct SessionView {
   SessionState state = SessionState::kOpen;
 };
 
+// The audit of the attempts of a period (issue 17): each with its verdict
+// at its start, violations first.
+struct AuditRequest {
+  TimeMs from = 0;  // attempts that started in [from, to)
+  TimeMs to = 0;
+  std::string campaign;  // empty: every campaign
+};
+struct AuditRow {
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+  const ContactAttempted* attempt = nullptr;  // valid during the callback
+  Disclosed subject;                          // the number or address called, opened
+  bool violation = false;                     // its verdict at its start was not allow
+};
+struct AuditTotals {
+  struct Count {
+    uint64_t attempts = 0;
+    uint64_t violations = 0;
+    uint64_t no_prior_check = 0;
+  };
+  Count all;
+  uint64_t allowed = 0;
+  uint64_t denied = 0;
+  uint64_t needs_justification = 0;
+  std::map<std::string, uint64_t> by_reason;  // reason codes of the violations
+  std::map<std::string, Count> by_campaign;   // "" for attempts of no campaign
+};
+// A row is an attempt when the audit says it is a violation: its verdict at
+// start was deny or needs_justification.
+bool IsViolation(const ContactAttempted& a);
+
 struct HistoryItem {
   Event event;
   Payload payload;
@@ -512,6 +544,13 @@ class Ledger {
   // answers (the channel policy, the consent types and reasons it refers
   // to), in seq order.
   Result<std::vector<HistoryItem>> History(std::string_view subject) const;
+  // Calls counted() with the period's totals, then row() for each of its
+  // attempts: the violations by start, then the others by start. Three
+  // range reads of p_audit (count, violations, others): memory bounded by
+  // a chunk of rows, whatever the period.
+  Result<AuditTotals> Audit(const AuditRequest& req,
+                            const std::function<void(const AuditTotals&)>& counted,
+                            const std::function<void(const AuditRow&)>& row) const;
   // The subject's id in this ledger: the keyed hash of its canonical text.
   // FailedPrecondition when this process cannot read the ledger secret.
   Result<SubjectId> IdOf(const Subject& s) const;

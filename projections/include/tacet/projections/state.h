@@ -83,6 +83,8 @@ Result<SessionRecord> DecodeSession(std::string_view bytes);
 
 // The projection families, as the log must open them.
 std::vector<std::string> ProjectionFamilies();
+// Those of them read only by range scans: never held in a reader's mirror.
+std::vector<std::string> ScannedFamilies();
 
 // Folds one event into the projections, inside the batch that holds it. The
 // single fold used by appends and (later) rebuilds.
@@ -112,6 +114,7 @@ class Projector {
   int subject_family() const { return subject_; }
   int policy_family() const { return policy_; }
   int attempts_family() const { return attempts_; }
+  int audit_family() const { return audit_; }
 
  private:
   // The fold of p_sessions: a session opened, a member, a return.
@@ -124,6 +127,7 @@ class Projector {
   int subject_;
   int policy_;
   int attempts_;
+  int audit_;
 };
 
 }  // namespace tacet
