@@ -6,10 +6,13 @@
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -54,10 +57,14 @@ std::string EncodeRecord(const DataKey& k) {
   return v;
 }
 
+// Where a bulk writes its table file before ingesting it.
+constexpr const char* kBulkFile = "bulk-keys.sst.tmp";
+
 }  // namespace
 
 struct KeyStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
+  rocksdb::Options options;  // as opened: a bulk's table file is written with them
   bool read_only = false;
   std::mutex write_mu;  // GetOrCreate and Destroy: one key per subject
 };
@@ -109,6 +116,13 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
                                         : rocksdb::DB::Open(o, dir, &db);
   if (!s.ok()) return FromRocks(s, "cannot open the data key store '" + dir + "'");
   impl->db.reset(db);
+  impl->options = o;
+  if (!options.read_only) {
+    // A bulk's table file left by a crash before its ingestion: its keys
+    // sealed nothing that was committed.
+    std::error_code ec;
+    std::filesystem::remove(std::filesystem::path(dir) / kBulkFile, ec);
+  }
   return std::unique_ptr<KeyStore>(new KeyStore(dir, std::move(impl)));
 }
 
@@ -186,6 +200,81 @@ Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> id
         FromRocks(impl_->db->Write(wo, &batch), "cannot write the new data keys"));
   }
   return out;
+}
+
+Result<std::unique_ptr<KeyStore::Bulk>> KeyStore::StartBulk() {
+  if (impl_->read_only) return Status::FailedPrecondition("the data key store is open read-only");
+  return std::unique_ptr<Bulk>(new Bulk(*this));
+}
+
+KeyStore::Bulk::Bulk(KeyStore& store) : store_(store), lock_(store.impl_->write_mu) {}
+
+KeyStore::Bulk::~Bulk() = default;
+
+Result<std::vector<DataKey>> KeyStore::Bulk::GetOrCreate(std::span<const SubjectId> ids) {
+  if (!lock_.owns_lock()) return Status::FailedPrecondition("the bulk of data keys is finished");
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (const SubjectId& id : ids) keys.push_back(SliceOf(id));
+  std::vector<std::string> values(ids.size());
+  std::vector<rocksdb::Status> found =
+      store_.impl_->db->MultiGet(rocksdb::ReadOptions(), keys, &values);
+  std::vector<DataKey> out(ids.size());
+  size_t missing = 0;
+  for (size_t i = 0; i < ids.size(); ++i) missing += found[i].IsNotFound();
+  std::vector<DataKey> fresh;
+  if (missing > 0) {
+    TACET_ASSIGN_OR_RETURN(fresh, NewDataKeys(missing));
+  }
+  size_t next = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (found[i].ok()) {
+      TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
+      continue;
+    }
+    if (!found[i].IsNotFound()) return FromRocks(found[i], "cannot read a data key");
+    out[i] = made_.try_emplace(ids[i], fresh[next++]).first->second;  // made once per subject
+  }
+  return out;
+}
+
+Status KeyStore::Bulk::Finish() {
+  if (!lock_.owns_lock()) return Status::Ok();
+  rocksdb::DB& db = *store_.impl_->db;
+  // A few keys go the usual way (one write to the memtable and its log,
+  // synced with it); a table file and its ingestion cost a flush and a
+  // few syncs, worth it for tens of thousands.
+  constexpr size_t kTableFrom = 16384;
+  std::vector<const std::pair<const SubjectId, DataKey>*> sorted;
+  sorted.reserve(made_.size());
+  for (const auto& entry : made_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  if (sorted.size() < kTableFrom) {
+    if (!sorted.empty()) {
+      rocksdb::WriteBatch batch;
+      for (auto* e : sorted) batch.Put(SliceOf(e->first), EncodeRecord(e->second));
+      TACET_RETURN_IF_ERROR(
+          FromRocks(db.Write(rocksdb::WriteOptions(), &batch), "cannot write the new data keys"));
+    }
+  } else {
+    const std::string path = (std::filesystem::path(store_.dir_) / kBulkFile).string();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), store_.impl_->options);
+    rocksdb::Status s = writer.Open(path);
+    for (size_t i = 0; s.ok() && i < sorted.size(); ++i)
+      s = writer.Put(SliceOf(sorted[i]->first), EncodeRecord(sorted[i]->second));
+    if (s.ok()) s = writer.Finish();
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions io;
+      io.move_files = true;  // linked into the store, not copied
+      s = db.IngestExternalFile({path}, io);
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // ingested (linked) or failed: the name goes
+    TACET_RETURN_IF_ERROR(FromRocks(s, "cannot write the new data keys as a table file"));
+  }
+  made_.clear();
+  lock_.unlock();
+  return Status::Ok();
 }
 
 Status KeyStore::Sync() {

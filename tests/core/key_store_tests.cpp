@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE key_store_tests
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "tacet/core/key_store.h"
@@ -101,6 +102,56 @@ BOOST_AUTO_TEST_CASE(a_destroyed_key_is_in_no_file) {
   auto renewed = store->GetOrCreate(std::vector<SubjectId>{Id(17)});
   BOOST_TEST_REQUIRE(renewed.ok());
   BOOST_TEST(((*renewed)[0] != old_key));
+}
+
+// A contact import's keys: made in memory, written together by Finish (a
+// table file ingested when they are many), one per subject, and found by
+// GetSorted's walk as by Get.
+BOOST_AUTO_TEST_CASE(a_bulk_makes_one_key_per_subject_and_writes_them_together) {
+  test::TempDir dir;
+  for (const int n : {10, 20000}) {  // one write; a table file
+    const std::string path = dir / ("keys-" + std::to_string(n));
+    auto store = Open(path);
+    const DataKey before = store->GetOrCreate(std::vector<SubjectId>{Id(0)}).value()[0];
+    std::vector<SubjectId> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(Id(i));
+    std::vector<DataKey> first, again;
+    {
+      auto bulk = store->StartBulk().value();
+      first = bulk->GetOrCreate(ids).value();
+      again = bulk->GetOrCreate(std::vector<SubjectId>{Id(n - 1), Id(0)}).value();
+      BOOST_TEST(first[0] == before);        // the store's key stays
+      BOOST_TEST(again[0] == first[n - 1]);  // made once
+      BOOST_TEST(again[1] == before);
+      BOOST_TEST(!store->Get(Id(n - 1)).value().has_value());  // not written yet
+      BOOST_TEST_REQUIRE(bulk->Finish().ok());
+    }
+    BOOST_TEST(store->Count().value() == static_cast<uint64_t>(n));
+    std::vector<SubjectId> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.push_back(Id(n + 1));  // never made
+    std::vector<std::optional<DataKey>> walked;
+    BOOST_TEST_REQUIRE(store->GetSorted(sorted, &walked).ok());
+    BOOST_TEST(!walked.back().has_value());
+    for (size_t i = 0; i + 1 < sorted.size(); i += 97)
+      BOOST_TEST((walked[i] == store->Get(sorted[i]).value()), i);
+    store.reset();
+    store = Open(path);  // durable
+    BOOST_TEST((store->Get(Id(n - 1)).value() == first[n - 1]));
+    BOOST_TEST(!std::filesystem::exists(std::filesystem::path(path) / "bulk-keys.sst.tmp"));
+  }
+  // An unfinished bulk writes nothing; a crash's leftover file is removed.
+  const std::string path = dir / "keys-unfinished";
+  auto store = Open(path);
+  {
+    auto bulk = store->StartBulk().value();
+    (void)bulk->GetOrCreate(std::vector<SubjectId>{Id(1), Id(2)}).value();
+  }
+  BOOST_TEST(store->Count().value() == 0u);
+  store.reset();
+  test::WriteText(path + "/bulk-keys.sst.tmp", "left by a crash");
+  store = Open(path);
+  BOOST_TEST(!std::filesystem::exists(path + "/bulk-keys.sst.tmp"));
 }
 
 BOOST_AUTO_TEST_CASE(a_read_only_store_reads_and_refuses_writes) {

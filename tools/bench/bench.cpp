@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   app.add_option("--only", o.only, "With --daemon: only this measure")
       ->check(CLI::IsMember({"sequential", "pipelined", "batch", "writes"}));
   app.add_option("--threads", o.threads, "With --daemon: tacetd's I/O threads (default 2)");
+  app.add_flag("--caps", o.caps,
+               "With --daemon: a frequency cap and calling hours cover every number checked");
   app.add_flag("--daemon", daemon, "Measure tacetd over its Unix socket instead of the library");
   app.add_flag("--cli", cli, "Time whole tacet export and import-return processes");
   app.add_flag("--contacts", contacts,

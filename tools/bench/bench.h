@@ -60,6 +60,7 @@ struct Options {
   std::string only;      // --daemon: one measure (sequential, pipelined, batch, writes)
   uint32_t threads = 0;  // --daemon: tacetd's I/O threads (0: the config's default)
   std::string tacet;     // --cli: the tacet binary
+  bool caps = false;     // --daemon: a cap and calling hours over every number checked
 };
 
 // An RPO cycle on `ledger`: N candidates (Phone(0..N-1)) written under

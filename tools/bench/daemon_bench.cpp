@@ -44,6 +44,20 @@ title = "Asked to be called back"
 log_level = "info"  # the default: a line per write, in DIR/tacetd.log
 )";
 
+// --caps (issue 17): a cap and calling hours that cover every number the
+// bench checks, so each voice decision also reads its range of attempts.
+constexpr const char* kCapsPolicy = R"(
+[caps.it-bench]
+regions = ["IT"]
+channels = ["voice"]
+max_attempts = 3
+window_hours = 24
+cool_down_days = 7
+
+[calling_hours]
+it-code-of-conduct = true
+)";
+
 constexpr size_t kBatch = 10'000;
 constexpr int kWriters = 32;
 
@@ -260,7 +274,7 @@ int RunDaemonBench(const Options& opt) {
   const std::string dir = opt.tmp + "/tacet-bench-daemon-" + std::to_string(getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  auto cfg = ParseConfig(kPolicy, "tacet-bench");
+  auto cfg = ParseConfig(std::string(kPolicy) + (opt.caps ? kCapsPolicy : ""), "tacet-bench");
   if (!cfg.ok()) Die(cfg.status());
   Config config = std::move(cfg).value();
   config.ledger.data_dir = dir + "/data";

@@ -281,10 +281,11 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
   const size_t n = rows.size();
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, n + n / 16));
   // Each attempt seals its subject under the subject's data key; the keys
-  // missing are made a chunk at a time (one write each) and synced once,
-  // before the commit. An erased subject has none and gets none: its
-  // attempt is recorded unsealed.
+  // missing are made a chunk at a time in memory and written together
+  // (KeyStore::Bulk), durable before the commit. An erased subject has none
+  // and gets none: its attempt is recorded unsealed.
   if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+  TACET_ASSIGN_OR_RETURN(std::unique_ptr<KeyStore::Bulk> bulk, keys_->StartBulk());
   std::vector<SubjectId> chunk_ids;
   ContactImportReport rep;
   rep.lines = n;
@@ -313,7 +314,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
     chunk_ids.clear();
     for (size_t i = from; i < to; ++i)
       if (!answers[i - from].subject_erased) chunk_ids.push_back(rows[i].id);
-    TACET_ASSIGN_OR_RETURN(std::vector<DataKey> keys, keys_->GetOrCreate(chunk_ids, false));
+    TACET_ASSIGN_OR_RETURN(std::vector<DataKey> keys, bulk->GetOrCreate(chunk_ids));
     size_t next_key = 0;
     for (size_t i = from; i < to; ++i) {
       Row& r = rows[i];
@@ -348,6 +349,10 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
     }
   }
+  // The new keys written (the bulk's lock released before the blocks'
+  // seals look their keys up).
+  TACET_RETURN_IF_ERROR(bulk->Finish());
+  bulk.reset();
   // An erased subject stays suppressed without a block (and its data key,
   // which a block's sealed reason needs, is gone); the others' keys were
   // made for their attempts.

@@ -13,10 +13,13 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tacet/core/hash.h"
@@ -55,6 +58,38 @@ class KeyStore {
   Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids, bool sync = true);
   // Makes every key written so far durable.
   Status Sync();
+
+  // GetOrCreate for a batch of a million subjects (a contact import): the
+  // new keys are held in memory and written together by Finish, as one
+  // sorted table file ingested into the store (durable when Finish
+  // returns) when they are many, as one write otherwise, instead of a
+  // million memtable inserts and their log. Holds the store's write lock
+  // from StartBulk to Finish or destruction: the same thread must not call
+  // GetOrCreate or Destroy meanwhile. An unfinished bulk writes nothing, so
+  // nothing sealed under its keys may be committed.
+  class Bulk {
+   public:
+    ~Bulk();
+    Bulk(const Bulk&) = delete;
+    Bulk& operator=(const Bulk&) = delete;
+    Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids);
+    Status Finish();
+
+   private:
+    friend class KeyStore;
+    explicit Bulk(KeyStore& store);
+    struct IdHash {
+      size_t operator()(const SubjectId& id) const {  // an HMAC: any 8 bytes are uniform
+        size_t h;
+        std::memcpy(&h, id.data(), sizeof h);
+        return h;
+      }
+    };
+    KeyStore& store_;
+    std::unique_lock<std::mutex> lock_;
+    std::unordered_map<SubjectId, DataKey, IdHash> made_;
+  };
+  Result<std::unique_ptr<Bulk>> StartBulk();
   // Destroys the subject's data key: when this returns, no file under the
   // store's directory holds it. NotFound when it has none.
   Status Destroy(const SubjectId& id);
