@@ -57,6 +57,39 @@ std::string EncodeRecord(const DataKey& k) {
   return v;
 }
 
+// The data key of each of `ids` (one MultiGet); for one the store lacks,
+// make(id, fresh) decides, `fresh` drawing the next of the random keys
+// drawn for them in one call (a call per key costs a getpid() each,
+// OpenSSL's fork check: a million of them a second).
+template <class Make>
+Result<std::vector<DataKey>> FindOrMake(rocksdb::DB& db, std::span<const SubjectId> ids,
+                                        Make&& make) {
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(ids.size());
+  for (const SubjectId& id : ids) keys.push_back(SliceOf(id));
+  std::vector<std::string> values(ids.size());
+  std::vector<rocksdb::Status> found = db.MultiGet(rocksdb::ReadOptions(), keys, &values);
+  size_t missing = 0;
+  for (size_t i = 0; i < ids.size(); ++i) missing += found[i].IsNotFound();
+  std::vector<DataKey> fresh;
+  if (missing > 0) {
+    TACET_ASSIGN_OR_RETURN(fresh, NewDataKeys(missing));
+  }
+  size_t next = 0;
+  auto draw = [&]() -> const DataKey& { return fresh[next++]; };
+  std::vector<DataKey> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (found[i].ok()) {
+      TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
+    } else if (found[i].IsNotFound()) {
+      out[i] = make(ids[i], draw);
+    } else {
+      return FromRocks(found[i], "cannot read a data key");
+    }
+  }
+  return out;
+}
+
 // Where a bulk writes its table file before ingesting it.
 constexpr const char* kBulkFile = "bulk-keys.sst.tmp";
 
@@ -163,36 +196,17 @@ Status KeyStore::GetSorted(std::span<const SubjectId> ids,
 Result<std::vector<DataKey>> KeyStore::GetOrCreate(std::span<const SubjectId> ids, bool sync) {
   if (impl_->read_only) return Status::FailedPrecondition("the data key store is open read-only");
   std::lock_guard<std::mutex> lock(impl_->write_mu);
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(ids.size());
-  for (const SubjectId& id : ids) keys.push_back(SliceOf(id));
-  std::vector<std::string> values(ids.size());
-  std::vector<rocksdb::Status> found = impl_->db->MultiGet(rocksdb::ReadOptions(), keys, &values);
-  std::vector<DataKey> out(ids.size());
   std::map<SubjectId, DataKey> made;  // a subject named twice gets one key
   rocksdb::WriteBatch batch;
-  // The new keys' random bytes, drawn in one call: a call per key costs a
-  // getpid() each (OpenSSL's fork check), a million of them a second.
-  size_t missing = 0;
-  for (size_t i = 0; i < ids.size(); ++i) missing += found[i].IsNotFound();
-  std::vector<DataKey> fresh;
-  if (missing > 0) {
-    TACET_ASSIGN_OR_RETURN(fresh, NewDataKeys(missing));
-  }
-  size_t next = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (found[i].ok()) {
-      TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
-      continue;
-    }
-    if (!found[i].IsNotFound()) return FromRocks(found[i], "cannot read a data key");
-    auto it = made.find(ids[i]);
-    if (it == made.end()) {
-      it = made.emplace(ids[i], fresh[next++]).first;
-      batch.Put(keys[i], EncodeRecord(it->second));
-    }
-    out[i] = it->second;
-  }
+  TACET_ASSIGN_OR_RETURN(std::vector<DataKey> out,
+                         FindOrMake(*impl_->db, ids, [&](const SubjectId& id, auto& draw) {
+                           auto [it, fresh] = made.try_emplace(id, DataKey{});
+                           if (fresh) {
+                             it->second = draw();
+                             batch.Put(SliceOf(id), EncodeRecord(it->second));
+                           }
+                           return it->second;
+                         }));
   if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;  // a key is durable before any event sealed under it
@@ -213,29 +227,11 @@ KeyStore::Bulk::~Bulk() = default;
 
 Result<std::vector<DataKey>> KeyStore::Bulk::GetOrCreate(std::span<const SubjectId> ids) {
   if (!lock_.owns_lock()) return Status::FailedPrecondition("the bulk of data keys is finished");
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(ids.size());
-  for (const SubjectId& id : ids) keys.push_back(SliceOf(id));
-  std::vector<std::string> values(ids.size());
-  std::vector<rocksdb::Status> found =
-      store_.impl_->db->MultiGet(rocksdb::ReadOptions(), keys, &values);
-  std::vector<DataKey> out(ids.size());
-  size_t missing = 0;
-  for (size_t i = 0; i < ids.size(); ++i) missing += found[i].IsNotFound();
-  std::vector<DataKey> fresh;
-  if (missing > 0) {
-    TACET_ASSIGN_OR_RETURN(fresh, NewDataKeys(missing));
-  }
-  size_t next = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (found[i].ok()) {
-      TACET_ASSIGN_OR_RETURN(out[i], DecodeRecord(values[i]));
-      continue;
-    }
-    if (!found[i].IsNotFound()) return FromRocks(found[i], "cannot read a data key");
-    out[i] = made_.try_emplace(ids[i], fresh[next++]).first->second;  // made once per subject
-  }
-  return out;
+  return FindOrMake(*store_.impl_->db, ids, [&](const SubjectId& id, auto& draw) {
+    auto [it, fresh] = made_.try_emplace(id, DataKey{});  // made once per subject
+    if (fresh) it->second = draw();
+    return it->second;
+  });
 }
 
 Status KeyStore::Bulk::Finish() {

@@ -545,20 +545,22 @@ Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
   return Evaluate(in);
 }
 
-Status Ledger::LoadAttempts(const SubjectId& id, TimeMs from, TimeMs to,
-                            std::vector<AttemptEntry>* out) const {
+Status Ledger::LoadAttempts(EventLog::RangeReader& reader, const SubjectId& id, TimeMs from,
+                            TimeMs to, std::vector<AttemptEntry>* out) const {
   Status bad;
-  const std::string end = AttemptRangeStart(id, to == INT64_MAX ? to : to + 1);
-  TACET_RETURN_IF_ERROR(log_->ScanRange(projector_.attempts_family(), AttemptRangeStart(id, from),
-                                        end, [&](std::string_view k, std::string_view v) {
-                                          auto e = DecodeAttempt(k, v);
-                                          if (!e.ok()) {
-                                            bad = e.status();
-                                            return false;
-                                          }
-                                          out->push_back(std::move(e).value());
-                                          return true;
-                                        }));
+  // The range's bounds, in buffers each deciding thread keeps.
+  thread_local std::string lo, hi;
+  SetAttemptRangeStart(lo, id, from);
+  SetAttemptRangeStart(hi, id, to == INT64_MAX ? to : to + 1);
+  TACET_RETURN_IF_ERROR(reader.Read(lo, hi, [&](std::string_view k, std::string_view v) {
+    auto e = DecodeAttempt(k, v);
+    if (!e.ok()) {
+      bad = e.status();
+      return false;
+    }
+    out->push_back(std::move(e).value());
+    return true;
+  }));
   return bad;
 }
 
@@ -604,6 +606,8 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   std::vector<const Registry*> registry_of_answer(n, nullptr);
   std::vector<std::string> subject_keys, registry_keys;
   std::vector<uint32_t> registry_of;  // registry_keys[k] belongs to answers[registry_of[k]]
+  std::vector<SubjectId> ids;
+  ids.reserve(n);
   subject_keys.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const DecisionAnswer& a = answers[i];
@@ -617,7 +621,7 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
         past.push_back(PolicyAt(policy_, cut, a.known_at));
       policy_of[i] = &past.back();
     }
-    const SubjectId id = keyer_->Of(a.subject.value);
+    const SubjectId& id = ids.emplace_back(keyer_->Of(a.subject.value));
     subject_keys.push_back(SubjectKey(id));
     if (const Registry* reg = policy_of[i]->RoundTripCovering(a.subject, a.channel)) {
       registry_of_answer[i] = reg;
@@ -648,8 +652,10 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                                          }
                                        }));
   TACET_RETURN_IF_ERROR(bad);
-  // Frequency caps: one bounded range read per subject a cap covers.
+  // Frequency caps: one bounded range read per subject a cap covers, all
+  // with one iterator, made when the first is needed.
   std::vector<AttemptEntry> attempts;
+  std::optional<EventLog::RangeReader> reader;
   for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
     const PolicyView& policy = *policy_of[i];
@@ -657,8 +663,12 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
     if (capped) {
       attempts.clear();
       const TimeMs reach = policy.LongestCapReach(a.subject.region, a.channel);
-      TACET_RETURN_IF_ERROR(
-          LoadAttempts(keyer_->Of(a.subject.value), a.at - reach, a.at, &attempts));
+      if (!reader) {
+        TACET_ASSIGN_OR_RETURN(EventLog::RangeReader r,
+                               log_->NewRangeReader(projector_.attempts_family()));
+        reader.emplace(std::move(r));
+      }
+      TACET_RETURN_IF_ERROR(LoadAttempts(*reader, ids[i], a.at - reach, a.at, &attempts));
       if (!a.batch_attempts.empty()) {
         for (const AttemptEntry& b : a.batch_attempts)
           if (b.started_at >= a.at - reach && b.started_at <= a.at) attempts.push_back(b);

@@ -108,6 +108,16 @@ BOOST_AUTO_TEST_CASE(easter_and_the_italian_calendar_are_computed) {
   BOOST_TEST(it->IsHoliday(day("2026-12-08")));   // Immacolata
   BOOST_TEST(!it->IsHoliday(day("2025-10-04")));  // San Francesco: from 2026 only
   BOOST_TEST(it->IsHoliday(day("2027-10-04")));
+  // Every national holiday of a year, from the precomputed table and (2250)
+  // from the rules: 11, and 12 from 2026 (4 October).
+  for (const auto& [year, expected] : {std::pair{2025, 11}, {2027, 12}, {2199, 12}, {2250, 12}}) {
+    int found = 0;
+    const Day first = day((std::to_string(year) + "-01-01").c_str());
+    const Day next = day((std::to_string(year + 1) + "-01-01").c_str());
+    for (Day d = first; d < next; ++d) found += it->IsHoliday(d);
+    BOOST_TEST(found == expected, year);
+  }
+  BOOST_TEST(it->IsHoliday(day("2250-12-26")));
   BOOST_TEST((it->TypeOf(day("2026-12-07")) == DayType::kPreHoliday));
   BOOST_TEST((it->TypeOf(day("2026-12-12")) == DayType::kSaturday));
   BOOST_TEST((it->TypeOf(day("2026-12-13")) == DayType::kSunday));

@@ -188,4 +188,35 @@ Status EventLog::ScanRange(int family, std::string_view from, std::string_view t
   return FromRocks(it->status(), "projection range read");
 }
 
+struct EventLog::RangeReader::Impl {
+  std::unique_ptr<rocksdb::Iterator> it;  // null: the family is not open (reads nothing)
+};
+
+EventLog::RangeReader::RangeReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventLog::RangeReader::~RangeReader() = default;
+EventLog::RangeReader::RangeReader(RangeReader&&) noexcept = default;
+
+Result<EventLog::RangeReader> EventLog::NewRangeReader(int family) const {
+  if (family < 0 || static_cast<size_t>(family) >= impl_->projections.size())
+    return Status::InvalidArgument("no projection family " + std::to_string(family));
+  auto impl = std::make_unique<RangeReader::Impl>();
+  if (auto* h = impl_->projections[static_cast<size_t>(family)])
+    impl->it.reset(impl_->db->NewIterator(rocksdb::ReadOptions(), h));
+  return RangeReader(std::move(impl));
+}
+
+Status EventLog::RangeReader::Read(
+    std::string_view from, std::string_view to,
+    const std::function<bool(std::string_view, std::string_view)>& fn) {
+  rocksdb::Iterator* it = impl_->it.get();
+  if (it == nullptr || from >= to) return Status::Ok();
+  // No upper bound in the iterator's options (they are fixed when it is
+  // made): each read stops at its own `to`.
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+    const std::string_view k = it->key().ToStringView();
+    if (k >= to || !fn(k, it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "projection range read");
+}
+
 }  // namespace tacet

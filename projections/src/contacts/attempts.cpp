@@ -26,9 +26,14 @@ std::string AttemptKey(const SubjectId& subject, TimeMs started_at, uint64_t seq
 
 std::string AttemptRangeStart(const SubjectId& subject, TimeMs from) {
   std::string key;
+  SetAttemptRangeStart(key, subject, from);
+  return key;
+}
+
+void SetAttemptRangeStart(std::string& key, const SubjectId& subject, TimeMs from) {
+  key.clear();
   key.reserve(40);
   ByteWriter(key).Raw(AsBytes(subject)).U64(Biased(from));
-  return key;
 }
 
 std::string EncodeAttempt(const AttemptEntry& a) {

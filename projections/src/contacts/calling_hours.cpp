@@ -4,6 +4,7 @@
 #include <date/date.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 namespace tacet {
@@ -53,7 +54,30 @@ bool CallingHours::Covers(std::string_view region, Channel channel) const {
          std::find(def_.regions.begin(), def_.regions.end(), region) != def_.regions.end();
 }
 
+CallingHours::CallingHours(CallingHoursDefined def, TimeZone zone)
+    : def_(std::move(def)), zone_(std::move(zone)) {
+  static std::atomic<uint64_t> serials{0};
+  serial_ = ++serials;
+  first_day_ = DayOfDate(kFirstYear, 1, 1);
+  end_day_ = DayOfDate(kLastYear + 1, 1, 1);
+  for (int year = kFirstYear; year <= kLastYear; ++year)
+    for (const HolidayRule& r : def_.holidays) {
+      if (!InYears(r, year)) continue;
+      const Day d =
+          r.month != 0 ? DayOfDate(year, r.month, r.day) : EasterSunday(year) + r.easter_offset;
+      if (YearOf(d) == year) holidays_.push_back(d);  // as ComputeIsHoliday finds it
+    }
+  std::sort(holidays_.begin(), holidays_.end());
+  holidays_.erase(std::unique(holidays_.begin(), holidays_.end()), holidays_.end());
+}
+
 bool CallingHours::IsHoliday(Day day) const {
+  if (day >= first_day_ && day < end_day_)
+    return std::binary_search(holidays_.begin(), holidays_.end(), day);
+  return ComputeIsHoliday(day);
+}
+
+bool CallingHours::ComputeIsHoliday(Day day) const {
   const int year = YearOf(day);
   for (const HolidayRule& r : def_.holidays) {
     if (!InYears(r, year)) continue;
@@ -82,12 +106,37 @@ bool CallingHours::OpenOn(Day day, int64_t ms_of_day) const {
   return false;
 }
 
+namespace {
+
+// One thread's last answer of a calendar about a moment: check_batch and
+// filter decide thousands of subjects at one moment, and each decision
+// asks OpenAt and NextChange about it (time zone conversions, a walk of
+// the days ahead).
+struct Memo {
+  uint64_t serial = 0;  // 0: none
+  TimeMs t = 0;
+  TimeMs value = 0;
+};
+thread_local Memo open_memo, next_memo;
+
+}  // namespace
+
 bool CallingHours::OpenAt(TimeMs t) const {
+  if (open_memo.serial == serial_ && open_memo.t == t) return open_memo.value != 0;
   const TimeZone::Local l = zone_.LocalOf(t);
-  return OpenOn(l.day, l.ms_of_day);
+  const bool open = OpenOn(l.day, l.ms_of_day);
+  open_memo = {serial_, t, open ? 1 : 0};
+  return open;
 }
 
 TimeMs CallingHours::NextChange(TimeMs t) const {
+  if (next_memo.serial == serial_ && next_memo.t == t) return next_memo.value;
+  const TimeMs next = ComputeNextChange(t);
+  next_memo = {serial_, t, next};
+  return next;
+}
+
+TimeMs CallingHours::ComputeNextChange(TimeMs t) const {
   const bool open = OpenAt(t);
   const Day first = zone_.LocalOf(t).day;
   std::vector<int> minutes;

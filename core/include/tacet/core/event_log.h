@@ -219,6 +219,27 @@ class EventLog {
                    const std::function<bool(std::string_view, std::string_view)>& fn,
                    ScanCache cache = ScanCache::kFill) const;
 
+  // Many bounded range reads of one family with one iterator: a batch of
+  // decisions, each reading its subject's attempts, pays for the iterator
+  // once. One thread's; not to outlive the log.
+  class RangeReader {
+   public:
+    ~RangeReader();
+    RangeReader(RangeReader&&) noexcept;
+    RangeReader& operator=(RangeReader&&) = delete;
+    // As ScanRange: fn(key, value) for keys in [from, to), in key order,
+    // until fn returns false.
+    Status Read(std::string_view from, std::string_view to,
+                const std::function<bool(std::string_view, std::string_view)>& fn);
+
+   private:
+    friend class EventLog;
+    struct Impl;
+    explicit RangeReader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+  Result<RangeReader> NewRangeReader(int family) const;
+
   // Walks the whole chain: dense seqs, each hash, each link, and the head;
   // recomputes the Merkle tree and compares every stored node.
   VerifyReport Verify() const;

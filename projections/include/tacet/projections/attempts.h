@@ -37,6 +37,8 @@ struct AttemptEntry {
 std::string AttemptKey(const SubjectId& subject, TimeMs started_at, uint64_t seq);
 // The first key of the subject's attempts that started at or after `from`.
 std::string AttemptRangeStart(const SubjectId& subject, TimeMs from);
+// The same written into `key` (its capacity reused: a decision's range).
+void SetAttemptRangeStart(std::string& key, const SubjectId& subject, TimeMs from);
 // channel u8 ‖ effects u8 ‖ recorded_at i64 ‖ campaign (u32 length ‖ bytes).
 std::string EncodeAttempt(const AttemptEntry& a);
 // The entry of a stored (key, value).

@@ -5,8 +5,10 @@
 // pre-holiday, weekday.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tacet/core/event.h"
 #include "tacet/core/status.h"
@@ -38,12 +40,22 @@ class CallingHours {
   const TimeZone& zone() const { return zone_; }
 
  private:
-  CallingHours(CallingHoursDefined def, TimeZone zone)
-      : def_(std::move(def)), zone_(std::move(zone)) {}
+  CallingHours(CallingHoursDefined def, TimeZone zone);
   bool OpenOn(Day day, int64_t ms_of_day) const;
+  bool ComputeIsHoliday(Day day) const;  // from the rules, for any year
+  TimeMs ComputeNextChange(TimeMs t) const;
 
   CallingHoursDefined def_;
   TimeZone zone_;
+  // The holidays of the years a decision asks about, computed once: a
+  // decision asks IsHoliday a dozen times (the day, the day after, each
+  // boundary of NextChange), each a dozen rules and an Easter.
+  static constexpr int kFirstYear = 1970, kLastYear = 2199;
+  Day first_day_ = 0, end_day_ = 0;  // [first_day_, end_day_): what `holidays_` covers
+  std::vector<Day> holidays_;        // sorted
+  // Names this calendar in each thread's memo of its last answers (a batch
+  // of decisions asks about one moment); never reused, unlike an address.
+  uint64_t serial_ = 0;
 };
 
 // Shipped calendars (config/tacet.toml switches them on).

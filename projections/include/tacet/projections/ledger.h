@@ -628,8 +628,9 @@ class Ledger {
                       const SubjectState* subject_state, const Registry* registry,
                       const RegistryState* registry_state,
                       const std::vector<AttemptEntry>* attempts) const;
-  // The subject's attempts that started in [from, to], by start.
-  Status LoadAttempts(const SubjectId& id, TimeMs from, TimeMs to,
+  // The subject's attempts that started in [from, to], by start, read with
+  // `reader` (of p_attempts).
+  Status LoadAttempts(EventLog::RangeReader& reader, const SubjectId& id, TimeMs from, TimeMs to,
                       std::vector<AttemptEntry>* out) const;
   Result<FilterReport> DecideCandidates(const std::vector<internal::Candidate>& cands,
                                         Channel channel, TimeMs at, TimeMs known_at,
