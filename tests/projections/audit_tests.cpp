@@ -315,4 +315,26 @@ BOOST_FIXTURE_TEST_CASE(history_and_proofs_cover_attempts, AuditFixture) {
   BOOST_TEST(proven.personal.fields.subject == n);
 }
 
+// The audit's passes read one moment of the store: an attempt recorded
+// while it runs is in neither its totals nor its rows.
+BOOST_FIXTURE_TEST_CASE(an_audit_reads_one_moment_while_attempts_are_recorded, AuditFixture) {
+  SetNow("2026-09-23 23:00");
+  for (int i = 0; i < 5; ++i)
+    Contact("+39061000003" + std::to_string(i), "2026-09-23 10:00", "busy");
+  AuditTotals counted;
+  size_t rows = 0;
+  auto t = ledger->Audit(
+      AuditRequest{At("2026-09-23"), At("2026-09-24"), ""},
+      [&](const AuditTotals& c) {
+        counted = c;
+        Contact("+390610000039", "2026-09-23 11:00", "answered");  // after the moment
+      },
+      [&](const AuditRow&) { ++rows; });
+  BOOST_TEST_REQUIRE(t.ok(), t.status().ToString());
+  BOOST_TEST(counted.all.attempts == 5u);
+  BOOST_TEST(rows == 5u);
+  AuditTotals now;
+  BOOST_TEST(Audit("2026-09-23", "2026-09-24", "", &now).size() == 6u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -172,7 +172,7 @@ Status EventLog::ScanFamily(int family, std::string_view prefix,
 
 Status EventLog::ScanRange(int family, std::string_view from, std::string_view to,
                            const std::function<bool(std::string_view, std::string_view)>& fn,
-                           ScanCache cache) const {
+                           ScanCache cache, const Snapshot* at) const {
   if (family < 0 || static_cast<size_t>(family) >= impl_->projections.size())
     return Status::InvalidArgument("no projection family " + std::to_string(family));
   auto* h = impl_->projections[static_cast<size_t>(family)];
@@ -180,12 +180,21 @@ Status EventLog::ScanRange(int family, std::string_view from, std::string_view t
   rocksdb::ReadOptions ro;
   ro.fill_cache = cache == ScanCache::kFill;
   if (cache == ScanCache::kBypass) ro.readahead_size = size_t{2} << 20;
+  if (at != nullptr) ro.snapshot = static_cast<const rocksdb::Snapshot*>(at->snapshot_);
   rocksdb::Slice upper(to.data(), to.size());
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, h));
   for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next())
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
   return FromRocks(it->status(), "projection range read");
+}
+
+std::unique_ptr<EventLog::Snapshot> EventLog::NewSnapshot() const {
+  return std::unique_ptr<Snapshot>(new Snapshot(*this, impl_->db->GetSnapshot()));
+}
+
+EventLog::Snapshot::~Snapshot() {
+  log_.impl_->db->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(snapshot_));
 }
 
 struct EventLog::RangeReader::Impl {

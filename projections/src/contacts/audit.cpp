@@ -109,7 +109,10 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
   };
 
   Status failed = Status::Ok();
-  // Pass 0 counts; pass 1 hands over the violations, pass 2 the others.
+  // Pass 0 counts; pass 1 hands over the violations, pass 2 the others;
+  // all three at one moment of the store, so the totals are the rows'
+  // while a writer records more.
+  const std::unique_ptr<EventLog::Snapshot> moment = log_->NewSnapshot();
   for (int pass = 0; pass < 3; ++pass) {
     Status scanned = log_->ScanRange(
         family, lo, hi,
@@ -144,7 +147,7 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
           }
           return true;
         },
-        EventLog::ScanCache::kBypass);
+        EventLog::ScanCache::kBypass, moment.get());
     if (scanned.ok()) scanned = failed;
     if (!scanned.ok()) {
       if (open_done.valid()) (void)open_done.get();  // no thread outlives the chunks

@@ -215,9 +215,25 @@ class EventLog {
   // Calls fn(key, value) for keys in [from, to), in key order; stops early
   // when fn returns false. A decision's bounded range read (issue 17); an
   // audit's long one (kBypass).
+  // A moment of the store that several reads share: an audit's passes see
+  // the same attempts while a writer goes on. Released when destroyed; not
+  // to outlive the log.
+  class Snapshot {
+   public:
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    friend class EventLog;
+    Snapshot(const EventLog& log, const void* snapshot) : log_(log), snapshot_(snapshot) {}
+    const EventLog& log_;
+    const void* snapshot_;  // a rocksdb::Snapshot
+  };
+  std::unique_ptr<Snapshot> NewSnapshot() const;
   Status ScanRange(int family, std::string_view from, std::string_view to,
                    const std::function<bool(std::string_view, std::string_view)>& fn,
-                   ScanCache cache = ScanCache::kFill) const;
+                   ScanCache cache = ScanCache::kFill, const Snapshot* at = nullptr) const;
 
   // Many bounded range reads of one family with one iterator: a batch of
   // decisions, each reading its subject's attempts, pays for the iterator
