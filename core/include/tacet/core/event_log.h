@@ -212,9 +212,6 @@ class EventLog {
   Status ScanFamily(int family, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     ScanCache cache = ScanCache::kFill) const;
-  // Calls fn(key, value) for keys in [from, to), in key order; stops early
-  // when fn returns false. A decision's bounded range read (issue 17); an
-  // audit's long one (kBypass).
   // A moment of the store that several reads share: an audit's passes see
   // the same attempts while a writer goes on. Released when destroyed; not
   // to outlive the log.
@@ -231,6 +228,9 @@ class EventLog {
     const void* snapshot_;  // a rocksdb::Snapshot
   };
   std::unique_ptr<Snapshot> NewSnapshot() const;
+  // Calls fn(key, value) for keys in [from, to), in key order; stops early
+  // when fn returns false. An audit's long range read (kBypass), at one
+  // moment when `at` is given; decisions use a RangeReader.
   Status ScanRange(int family, std::string_view from, std::string_view to,
                    const std::function<bool(std::string_view, std::string_view)>& fn,
                    ScanCache cache = ScanCache::kFill, const Snapshot* at = nullptr) const;
