@@ -621,7 +621,8 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
         past.push_back(PolicyAt(policy_, cut, a.known_at));
       policy_of[i] = &past.back();
     }
-    const SubjectId& id = ids.emplace_back(keyer_->Of(a.subject.value));
+    const SubjectId& id =
+        ids.emplace_back(a.subject_id ? *a.subject_id : keyer_->Of(a.subject.value));
     subject_keys.push_back(SubjectKey(id));
     if (const Registry* reg = policy_of[i]->RoundTripCovering(a.subject, a.channel)) {
       registry_of_answer[i] = reg;

@@ -298,6 +298,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
     for (size_t i = from; i < to; ++i) {
       DecisionAnswer& a = answers[i - from];
       a.subject = rows[i].subject;
+      a.subject_id = rows[i].id;
       a.channel = rows[i].channel;
       a.at = rows[i].started;
       a.known_at = kKnownNow;

@@ -342,6 +342,9 @@ struct DecisionAnswer {
   TimeMs known_at = kKnownNow;
   Explain explain = Explain::kFull;  // how much of the decision to explain
   std::string campaign;              // the contact's campaign, for caps (empty: none)
+  // The subject's SubjectId when the caller already has it (an import keys
+  // its rows by it): DecideAll then does not compute the HMAC again.
+  std::optional<SubjectId> subject_id;
   // Attempts to the same subject recorded in the same batch before this
   // one (a contact import's earlier lines): counted by caps with the
   // store's.
