@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "tacet/core/csv_text.h"
 #include "tacet/core/merkle.h"
 #include "tacet/core/note.h"
 #include "tacet/core/utf8.h"
@@ -250,13 +251,8 @@ inline std::string DecisionText(const json& a) {
 
 // A CSV field, quoted when it must be (RFC 4180).
 inline std::string Csv(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"') out.push_back('"');
-    out.push_back(ch);
-  }
-  out.push_back('"');
+  std::string out;
+  AppendCsvField(out, v);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The audit document in its three formats (audit.h).
 #include "tacet/service/audit.h"
 
+#include "tacet/core/csv_text.h"
 #include "tacet/core/json_text.h"
 #include "tacet/core/subject_id.h"
 
@@ -41,20 +42,6 @@ std::string Joined(const std::vector<uint64_t>& items, char sep) {
     out += std::to_string(items[i]);
   }
   return out;
-}
-
-// A CSV field, quoted when it must be (RFC 4180).
-void AppendCsv(std::string& out, std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out.append(v);
-    return;
-  }
-  out.push_back('"');
-  for (char ch : v) {
-    if (ch == '"') out.push_back('"');
-    out.push_back(ch);
-  }
-  out.push_back('"');
 }
 
 constexpr const char* kCsvHeader =
@@ -152,17 +139,17 @@ class Writer {
       text_ += ',';
       text_ += FormatUtc(r.recorded_at);
       text_ += ',';
-      AppendCsv(text_, SubjectText(r.subject));
+      AppendCsvField(text_, SubjectText(r.subject));
       text_ += ',';
       text_ += ChannelName(a.channel);
       text_ += ',';
-      AppendCsv(text_, a.outcome);
+      AppendCsvField(text_, a.outcome);
       text_ += ',';
-      AppendCsv(text_, a.campaign);
+      AppendCsvField(text_, a.campaign);
       text_ += ',';
-      AppendCsv(text_, a.caller_id);
+      AppendCsvField(text_, a.caller_id);
       text_ += ',';
-      AppendCsv(text_, a.operator_id);
+      AppendCsvField(text_, a.operator_id);
       text_ += ',';
       text_ += std::to_string(a.duration_s);
       text_ += ',';
@@ -170,7 +157,7 @@ class Writer {
       text_ += ',';
       text_ += StoredVerdictName(a.verdict);
       text_ += r.violation ? ",true," : ",false,";
-      AppendCsv(text_, Joined(a.reasons, ' '));
+      AppendCsvField(text_, Joined(a.reasons, ' '));
       text_ += ',';
       text_ += Joined(a.evidence, ' ');
       text_ += unchecked ? ",true\n" : ",false\n";
