@@ -78,14 +78,14 @@ struct AuditFixture : Fixture {
         req, [&](const AuditTotals&) { counted = true; },
         [&](const AuditRow& r) {
           first = first && counted;
-          std::string codes = r.attempt->verdict == StoredVerdict::kAllow ? "allow" : "deny";
-          if (r.attempt->verdict == StoredVerdict::kNeedsJustification)
-            codes = "needs_justification";
+          std::string codes = VerdictName(VerdictOf(r.attempt->verdict));
           for (const std::string& c : r.attempt->reasons) codes += " " + c;
-          rows.push_back(
-              {r.seq, r.violation, codes, r.attempt->evidence,
-               r.subject.state == Disclosed::State::kOpen ? r.subject.fields.subject : "?",
-               (r.attempt->flags & kAttemptNoPriorCheck) != 0});
+          std::string subject = r.subject.state == Disclosed::State::kOpen
+                                    ? r.subject.fields.subject
+                                : r.subject.state == Disclosed::State::kErased ? "(erased)"
+                                                                               : "(not opened)";
+          rows.push_back({r.seq, r.violation, codes, r.attempt->evidence, subject,
+                          (r.attempt->flags & kAttemptNoPriorCheck) != 0});
         });
     BOOST_TEST_REQUIRE(t.ok(), t.status().ToString());
     *totals = *t;
@@ -274,7 +274,7 @@ BOOST_FIXTURE_TEST_CASE(an_erased_subjects_attempts_stay_audited_without_the_num
   auto rows = Audit("2026-09-23", "2026-09-24", "", &t);
   BOOST_TEST_REQUIRE(rows.size() == 1u);
   BOOST_TEST(rows[0].seq == r.seq);
-  BOOST_TEST(rows[0].subject == "?");
+  BOOST_TEST(rows[0].subject == "(erased)");
   BOOST_TEST(rows[0].verdict_and_reasons == "deny registry_unchecked");
 }
 
