@@ -156,8 +156,18 @@ Status WriteFile(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::vect
   const rocksdb::Options options = BulkOptions(db, family);
   auto writer = NewWriter(options, family);
   TACET_RETURN_IF_ERROR(FromRocks(writer->Open(path), "cannot create " + path));
-  for (const Entry& e : entries)
+  // Sorted, the entries point all over their arena: each key and value a
+  // cache miss of its own (and on a VM, a page walk). Asked for a few
+  // entries ahead, the misses overlap instead of following one another.
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + kAhead < entries.size()) {
+      __builtin_prefetch(entries[i + kAhead].key.data());
+      __builtin_prefetch(entries[i + kAhead].value.data());
+    }
+    const Entry& e = entries[i];
     TACET_RETURN_IF_ERROR(FromRocks(writer->Put(e.key, e.value), "cannot write " + path));
+  }
   return FromRocks(writer->Finish(), "cannot finish " + path);
 }
 

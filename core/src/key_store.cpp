@@ -228,49 +228,61 @@ KeyStore::Bulk::~Bulk() = default;
 Result<std::vector<DataKey>> KeyStore::Bulk::GetOrCreate(std::span<const SubjectId> ids) {
   if (!lock_.owns_lock()) return Status::FailedPrecondition("the bulk of data keys is finished");
   return FindOrMake(*store_.impl_->db, ids, [&](const SubjectId& id, auto& draw) {
-    auto [it, fresh] = made_.try_emplace(id, DataKey{});  // made once per subject
-    if (fresh) it->second = draw();
-    return it->second;
+    // Made once per subject.
+    auto [it, fresh] = made_at_.try_emplace(id, static_cast<uint32_t>(made_.size()));
+    if (fresh) made_.emplace_back(id, draw());
+    return made_[it->second].second;
   });
 }
 
 Status KeyStore::Bulk::Finish() {
   if (!lock_.owns_lock()) return Status::Ok();
+  made_at_ = {};  // (its memory back before the file's is taken)
+  std::sort(made_.begin(), made_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  Status s = Write();
+  // Written or not, the bulk is over: a failed one wrote nothing.
+  made_ = {};
+  lock_.unlock();
+  return s;
+}
+
+Status KeyStore::Bulk::Write() const {
   rocksdb::DB& db = *store_.impl_->db;
+  // A record's bytes (EncodeRecord's) built in place: no string per key.
+  char record[1 + sizeof(DataKey)];
+  record[0] = static_cast<char>(kKeyRecordVersion);
+  auto value = [&](const DataKey& k) {
+    std::memcpy(record + 1, k.data(), k.size());
+    return rocksdb::Slice(record, sizeof record);
+  };
   // A few keys go the usual way (one write to the memtable and its log,
   // synced with it); a table file and its ingestion cost a flush and a
   // few syncs, worth it for tens of thousands.
   constexpr size_t kTableFrom = 16384;
-  std::vector<const std::pair<const SubjectId, DataKey>*> sorted;
-  sorted.reserve(made_.size());
-  for (const auto& entry : made_) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  if (sorted.size() < kTableFrom) {
-    if (!sorted.empty()) {
-      rocksdb::WriteBatch batch;
-      for (auto* e : sorted) batch.Put(SliceOf(e->first), EncodeRecord(e->second));
-      TACET_RETURN_IF_ERROR(
-          FromRocks(db.Write(rocksdb::WriteOptions(), &batch), "cannot write the new data keys"));
-    }
-  } else {
-    const std::string path = (std::filesystem::path(store_.dir_) / kBulkFile).string();
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), store_.impl_->options);
-    rocksdb::Status s = writer.Open(path);
-    for (size_t i = 0; s.ok() && i < sorted.size(); ++i)
-      s = writer.Put(SliceOf(sorted[i]->first), EncodeRecord(sorted[i]->second));
-    if (s.ok()) s = writer.Finish();
-    if (s.ok()) {
-      rocksdb::IngestExternalFileOptions io;
-      io.move_files = true;  // linked into the store, not copied
-      s = db.IngestExternalFile({path}, io);
-    }
-    std::error_code ec;
-    std::filesystem::remove(path, ec);  // ingested (linked) or failed: the name goes
-    TACET_RETURN_IF_ERROR(FromRocks(s, "cannot write the new data keys as a table file"));
+  if (made_.size() < kTableFrom) {
+    if (made_.empty()) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    for (const auto& [id, key] : made_) batch.Put(SliceOf(id), value(key));
+    return FromRocks(db.Write(rocksdb::WriteOptions(), &batch), "cannot write the new data keys");
   }
-  made_.clear();
-  lock_.unlock();
-  return Status::Ok();
+  const std::string path = (std::filesystem::path(store_.dir_) / kBulkFile).string();
+  // Keys are random bytes: compressing their blocks only costs the time.
+  rocksdb::Options options = store_.impl_->options;
+  options.compression = rocksdb::kNoCompression;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options);
+  rocksdb::Status s = writer.Open(path);
+  for (size_t i = 0; s.ok() && i < made_.size(); ++i)
+    s = writer.Put(SliceOf(made_[i].first), value(made_[i].second));
+  if (s.ok()) s = writer.Finish();
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;  // linked into the store, not copied
+    s = db.IngestExternalFile({path}, io);
+  }
+  std::error_code ec;
+  std::filesystem::remove(path, ec);  // ingested (linked) or failed: the name goes
+  return FromRocks(s, "cannot write the new data keys as a table file");
 }
 
 Status KeyStore::Sync() {

@@ -382,6 +382,16 @@ BOOST_AUTO_TEST_CASE(a_call_detail_file_is_one_audited_batch) {
   Decision d = f.Decide("+393471234567", Channel::kVoice, f.At("2026-09-30 12:30"));
   BOOST_TEST(Codes(d) == "deny blocked");
   BOOST_TEST(Cites(d, r->last_seq));
+  {
+    // Its reason is sealed under the number's key, made for the attempt.
+    Event e = f.ledger->log().Read(r->last_seq).value();
+    Payload p = DecodePayload(e.type, e.version, e.payload).value();
+    BOOST_TEST_REQUIRE(std::holds_alternative<Blocked>(p));
+    Disclosed why = f.ledger->Disclose(p);
+    BOOST_TEST_REQUIRE((why.state == Disclosed::State::kOpen));
+    BOOST_TEST(why.fields.text ==
+               "outcome do_not_call of the attempt started 2026-09-10T09:00:00.000Z (calls.csv:7)");
+  }
 
   // Bad lines: all named, nothing recorded.
   const uint64_t head = f.ledger->log().head().seq;
@@ -406,6 +416,36 @@ BOOST_AUTO_TEST_CASE(a_call_detail_file_is_one_audited_batch) {
       f.ledger->ImportContacts({"x.csv", "subject,started\n+33123456789,2026-09-20\n"}, kOfficer);
   BOOST_TEST(!no_outcome.ok());
   BOOST_TEST(no_outcome.status().message().find("no outcome column") != std::string::npos);
+}
+
+// An erased number stays suppressed without a block of the file's, and no
+// personal data about it is recorded again: its attempt is stored unsealed.
+BOOST_AUTO_TEST_CASE(an_erased_numbers_lines_are_recorded_unsealed_and_block_nothing) {
+  ContactFixture f;
+  f.SetNow("2026-09-30 12:00");
+  f.Contact("+39 347 123 4567", f.At("2026-09-10 11:00"), "answered");
+  EraseRequest e;
+  e.subject = "+39 347 123 4567";
+  e.request = "art. 17 request 4";
+  e.officer = "dpo";
+  BOOST_TEST_REQUIRE(f.ledger->Erase(e, kOfficer).ok());
+  auto r = f.ledger->ImportContacts({"calls.csv",
+                                     "subject,started,outcome\n"
+                                     "+39 347 123 4567,2026-09-20 11:00,do_not_call\n"
+                                     "+39 347 765 4321,2026-09-20 11:05,do_not_call\n"},
+                                    kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->recorded == 2u);
+  BOOST_TEST(r->blocks == 1u);  // the other number's
+  BOOST_TEST(r->last_seq == r->first_seq + 2);
+  BOOST_TEST(f.Stored(r->first_seq).sealed.bytes.empty());
+  BOOST_TEST(!f.Stored(r->first_seq + 1).sealed.bytes.empty());
+  Event block = f.ledger->log().Read(r->last_seq).value();
+  Payload p = DecodePayload(block.type, block.version, block.payload).value();
+  BOOST_TEST_REQUIRE(std::holds_alternative<Blocked>(p));
+  BOOST_TEST(std::get<Blocked>(p).subject == f.Stored(r->first_seq + 1).subject);
+  BOOST_TEST(Codes(f.Decide("+393471234567", Channel::kVoice, f.At("2026-09-30 12:30"))) ==
+             "deny erased");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -289,7 +289,14 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
   std::vector<SubjectId> chunk_ids;
   ContactImportReport rep;
   rep.lines = n;
-  std::vector<size_t> blocking;
+  // The lines whose outcome blocks, with their subject's data key: the
+  // block's reason is sealed under it (looked up again, a million keys
+  // just ingested would cost a read of a cold block each).
+  struct Blocking {
+    size_t row;
+    DataKey key;
+  };
+  std::vector<Blocking> blocking;
   constexpr size_t kChunk = 4096;
   std::vector<DecisionAnswer> answers;
   for (size_t from = 0; from < n; from += kChunk) {
@@ -336,44 +343,37 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       a.evidence = d.evidence;
       a.flags = prior[i] ? 0 : kAttemptNoPriorCheck;
       if (!answers[i - from].subject_erased) {
-        TACET_ASSIGN_OR_RETURN(a.sealed.bytes,
-                               SealPersonal(keys[next_key++], ContactAttempted::kType, r.id,
-                                            Personal{r.subject.value, ""}));
+        const DataKey& key = keys[next_key++];
+        TACET_ASSIGN_OR_RETURN(a.sealed.bytes, SealPersonal(key, ContactAttempted::kType, r.id,
+                                                            Personal{r.subject.value, ""}));
+        if (r.outcome->blocks != 0) blocking.push_back({i, key});
       }
       rep.allowed += d.verdict == Verdict::kAllow;
       rep.denied += d.verdict == Verdict::kDeny;
       rep.needs_justification += d.verdict == Verdict::kNeedsJustification;
       rep.no_prior_check += !prior[i];
-      if (r.outcome->blocks != 0) blocking.push_back(i);
       const Payload p = std::move(a);
       const Event& e = batch.Add(p);
       TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));
     }
   }
-  // The new keys written (the bulk's lock released before the blocks'
-  // seals look their keys up).
   TACET_RETURN_IF_ERROR(bulk->Finish());
   bulk.reset();
-  // An erased subject stays suppressed without a block (and its data key,
-  // which a block's sealed reason needs, is gone); the others' keys were
-  // made for their attempts.
-  std::vector<size_t> to_block;
-  for (size_t i : blocking) {
-    const Status alive = RefuseIfErased(batch, rows[i].id, rows[i].subject);
-    if (alive.code() == StatusCode::kFailedPrecondition) continue;
-    TACET_RETURN_IF_ERROR(alive);
-    to_block.push_back(i);
-  }
   // Every key the attempts and blocks are sealed under is durable before
   // any of them is (core/FORMAT.md, data key store).
   if (options_.sync) TACET_RETURN_IF_ERROR(keys_->Sync());
-  for (size_t i : to_block) {
+  // An erased subject stays suppressed without a block (and without the
+  // data key a block's sealed reason needs): DecideAll found it erased and
+  // its lines were left out of `blocking`.
+  for (const auto& [i, key] : blocking) {
     const Row& r = rows[i];
-    Payload b =
-        Blocked{r.id, r.outcome->blocks, "call_outcome",
-                Sealed{"outcome " + r.outcome->code + " of the attempt started " +
-                       FormatUtc(r.started) + " (" + path + ":" + std::to_string(r.line) + ")"}};
-    TACET_RETURN_IF_ERROR(SealInto(r.subject, &b));
+    const std::string reason = "outcome " + r.outcome->code + " of the attempt started " +
+                               FormatUtc(r.started) + " (" + path + ":" + std::to_string(r.line) +
+                               ")";
+    Blocked blocked{r.id, r.outcome->blocks, "call_outcome", {}};
+    TACET_ASSIGN_OR_RETURN(blocked.sealed.bytes, SealPersonal(key, Blocked::kType, r.id,
+                                                              Personal{r.subject.value, reason}));
+    const Payload b = std::move(blocked);
     const Event& e = batch.Add(b);
     TACET_RETURN_IF_ERROR(projector_.Apply(e, b, batch));
     ++rep.blocks;

@@ -73,11 +73,14 @@ class KeyStore {
     Bulk(const Bulk&) = delete;
     Bulk& operator=(const Bulk&) = delete;
     Result<std::vector<DataKey>> GetOrCreate(std::span<const SubjectId> ids);
+    // Writes the keys made. Over afterwards, whether or not it succeeded (a
+    // failed one wrote nothing): GetOrCreate then refuses.
     Status Finish();
 
    private:
     friend class KeyStore;
     explicit Bulk(KeyStore& store);
+    Status Write() const;  // the sorted keys, into the store
     struct IdHash {
       size_t operator()(const SubjectId& id) const {  // an HMAC: any 8 bytes are uniform
         size_t h;
@@ -87,7 +90,10 @@ class KeyStore {
     };
     KeyStore& store_;
     std::unique_lock<std::mutex> lock_;
-    std::unordered_map<SubjectId, DataKey, IdHash> made_;
+    // The keys made, in the order made (contiguous: Finish sorts them in
+    // place instead of chasing a hash table's nodes), and where each is.
+    std::vector<std::pair<SubjectId, DataKey>> made_;
+    std::unordered_map<SubjectId, uint32_t, IdHash> made_at_;
   };
   Result<std::unique_ptr<Bulk>> StartBulk();
   // Destroys the subject's data key: when this returns, no file under the
