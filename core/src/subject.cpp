@@ -1,6 +1,7 @@
 // The one file that includes libphonenumber (and RE2, which runs its patterns).
 #include "tacet/core/subject.h"
 
+#include "tacet/core/channel.h"
 #include "tacet/core/utf8.h"
 
 #include <phonenumbers/phonemetadata.pb.h>
@@ -306,6 +307,17 @@ Result<Subject> SubjectParser::ParseEmail(std::string_view input) const {
   s.kind = SubjectKind::kEmail;
   s.value = std::move(v);
   return s;
+}
+
+Status ChannelFits(const Subject& s, Channel channel) {
+  const bool phone_channel = InfoOf(channel).reaches_phone;
+  if (s.kind == SubjectKind::kEmail && phone_channel)
+    return Status::InvalidArgument(s.value + " is an e-mail address: it has no " +
+                                   ChannelName(channel) + " channel");
+  if (s.kind == SubjectKind::kPhone && !phone_channel)
+    return Status::InvalidArgument(s.value + " is a phone number: it has no " +
+                                   ChannelName(channel) + " channel");
+  return Status::Ok();
 }
 
 }  // namespace tacet

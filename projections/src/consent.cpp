@@ -512,17 +512,6 @@ Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
   return changes;
 }
 
-Status Ledger::ChannelFits(const Subject& s, Channel channel) const {
-  const bool phone_channel = InfoOf(channel).reaches_phone;
-  if (s.kind == SubjectKind::kEmail && phone_channel)
-    return Status::InvalidArgument(s.value + " is an e-mail address: it has no " +
-                                   ChannelName(channel) + " channel");
-  if (s.kind == SubjectKind::kPhone && !phone_channel)
-    return Status::InvalidArgument(s.value + " is a phone number: it has no " +
-                                   ChannelName(channel) + " channel");
-  return Status::Ok();
-}
-
 Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
                             const SubjectState* subject_state, const Registry* registry,
                             const RegistryState* registry_state,

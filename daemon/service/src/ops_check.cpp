@@ -16,7 +16,7 @@ DecisionAnswer Handler::CheckQuery() {
   // "record":true} into check_record before it gets here.
   if (a_.Bool("record"))
     Throw(errc::kBadRequest, "'record': true makes a check a write: op check_record");
-  Status fits = l_.ChannelFits(*subject, a.channel);
+  Status fits = ChannelFits(*subject, a.channel);
   if (!fits.ok()) Throw(errc::kBadRequest, fits.message());
   a.subject = std::move(subject).value();
   return a;

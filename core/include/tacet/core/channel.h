@@ -84,4 +84,9 @@ std::string ChannelNames(ChannelMask m, std::string_view sep = ", ");
 // "voice", "sms", "email", "newsletter"; InvalidArgument naming the known ones otherwise.
 Result<Channel> ParseChannel(std::string_view name);
 
+struct Subject;
+// InvalidArgument when `channel` does not reach this kind of subject
+// (voice to an e-mail address, e-mail to a phone number).
+Status ChannelFits(const Subject& s, Channel channel);
+
 }  // namespace tacet

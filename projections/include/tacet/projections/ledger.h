@@ -589,9 +589,6 @@ class Ledger {
   std::optional<TimeMs> replayed_as_known_at() const { return replayed_as_known_at_; }
 
   Result<Subject> ParseSubject(std::string_view text) const { return parser_.Parse(text); }
-  // InvalidArgument when `channel` does not reach this kind of subject
-  // (voice to an e-mail address).
-  Status ChannelFits(const Subject& s, Channel channel) const;
   const TimeZone& zone() const { return zone_; }
   const Clock& clock() const { return *clock_; }
   EventLog& log() { return *log_; }
