@@ -540,10 +540,13 @@ struct AppendBatch::Impl {
       run.streak = 0;
     } else if (run.records == kStreamAfterRecords && !run.reserved) {
       // A family with a record per event in no order (an export's index
-      // over several files) gets room for all of them at once: reserved
-      // pages are touched only as they fill, while growing would copy the
-      // arena again. Families of a few records (the head) reserve nothing.
-      run.arena.reserve(expected_events * 64);
+      // over several files) gets room for all of them at once, at the size
+      // of its records so far and an eighth more: reserved pages are
+      // touched only as they fill, while growing would copy the arena again
+      // (and touch twice its size). Families of a few records (the head)
+      // reserve nothing.
+      const size_t per_record = run.arena.size() / run.records + 1;
+      run.arena.reserve(expected_events * per_record / 8 * 9);
       run.reserved = true;
     }
   }
