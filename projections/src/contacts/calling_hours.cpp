@@ -108,35 +108,57 @@ bool CallingHours::OpenOn(Day day, int64_t ms_of_day) const {
 
 namespace {
 
-// One thread's last answer of a calendar about a moment: check_batch and
+// One thread's last answers of a calendar about a moment: check_batch and
 // filter decide thousands of subjects at one moment, and each decision
 // asks OpenAt and NextChange about it (time zone conversions, a walk of
-// the days ahead).
+// the days ahead), and OpenAt again about the moments its verdict may
+// change at (DecideAt): a few answers are kept, the oldest replaced.
 struct Memo {
   uint64_t serial = 0;  // 0: none
   TimeMs t = 0;
   TimeMs value = 0;
 };
-thread_local Memo open_memo, next_memo;
+template <size_t N>
+struct Memos {
+  Memo slots[N];
+  size_t next = 0;
+  const Memo* Find(uint64_t serial, TimeMs t) const {
+    for (const Memo& m : slots)
+      if (m.serial == serial && m.t == t) return &m;
+    return nullptr;
+  }
+  void Put(uint64_t serial, TimeMs t, TimeMs value) {
+    slots[next] = {serial, t, value};
+    next = (next + 1) % N;
+  }
+};
+thread_local Memos<4> open_memo;
+thread_local Memos<1> next_memo;
 
 }  // namespace
 
 bool CallingHours::OpenAt(TimeMs t) const {
-  if (open_memo.serial == serial_ && open_memo.t == t) return open_memo.value != 0;
-  const TimeZone::Local l = zone_.LocalOf(t);
-  const bool open = OpenOn(l.day, l.ms_of_day);
-  open_memo = {serial_, t, open ? 1 : 0};
+  if (const Memo* m = open_memo.Find(serial_, t)) return m->value != 0;
+  const bool open = ComputeOpenAt(t);
+  open_memo.Put(serial_, t, open ? 1 : 0);
   return open;
 }
 
+bool CallingHours::ComputeOpenAt(TimeMs t) const {
+  const TimeZone::Local l = zone_.LocalOf(t);
+  return OpenOn(l.day, l.ms_of_day);
+}
+
 TimeMs CallingHours::NextChange(TimeMs t) const {
-  if (next_memo.serial == serial_ && next_memo.t == t) return next_memo.value;
+  if (const Memo* m = next_memo.Find(serial_, t)) return m->value;
   const TimeMs next = ComputeNextChange(t);
-  next_memo = {serial_, t, next};
+  next_memo.Put(serial_, t, next);
   return next;
 }
 
 TimeMs CallingHours::ComputeNextChange(TimeMs t) const {
+  // (The boundaries tried are asked without the memo, which keeps the
+  // answer about t that the next decision at t asks for again.)
   const bool open = OpenAt(t);
   const Day first = zone_.LocalOf(t).day;
   std::vector<int> minutes;
@@ -151,7 +173,7 @@ TimeMs CallingHours::ComputeNextChange(TimeMs t) const {
     std::sort(minutes.begin(), minutes.end());
     for (int m : minutes) {
       const TimeMs b = zone_.AtLocal(d, m);
-      if (b > t && OpenAt(b) != open) return b;
+      if (b > t && ComputeOpenAt(b) != open) return b;
     }
   }
   return 0;

@@ -42,6 +42,7 @@ class CallingHours {
  private:
   CallingHours(CallingHoursDefined def, TimeZone zone);
   bool OpenOn(Day day, int64_t ms_of_day) const;
+  bool ComputeOpenAt(TimeMs t) const;    // OpenAt without the memo
   bool ComputeIsHoliday(Day day) const;  // from the rules, for any year
   TimeMs ComputeNextChange(TimeMs t) const;
 
