@@ -2,11 +2,14 @@
 // the consumer works on the ones before: a contact import parses the next
 // lines of its file while the batch records the last ones. At most `depth`
 // items wait (the producer blocks beyond that), so memory stays bounded
-// whatever the file's size.
+// whatever the file's size. What the producer throws (std::bad_alloc) is
+// thrown again by the consumer's Next, after the items made before it: a
+// thread must not end the process.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -25,8 +28,14 @@ class Producer {
   // `produce` runs on the thread and calls its argument once per item.
   explicit Producer(std::function<void(const Yield&)> produce, size_t depth = 4)
       : depth_(depth), thread_([this, produce = std::move(produce)] {
-          produce([this](T&& item) { return Put(std::move(item)); });
+          std::exception_ptr failure;
+          try {
+            produce([this](T&& item) { return Put(std::move(item)); });
+          } catch (...) {
+            failure = std::current_exception();
+          }
           std::lock_guard<std::mutex> lock(mu_);
+          failure_ = failure;
           done_ = true;
           cv_.notify_all();
         }) {}
@@ -45,11 +54,14 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // The next item, in the order made; nullopt once the producer returned
-  // and every item was taken.
+  // and every item was taken; what it threw, if it threw.
   std::optional<T> Next() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return !queue_.empty() || done_; });
-    if (queue_.empty()) return std::nullopt;
+    if (queue_.empty()) {
+      if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+      return std::nullopt;
+    }
     T item = std::move(queue_.front());
     queue_.pop_front();
     cv_.notify_all();
@@ -70,9 +82,10 @@ class Producer {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<T> queue_;
-  bool done_ = false;   // the producer returned
-  bool stop_ = false;   // the consumer is gone
-  std::thread thread_;  // last: starts once the rest is ready
+  std::exception_ptr failure_;  // what the producer threw
+  bool done_ = false;           // the producer returned
+  bool stop_ = false;           // the consumer is gone
+  std::thread thread_;          // last: starts once the rest is ready
 };
 
 }  // namespace tacet::internal

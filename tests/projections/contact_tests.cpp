@@ -3,10 +3,15 @@
 #define BOOST_TEST_MODULE contact_tests
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <new>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
+#include "../../projections/internal/producer.h"
 #include "projections/ledger_fixture.h"
 #include "tacet/core/codec.h"
 #include "tacet/projections/calling_hours.h"
@@ -96,6 +101,37 @@ constexpr TimeMs kDay = 86'400'000;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(contact_tests)
+
+// The import's parsing thread: items in order, at most `depth` waiting,
+// a consumer that leaves early releases it, and what it throws reaches the
+// consumer after the items made before (a thread must not end tacetd).
+BOOST_AUTO_TEST_CASE(a_producer_hands_items_in_order_and_its_failure_to_the_consumer) {
+  std::atomic<int> made{0};
+  {
+    internal::Producer<int> p(
+        [&](const internal::Producer<int>::Yield& yield) {
+          for (int i = 0; i < 1000; ++i) {
+            if (!yield(int{i})) return;
+            ++made;
+          }
+        },
+        2);
+    for (int i = 0; i < 10; ++i) BOOST_TEST(*p.Next() == i);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    BOOST_TEST(made.load() <= 13);  // ten taken, two waiting, one in hand
+  }                                 // left early: the producer is released, not run to the end
+  BOOST_TEST(made.load() < 1000);
+
+  internal::Producer<int> failing([](const internal::Producer<int>::Yield& yield) {
+    yield(1);
+    yield(2);
+    throw std::bad_alloc();
+  });
+  BOOST_TEST(*failing.Next() == 1);
+  BOOST_TEST(*failing.Next() == 2);
+  BOOST_CHECK_THROW(failing.Next(), std::bad_alloc);
+  BOOST_TEST(!failing.Next().has_value());  // thrown once, then the end
+}
 
 BOOST_AUTO_TEST_CASE(easter_and_the_italian_calendar_are_computed) {
   BOOST_TEST(FormatDate(EasterSunday(2026)) == "2026-04-05");
