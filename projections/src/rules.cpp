@@ -47,8 +47,14 @@ Step ErasedRule::Apply(const Facts& f, Explainer& x) const {
   return Step::kDeny;
 }
 
+// Every rule's moments come from the records known at the decision's
+// cut-off (recorded by known_at): a record recorded later cannot change an
+// answer as known then, and a moment of its would make that answer's
+// valid_until depend on what was recorded afterwards.
+
 void ErasedRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
-  if (f.self.erased_seq != 0) AddAfter(f.in.at, f.self.erased_at, out);
+  if (f.self.erased_seq != 0 && f.self.erased_at <= f.in.known_at)
+    AddAfter(f.in.at, f.self.erased_at, out);
 }
 
 // ---------------------------------------------------------------- block
@@ -62,8 +68,10 @@ Step BlockRule::Apply(const Facts& f, Explainer& x) const {
 }
 
 void BlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
-  for (const auto& b : f.self.blocks) AddAfter(f.in.at, b.recorded_at, out);
-  for (const auto& u : f.self.unblocks) AddAfter(f.in.at, u.recorded_at, out);
+  for (const auto& b : f.self.blocks)
+    if (b.recorded_at <= f.in.known_at) AddAfter(f.in.at, b.recorded_at, out);
+  for (const auto& u : f.self.unblocks)
+    if (u.recorded_at <= f.in.known_at) AddAfter(f.in.at, u.recorded_at, out);
 }
 
 // ---------------------------------------------------------------- calling hours
@@ -257,6 +265,7 @@ Step RoundTripRegistryRule::Apply(const Facts& f, Explainer& x) const {
 void RoundTripRegistryRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   if (!f.in.registry_applies || f.in.registry_state == nullptr) return;
   for (const auto& e : f.in.registry_state->entries) {
+    if (e.recorded_at > f.in.known_at) continue;
     AddAfter(f.in.at, e.effective_from, out);
     AddAfter(f.in.at, e.valid_until, out);
   }
@@ -301,11 +310,13 @@ Step ConsentRule::Apply(const Facts& f, Explainer& x) const {
 
 void ConsentRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   for (const auto& c : f.self.consents) {
+    if (c.recorded_at > f.in.known_at) continue;
     AddAfter(f.in.at, c.effective_from, out);
     AddAfter(f.in.at, c.expires_at, out);
     AddAfter(f.in.at, c.recorded_at, out);
   }
-  for (const auto& r : f.self.revocations) AddAfter(f.in.at, r.recorded_at, out);
+  for (const auto& r : f.self.revocations)
+    if (r.recorded_at <= f.in.known_at) AddAfter(f.in.at, r.recorded_at, out);
 }
 
 // ---------------------------------------------------------------- justification
@@ -325,6 +336,7 @@ Step JustificationRule::Apply(const Facts& f, Explainer& x) const {
 
 void JustificationRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   for (const auto& j : f.self.justifications) {
+    if (j.recorded_at > f.in.known_at) continue;
     AddAfter(f.in.at, j.recorded_at, out);
     AddAfter(f.in.at, j.valid_until, out);
   }

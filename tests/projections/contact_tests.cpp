@@ -387,6 +387,39 @@ BOOST_FIXTURE_TEST_CASE(an_attempt_cites_the_recorded_check_it_acted_on, Contact
   BOOST_TEST(ledger->log().head().seq == before);
 }
 
+// An answer as known at K does not move with what is recorded after K:
+// a block recorded two days later is no moment of a decision as known
+// before it (valid_until once took the block's time, where the verdict as
+// known at K had turned to allow).
+BOOST_AUTO_TEST_CASE(valid_until_as_known_at_k_ignores_records_made_after_k) {
+  PolicyConfig p = ItalyHours();
+  p.caps_declared = true;
+  FrequencyCapDefined it;
+  it.name = "it-cool-down";
+  it.regions = {"IT"};
+  it.channels = MaskOf(Channel::kVoice);
+  it.max_attempts = 10;
+  it.window_hours = 24;
+  it.cool_down_hours = 24;
+  p.caps = {it};
+  ContactFixture f(p);
+  f.SetNow("2026-12-07 10:30");  // a Monday before a holiday: open 10-19
+  f.Contact("+39 347 123 4567", f.At("2026-12-07 10:00"), "refused");
+  const TimeMs at = f.At("2026-12-07 10:30");
+  const TimeMs known = f.clock.NowMs();
+  const Decision before = f.Decide("+393471234567", Channel::kVoice, at, known);
+  BOOST_TEST(Codes(before) == "deny cool_down");
+  f.SetNow("2026-12-09 11:00");  // the cool-down over, the window open
+  BlockRequest b;
+  b.subject = "+393471234567";
+  b.reason = "asked by letter";
+  BOOST_TEST_REQUIRE(f.ledger->Block(b, kOfficer).ok());
+  const Decision after = f.Decide("+393471234567", Channel::kVoice, at, known);
+  BOOST_TEST(Codes(after) == "deny cool_down");
+  BOOST_TEST(after.valid_until == before.valid_until);
+  BOOST_TEST(after.evidence == before.evidence);
+}
+
 // A dialer's call-detail export: one batch, audited line by line, with the
 // file's earlier lines counted by the caps; any bad line refuses it all.
 BOOST_AUTO_TEST_CASE(a_call_detail_file_is_one_audited_batch) {
