@@ -82,17 +82,23 @@ PolicyConfig ItalyHours() {
   return p;
 }
 
+// A cap on voice calls to one region's numbers.
+FrequencyCapDefined VoiceCap(const char* name, const char* region, uint32_t max_attempts,
+                             uint32_t window_hours, uint32_t cool_down_hours) {
+  FrequencyCapDefined cap;
+  cap.name = name;
+  cap.regions = {region};
+  cap.channels = MaskOf(Channel::kVoice);
+  cap.max_attempts = max_attempts;
+  cap.window_hours = window_hours;
+  cap.cool_down_hours = cool_down_hours;
+  return cap;
+}
+
 PolicyConfig FranceCaps() {
   PolicyConfig p;
   p.caps_declared = true;
-  FrequencyCapDefined fr;
-  fr.name = "fr-d223-9";
-  fr.regions = {"FR"};
-  fr.channels = MaskOf(Channel::kVoice);
-  fr.max_attempts = 4;
-  fr.window_hours = 30 * 24;
-  fr.cool_down_hours = 60 * 24;
-  p.caps = {fr};
+  p.caps = {VoiceCap("fr-d223-9", "FR", 4, 30 * 24, 60 * 24)};
   return p;
 }
 
@@ -394,14 +400,7 @@ BOOST_FIXTURE_TEST_CASE(an_attempt_cites_the_recorded_check_it_acted_on, Contact
 BOOST_AUTO_TEST_CASE(valid_until_as_known_at_k_ignores_records_made_after_k) {
   PolicyConfig p = ItalyHours();
   p.caps_declared = true;
-  FrequencyCapDefined it;
-  it.name = "it-cool-down";
-  it.regions = {"IT"};
-  it.channels = MaskOf(Channel::kVoice);
-  it.max_attempts = 10;
-  it.window_hours = 24;
-  it.cool_down_hours = 24;
-  p.caps = {it};
+  p.caps = {VoiceCap("it-cool-down", "IT", 10, 24, 24)};
   ContactFixture f(p);
   f.SetNow("2026-12-07 10:30");  // a Monday before a holiday: open 10-19
   f.Contact("+39 347 123 4567", f.At("2026-12-07 10:00"), "refused");
