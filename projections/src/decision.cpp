@@ -1,23 +1,28 @@
 #include "tacet/projections/decision.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "tacet/projections/rules.h"
 
 namespace tacet {
 namespace {
 
-// The verdict at f.in.at, with as much explanation as f.in.explain asks for.
-Decision DecideAt(std::span<const Rule* const> rules, const Facts& f) {
+// The verdict at f.in.at, with as much explanation as f.in.explain asks for;
+// *concluded (when given) the rule that concluded, or null.
+Decision DecideAt(std::span<const Rule* const> rules, const Facts& f,
+                  const Rule** concluded = nullptr) {
   Explainer x(f.in.explain);
   Decision d;
   d.verdict = Verdict::kDeny;  // a pipeline that ends without a conclusion denies
+  if (concluded != nullptr) *concluded = nullptr;
   for (const Rule* rule : rules) {
     const Step step = rule->Apply(f, x);
     if (step == Step::kContinue) continue;
     d.verdict = step == Step::kAllow  ? Verdict::kAllow
                 : step == Step::kDeny ? Verdict::kDeny
                                       : Verdict::kNeedsJustification;
+    if (concluded != nullptr) *concluded = rule;
     break;
   }
   d.reasons = std::move(x.reasons());
@@ -87,18 +92,39 @@ Decision Evaluate(std::span<const Rule* const> rules, const DecisionInput& in) {
   d.evidence.erase(std::unique(d.evidence.begin(), d.evidence.end()), d.evidence.end());
 
   // valid_until: the first moment after `at` at which the verdict differs,
-  // among the moments where any rule's answer may change.
+  // among the moments where any rule's answer may change, tried in order.
+  // Rules whose moments come from records name them all at once. A cyclic
+  // rule (calling hours) names only its next change after `at`; when it
+  // concludes at a later candidate t (a cool-down ends while the hours are
+  // closed), its next change after t joins the candidates. It then opens
+  // there, so it adds at most one candidate per candidate that the records
+  // name: the walk ends.
   std::vector<TimeMs> moments;
   for (const Rule* rule : rules) rule->Moments(f, &moments);
-  std::sort(moments.begin(), moments.end());
-  moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
+  const auto later_first = std::greater<TimeMs>();
+  std::make_heap(moments.begin(), moments.end(), later_first);
   DecisionInput later = in;
   later.explain = Explain::kVerdict;  // only whether the verdict changes
-  for (TimeMs t : moments) {
+  TimeMs tried = in.at;
+  while (!moments.empty()) {
+    std::pop_heap(moments.begin(), moments.end(), later_first);
+    const TimeMs t = moments.back();
+    moments.pop_back();
+    if (t <= tried) continue;  // a moment named twice
+    tried = t;
     later.at = t;
-    if (DecideAt(rules, FactsOf(later)).verdict != d.verdict) {
+    const Facts at_t = FactsOf(later);
+    const Rule* concluded = nullptr;
+    if (DecideAt(rules, at_t, &concluded).verdict != d.verdict) {
       d.valid_until = t;
       break;
+    }
+    if (concluded != nullptr && concluded->cyclic()) {
+      const size_t before = moments.size();
+      concluded->Moments(at_t, &moments);
+      for (size_t i = before; i < moments.size(); ++i)
+        std::push_heap(moments.begin(), moments.begin() + static_cast<ptrdiff_t>(i) + 1,
+                       later_first);
     }
   }
   return d;

@@ -408,6 +408,9 @@ BOOST_AUTO_TEST_CASE(valid_until_as_known_at_k_ignores_records_made_after_k) {
   const TimeMs known = f.clock.NowMs();
   const Decision before = f.Decide("+393471234567", Channel::kVoice, at, known);
   BOOST_TEST(Codes(before) == "deny cool_down");
+  // The cool-down ends on Tuesday 8 December at 10:00, a holiday: the
+  // verdict changes at the next opening, Wednesday at 09:00.
+  BOOST_TEST(before.valid_until == f.At("2026-12-09 09:00"));
   f.SetNow("2026-12-09 11:00");  // the cool-down over, the window open
   BlockRequest b;
   b.subject = "+393471234567";

@@ -73,6 +73,11 @@ class Rule {
   virtual Step Apply(const Facts& f, Explainer& x) const = 0;
   // Adds the moments after f.in.at at which this rule's answer may change.
   virtual void Moments(const Facts& f, std::vector<TimeMs>* out) const = 0;
+  // Whether those moments depend on f.in.at itself (a clock's cycle) rather
+  // than only on records: the answer then changes again after each of them,
+  // and valid_until asks such a rule for its moments after a later candidate
+  // at which it concluded.
+  virtual bool cyclic() const { return false; }
 };
 
 // An erased subject is suppressed on every channel, for good: its data is
@@ -100,6 +105,7 @@ class CallingHoursRule final : public Rule {
   const char* name() const override { return "calling_hours"; }
   Step Apply(const Facts& f, Explainer& x) const override;
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+  bool cyclic() const override { return true; }
 };
 
 // Frequency caps and cool-downs (issue 17): attempts, not connections, in
