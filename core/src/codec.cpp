@@ -211,6 +211,24 @@ Result<Payload> DecodeUnblocked(uint16_t version, std::string_view bytes) {
   return Payload(std::move(u));
 }
 
+// FrequencyCapDefined version 1: no `per` (it counted per subject).
+struct FrequencyCapDefinedV1 {
+  FrequencyCapDefined cap;
+
+  template <class A>
+  void serialize(A& a) {
+    a(cap.name, cap.regions, cap.campaigns, cap.channels, cap.max_attempts, cap.window_hours,
+      cap.cool_down_hours, cap.waived_by_consent, cap.retired);
+  }
+};
+
+Result<Payload> DecodeFrequencyCap(uint16_t version, std::string_view bytes) {
+  if (version != 1) return DecodeAs<FrequencyCapDefined>(version, bytes);
+  FrequencyCapDefinedV1 v1;
+  TACET_RETURN_IF_ERROR(DecodeFrom(bytes, v1, "frequency_cap_defined"));
+  return Payload(std::move(v1.cap));
+}
+
 }  // namespace
 
 std::string EncodePayload(const Payload& payload) {
@@ -255,6 +273,10 @@ Status CheckRanges(const Payload& payload) {
     return channels(b->channels, "blocked");
   } else if (auto* u = std::get_if<Unblocked>(&payload)) {
     return channels(u->channels, "unblocked");
+  } else if (auto* pb = std::get_if<PersonBlocked>(&payload)) {
+    return channels(pb->channels, "person_blocked");
+  } else if (auto* pu = std::get_if<PersonUnblocked>(&payload)) {
+    return channels(pu->channels, "person_unblocked");
   } else if (auto* j = std::get_if<Justified>(&payload)) {
     const int ch = static_cast<int>(j->channel);
     if (ch < 1 || ch > 4)
@@ -293,6 +315,9 @@ Status CheckRanges(const Payload& payload) {
     }
     return channels(h->channels, "calling_hours_defined");
   } else if (auto* f = std::get_if<FrequencyCapDefined>(&payload)) {
+    if (f->per != CapScope::kSubject && f->per != CapScope::kPerson)
+      return Status::Corruption("frequency_cap_defined: per " +
+                                std::to_string(static_cast<int>(f->per)) + " (only 1 or 2)");
     if (f->max_attempts != 0 && f->window_hours == 0)
       return Status::Corruption("frequency_cap_defined: a cap of " +
                                 std::to_string(f->max_attempts) + " attempts in no window");
@@ -372,6 +397,8 @@ template <class T>
 Result<Payload> DecodeVersion(uint16_t version, std::string_view bytes) {
   if constexpr (std::is_same_v<T, Unblocked>) {
     return DecodeUnblocked(version, bytes);
+  } else if constexpr (std::is_same_v<T, FrequencyCapDefined>) {
+    return DecodeFrequencyCap(version, bytes);
   } else {
     return DecodeAs<T>(version, bytes);
   }

@@ -63,6 +63,19 @@ const SubjectId* SubjectOf(const Payload& p) {
       p);
 }
 
+const Hash256* KeyOwnerOf(const Payload& p) {
+  if (const SubjectId* s = SubjectOf(p)) return s;
+  return std::visit(
+      [](const auto& v) -> const Hash256* {
+        if constexpr (requires { v.person; }) {
+          return &v.person;
+        } else {
+          return nullptr;
+        }
+      },
+      p);
+}
+
 void SubjectsOf(const Payload& p, std::vector<SubjectId>* out) {
   std::visit(
       [out](const auto& v) {
@@ -73,6 +86,17 @@ void SubjectsOf(const Payload& p, std::vector<SubjectId>* out) {
           out->insert(out->end(), v.subjects.begin(), v.subjects.end());
         } else if constexpr (requires { v.subject; }) {
           out->push_back(v.subject);
+        }
+        // The persons it is about share the index (a PersonId never
+        // equals a SubjectId: their keyed texts differ): a person's
+        // history is a prefix scan, as a subject's.
+        if constexpr (requires { v.person; }) out->push_back(v.person);
+        if constexpr (requires {
+                        v.into;
+                        v.from;
+                      }) {
+          out->push_back(v.into);
+          out->push_back(v.from);
         }
       },
       p);

@@ -12,6 +12,12 @@ SubjectKeyer::~SubjectKeyer() = default;
 
 SubjectId SubjectKeyer::Of(std::string_view canonical) const { return hash_->Of(canonical); }
 
+Hash256 SubjectKeyer::PersonOf(std::string_view crm_id) const {
+  std::string message("\0person\0", 8);
+  message.append(crm_id);
+  return hash_->Of(message);
+}
+
 Hash256 SubjectKeyer::Fingerprint() const { return hash_->Of("tacet ledger secret"); }
 
 Result<std::string> LoadLedgerSecret(const std::string& path, bool create) {

@@ -651,6 +651,28 @@ BOOST_AUTO_TEST_CASE(payload_bytes_follow_the_format_document) {
   str(std::string("\x00\xff\x10", 3));
   Blocked b{CountingId(), 0x06, "robinson", {std::string("\x00\xff\x10", 3)}};
   BOOST_TEST(ToHex(EncodePayload(b)) == ToHex(want));
+  // Persons (types 20-23): ids are 32 raw bytes each.
+  PersonId other{};
+  other.fill(0xab);
+  want.clear();
+  le(1, 1);
+  for (int i = 0; i < 32; ++i) le(i, 1);     // subject
+  for (int i = 0; i < 32; ++i) le(0xab, 1);  // person
+  str("s");
+  BOOST_TEST(ToHex(EncodePayload(PersonLinked{CountingId(), other, {"s"}})) == ToHex(want));
+  want.clear();
+  le(1, 1);
+  for (int i = 0; i < 32; ++i) le(0xab, 1);  // into
+  for (int i = 0; i < 32; ++i) le(i, 1);     // from
+  BOOST_TEST(ToHex(EncodePayload(PersonsMerged{other, CountingId()})) == ToHex(want));
+  BOOST_TEST(ToHex(EncodePayload(PersonsSplit{other, CountingId()})) == ToHex(want));
+  // Indexed under the subject and the person, or under both persons.
+  std::vector<SubjectId> ids;
+  SubjectsOf(PersonLinked{CountingId(), other, {"s"}}, &ids);
+  BOOST_TEST((ids == std::vector<SubjectId>{CountingId(), other}));
+  ids.clear();
+  SubjectsOf(PersonsMerged{other, CountingId()}, &ids);
+  BOOST_TEST((ids == std::vector<SubjectId>{other, CountingId()}));
 }
 
 BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version_1_still_reads) {
@@ -703,6 +725,82 @@ BOOST_AUTO_TEST_CASE(unblocked_version_2_lists_sources_and_lifted_blocks_version
   BOOST_TEST(!refused.ok());
   BOOST_TEST(refused.status().message().find("a length of 4294967295") != std::string::npos,
              refused.status().message());
+}
+
+// Issue 18: frequency_cap_defined version 2 ends with `per`; version 1
+// still reads, counting per subject. person_blocked and person_unblocked
+// (24, 25) byte for byte, as core/FORMAT.md lists them.
+BOOST_AUTO_TEST_CASE(caps_per_person_and_person_blocks_have_known_bytes) {
+  std::string v2, v1;
+  auto le = [](std::string& out, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+  };
+  auto str = [&](std::string& out, std::string_view s) {
+    le(out, s.size(), 4);
+    out.append(s);
+  };
+  auto cap_fields = [&](std::string& out) {
+    le(out, 1, 1);
+    str(out, "fl-3");
+    le(out, 1, 4);
+    str(out, "US");
+    le(out, 0, 4);     // every campaign
+    le(out, 0x02, 1);  // voice
+    le(out, 3, 4);     // max_attempts
+    le(out, 24, 4);    // window_hours
+    le(out, 0, 4);     // cool_down_hours
+    le(out, 0, 1);     // waived_by_consent
+    le(out, 0, 1);     // retired
+  };
+  cap_fields(v2);
+  le(v2, 2, 1);  // per person
+  FrequencyCapDefined cap;
+  cap.name = "fl-3";
+  cap.regions = {"US"};
+  cap.channels = 0x02;
+  cap.max_attempts = 3;
+  cap.window_hours = 24;
+  cap.per = CapScope::kPerson;
+  BOOST_TEST(ToHex(EncodePayload(cap)) == ToHex(v2));
+  auto back = DecodePayload(PayloadType::kFrequencyCapDefined, 2, v2);
+  BOOST_TEST_REQUIRE(back.ok(), back.status().ToString());
+  BOOST_TEST((std::get<FrequencyCapDefined>(*back) == cap));
+  cap_fields(v1);
+  auto old = DecodePayload(PayloadType::kFrequencyCapDefined, 1, v1);
+  BOOST_TEST_REQUIRE(old.ok(), old.status().ToString());
+  BOOST_TEST((std::get<FrequencyCapDefined>(*old).per == CapScope::kSubject));
+  BOOST_TEST(std::get<FrequencyCapDefined>(*old).max_attempts == 3u);
+  std::string bad = v2;
+  bad.back() = 3;  // per 3: none
+  BOOST_TEST(!DecodePayload(PayloadType::kFrequencyCapDefined, 2, bad).ok());
+
+  std::string blocked, unblocked;
+  le(blocked, 1, 1);
+  for (int i = 0; i < 32; ++i) le(blocked, i, 1);  // person
+  le(blocked, 0x1e, 1);                            // every channel
+  str(blocked, "objection");
+  str(blocked, "sealed");
+  BOOST_TEST(ToHex(EncodePayload(PersonBlocked{CountingId(), 0x1e, "objection", {"sealed"}})) ==
+             ToHex(blocked));
+  le(unblocked, 1, 1);
+  for (int i = 0; i < 32; ++i) le(unblocked, i, 1);
+  le(unblocked, 0x02, 1);
+  le(unblocked, 1, 4);
+  le(unblocked, 7, 8);
+  str(unblocked, "dpo");
+  str(unblocked, "sealed");
+  BOOST_TEST(ToHex(EncodePayload(PersonUnblocked{CountingId(), 0x02, {7}, "dpo", {"sealed"}})) ==
+             ToHex(unblocked));
+  // Indexed under the person; sealed under the person's key.
+  std::vector<SubjectId> ids;
+  const Payload p = PersonBlocked{CountingId(), 0x1e, "objection", {"sealed"}};
+  SubjectsOf(p, &ids);
+  BOOST_TEST((ids == std::vector<SubjectId>{CountingId()}));
+  BOOST_TEST(SubjectOf(p) == nullptr);
+  BOOST_TEST((*KeyOwnerOf(p) == CountingId()));
+  std::string no_channel = blocked;
+  no_channel[33] = 0;
+  BOOST_TEST(!DecodePayload(PayloadType::kPersonBlocked, 1, no_channel).ok());
 }
 
 // leveldb's rule: after a failed sync nothing more is written, synced or

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tacet/core/sealed.h"
+#include "tacet/core/subject_id.h"
 
 using namespace tacet;
 
@@ -43,6 +44,20 @@ BOOST_AUTO_TEST_CASE(hmac_sha256_gives_rfc_4231s_answers) {
   for (auto& t : threads) t.join();
   for (const auto& a : answers)
     BOOST_TEST(a == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// core/FORMAT.md: SubjectId = HMAC(secret, canonical text) and PersonId =
+// HMAC(secret, 0x00 "person" 0x00 ‖ CRM id), computed independently with
+// Python's hmac for the secret 0x00 0x01 ... 0x1f.
+BOOST_AUTO_TEST_CASE(subject_and_person_ids_are_the_documented_keyed_hashes) {
+  std::string secret;
+  for (int i = 0; i < 32; ++i) secret.push_back(static_cast<char>(i));
+  SubjectKeyer keyer(secret);
+  BOOST_TEST(ToHex(keyer.Of("+390612345678")) ==
+             "4828efe6b89390f29b0fb95abf151203a24831f497e5cb71027ac853e9a7dd00");
+  BOOST_TEST(ToHex(keyer.PersonOf("ANAG-0042")) ==
+             "b3ada77f1735af2ec98c75654b0f3167552c55da3517e94d9be4fdfa4731ca68");
+  BOOST_TEST(ToHex(keyer.PersonOf("+390612345678")) != ToHex(keyer.Of("+390612345678")));
 }
 
 BOOST_AUTO_TEST_CASE(aes_256_gcm_gives_the_specifications_answers) {

@@ -71,6 +71,12 @@ enum class PayloadType : uint16_t {
   kFrequencyCapDefined = 17,
   kContactAttempted = 18,
   kCheckRecorded = 19,
+  kPersonLinked = 20,
+  kPersonUnlinked = 21,
+  kPersonsMerged = 22,
+  kPersonsSplit = 23,
+  kPersonBlocked = 24,
+  kPersonUnblocked = 25,
 };
 
 const char* PayloadTypeName(PayloadType t);
@@ -465,10 +471,16 @@ struct CallingHoursDefined {
 // and a cool-down after a refusal, on some channels, for numbers of some
 // regions (none listed: every subject) and attempts of some campaigns (none
 // listed: every campaign). Attempts are counted, not connections.
+// Whose attempts a cap counts. Stored; never renumber.
+enum class CapScope : uint8_t {
+  kSubject = 1,  // the number's or address's own
+  kPerson = 2,   // every subject of its person at the decision (issue 18)
+};
+
 struct FrequencyCapDefined {
   static constexpr PayloadType kType = PayloadType::kFrequencyCapDefined;
   static constexpr const char* kName = "frequency_cap_defined";
-  static constexpr uint16_t kVersion = 1;
+  static constexpr uint16_t kVersion = 2;  // 2: `per` (version 1: per subject)
   std::string name;  // "fr-d223-9"
   std::vector<std::string> regions;
   std::vector<std::string> campaigns;
@@ -478,13 +490,14 @@ struct FrequencyCapDefined {
   uint32_t cool_down_hours = 0;    // after an attempt with a refusal; 0: none
   bool waived_by_consent = false;  // a valid consent lifts both
   bool retired = false;
+  CapScope per = CapScope::kSubject;
 
   bool operator==(const FrequencyCapDefined&) const = default;
 
   template <class A>
   void serialize(A& a) {
     a(name, regions, campaigns, channels, max_attempts, window_hours, cool_down_hours,
-      waived_by_consent, retired);
+      waived_by_consent, retired, per);
   }
 };
 
@@ -549,6 +562,111 @@ struct CheckRecorded {
   }
 };
 
+// A person of the CRM (its "anagrafica" record), by the keyed hash of the
+// CRM's own id (PersonKeyer): the ledger keeps no other data about it.
+using PersonId = Hash256;
+
+// The subject belongs to the person from now on (to no other: a link to
+// another person moves it). What is the person's covers it: person-level
+// blocks and objections, caps counted per person. Sealed: the subject and
+// the CRM's person id.
+struct PersonLinked {
+  static constexpr PayloadType kType = PayloadType::kPersonLinked;
+  static constexpr const char* kName = "person_linked";
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  PersonId person{};
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, person, sealed);
+  }
+};
+
+// The subject no longer belongs to the person. Sealed as PersonLinked.
+struct PersonUnlinked {
+  static constexpr PayloadType kType = PayloadType::kPersonUnlinked;
+  static constexpr const char* kName = "person_unlinked";
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  PersonId person{};
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, person, sealed);
+  }
+};
+
+// The CRM found two records of one person (seed 004's "deduplica"): from
+// now on `from` and `into` are one, with both histories (links, blocks,
+// attempts counted by person).
+struct PersonsMerged {
+  static constexpr PayloadType kType = PayloadType::kPersonsMerged;
+  static constexpr const char* kName = "persons_merged";
+  static constexpr uint16_t kVersion = 1;
+  PersonId into{};
+  PersonId from{};
+
+  template <class A>
+  void serialize(A& a) {
+    a(into, from);
+  }
+};
+
+// Undoes the merge of `from` into `into`: each is again what it was, with
+// what was recorded about it since.
+struct PersonsSplit {
+  static constexpr PayloadType kType = PayloadType::kPersonsSplit;
+  static constexpr const char* kName = "persons_split";
+  static constexpr uint16_t kVersion = 1;
+  PersonId into{};
+  PersonId from{};
+
+  template <class A>
+  void serialize(A& a) {
+    a(into, from);
+  }
+};
+
+// A block of the person's own (an objection under GDPR art. 21 is the
+// person's, not one number's): it covers every subject linked to the person,
+// or to a person merged with it, at the moment of each decision, subjects
+// linked later included. The CRM's person id and the reason are sealed under
+// the person's own data key (its id is the PersonId; key_owner below).
+struct PersonBlocked {
+  static constexpr PayloadType kType = PayloadType::kPersonBlocked;
+  static constexpr const char* kName = "person_blocked";
+  static constexpr uint16_t kVersion = 1;
+  PersonId person{};
+  ChannelMask channels = kEveryChannel;
+  std::string source;  // as Blocked's
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(person, channels, source, sealed);
+  }
+};
+
+// Lifts person-level blocks, by seq, on `channels`. Sealed as PersonBlocked.
+struct PersonUnblocked {
+  static constexpr PayloadType kType = PayloadType::kPersonUnblocked;
+  static constexpr const char* kName = "person_unblocked";
+  static constexpr uint16_t kVersion = 1;
+  PersonId person{};
+  ChannelMask channels = kEveryChannel;
+  std::vector<uint64_t> lifted;  // the person_blocked events lifted, ascending
+  std::string officer;
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(person, channels, lifted, officer, sealed);
+  }
+};
+
 // The one list of payload types: each alternative carries its stored id
 // (kType, its place in this list + 1), its name (kName) and its version;
 // names, decoding and the subjects of an event are derived from it.
@@ -556,15 +674,20 @@ using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported,
                              ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
                              ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
                              OutcomeDefined, CallingHoursDefined, FrequencyCapDefined,
-                             ContactAttempted, CheckRecorded>;
+                             ContactAttempted, CheckRecorded, PersonLinked, PersonUnlinked,
+                             PersonsMerged, PersonsSplit, PersonBlocked, PersonUnblocked>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about, appended to *out: its `subjects` when
-// the payload lists several, else its `subject` (none: nothing). They feed
+// the payload lists several, else its `subject` (none: nothing); then the
+// PersonIds it is about: its `person`, or its `into` and `from`. They feed
 // the per-subject index, so history and proofs find the event under each.
 void SubjectsOf(const Payload& p, std::vector<SubjectId>* out);
 // The one subject of an event about one, or null.
 const SubjectId* SubjectOf(const Payload& p);
+// Whose data key seals the event's personal fields: its subject, or else
+// its person (person_blocked, person_unblocked); null when neither.
+const Hash256* KeyOwnerOf(const Payload& p);
 // The sealed personal fields of an event, or null when it carries none.
 const std::string* SealedOf(const Payload& p);
 

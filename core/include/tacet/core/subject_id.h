@@ -35,6 +35,9 @@ class SubjectKeyer {
   SubjectKeyer& operator=(const SubjectKeyer&) = delete;
 
   SubjectId Of(std::string_view canonical) const;
+  // A person's id: HMAC-SHA256(secret, "\0person\0" ‖ the CRM's id). A
+  // subject's canonical text never holds a NUL: the two never collide.
+  Hash256 PersonOf(std::string_view crm_id) const;
   // What meta records of the secret, to refuse a ledger opened with another
   // one: HMAC-SHA256(secret, "tacet ledger secret").
   Hash256 Fingerprint() const;
