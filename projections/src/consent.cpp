@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "../internal/text.h"
+#include "block_requests.h"
 #include "tacet/core/codec.h"
 #include "tacet/projections/ledger.h"
 
@@ -24,6 +25,13 @@ Status CheckSource(const std::string& source) {
   return Status::Ok();
 }
 
+}  // namespace
+
+const std::vector<std::string> kBlockSources = {"request", "call_outcome", "robinson",
+                                                "crm_classifier", "objection"};
+
+namespace internal {
+
 Status CheckBlock(const BlockRequest& req) {
   if (req.reason.empty())
     return Status::InvalidArgument("a block needs a reason (--reason); nothing was recorded");
@@ -34,10 +42,52 @@ Status CheckBlock(const BlockRequest& req) {
   return Status::Ok();
 }
 
-}  // namespace
+Result<std::vector<std::string>> CheckUnblock(const UnblockRequest& req) {
+  if (req.officer.empty())
+    return Status::FailedPrecondition(
+        "only an officer lifts a block: pass --officer NAME; nothing was recorded");
+  if (req.reason.empty())
+    return Status::InvalidArgument("an unblock needs a reason (--reason); nothing was recorded");
+  if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
+    return Status::InvalidArgument(
+        "an unblock needs at least one known channel; nothing was recorded");
+  std::vector<std::string> sources = req.sources;
+  std::sort(sources.begin(), sources.end());
+  sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
+  for (const std::string& src : sources) TACET_RETURN_IF_ERROR(CheckSource(src));
+  return sources;
+}
 
-const std::vector<std::string> kBlockSources = {"request", "call_outcome", "robinson",
-                                                "crm_classifier", "objection"};
+Status ChooseLifted(std::span<const BlockEntry> blocks, std::span<const UnblockEntry> unblocks,
+                    const UnblockRequest& req, const std::vector<std::string>& sources, TimeMs now,
+                    const std::string& who, UnblockReport* rep) {
+  for (const BlockEntry& b : blocks) {
+    if (!sources.empty() && !std::binary_search(sources.begin(), sources.end(), b.source)) continue;
+    ChannelMask in_force = 0;
+    for (Channel c : kAllChannels) {
+      if ((req.channels & b.channels & MaskOf(c)) == 0) continue;
+      std::vector<uint64_t> active = ActiveBlocks(blocks, unblocks, c, now);
+      if (std::find(active.begin(), active.end(), b.seq) != active.end()) in_force |= MaskOf(c);
+    }
+    if (in_force == 0) continue;
+    rep->lifted.push_back({b.seq, b.source, in_force});
+    rep->channels |= in_force;
+  }
+  std::string by;
+  for (const std::string& src : sources) by += (by.empty() ? " by " : " or ") + src;
+  if (rep->lifted.empty())
+    return Status::FailedPrecondition(
+        who + " is not blocked" +
+        (req.channels == kEveryChannel ? "" : " on " + ChannelNames(req.channels, " or ")) + by +
+        "; nothing was recorded");
+  if (req.channels != kEveryChannel && rep->channels != req.channels)
+    return Status::FailedPrecondition(who + " is not blocked on " +
+                                      ChannelNames(req.channels & ~rep->channels, " or ") + by +
+                                      "; nothing was recorded");
+  return Status::Ok();
+}
+
+}  // namespace internal
 
 Status Ledger::LoadPolicy() {
   PolicyHistory h;
@@ -91,7 +141,10 @@ Status Ledger::RefuseIfErased(AppendBatch& batch, const SubjectId& id, const Sub
 Status Ledger::SealInto(const Subject& subject, Payload* p) {
   return std::visit(
       [&](auto& v) -> Status {
-        if constexpr (requires { v.sealed; }) {
+        if constexpr (requires {
+                        v.sealed;
+                        v.subject;
+                      }) {
           TACET_ASSIGN_OR_RETURN(v.sealed,
                                  SealFor(v.subject, std::decay_t<decltype(v)>::kType,
                                          Personal{subject.value, std::move(v.sealed.bytes)}));
@@ -146,8 +199,9 @@ Result<Recorded> Ledger::RevokeConsent(std::string_view subject_text, std::strin
 }
 
 Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
+  if (!req.person.empty()) return BlockPerson(req, actor);
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
-  TACET_RETURN_IF_ERROR(CheckBlock(req));
+  TACET_RETURN_IF_ERROR(internal::CheckBlock(req));
   TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
   return AppendOne(subject, Blocked{id, req.channels, req.source, {req.reason}}, actor);
 }
@@ -155,7 +209,7 @@ Result<Recorded> Ledger::Block(const BlockRequest& req, const Actor& actor) {
 Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRequest& req,
                                           const Actor& actor,
                                           const std::optional<std::string>& content) {
-  TACET_RETURN_IF_ERROR(CheckBlock(req));
+  TACET_RETURN_IF_ERROR(internal::CheckBlock(req));
   TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
                          internal::Candidates(path, content, "", true));
   BlockFileReport rep;
@@ -254,19 +308,9 @@ Result<BlockFileReport> Ledger::BlockFile(const std::string& path, const BlockRe
 }
 
 Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& actor) {
+  if (!req.person.empty()) return UnblockPerson(req, actor);
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
-  if (req.officer.empty())
-    return Status::FailedPrecondition(
-        "only an officer lifts a block: pass --officer NAME; nothing was recorded");
-  if (req.reason.empty())
-    return Status::InvalidArgument("an unblock needs a reason (--reason); nothing was recorded");
-  if ((req.channels & kEveryChannel) == 0 || (req.channels & ~kEveryChannel) != 0)
-    return Status::InvalidArgument(
-        "an unblock needs at least one known channel; nothing was recorded");
-  std::vector<std::string> sources = req.sources;
-  std::sort(sources.begin(), sources.end());
-  sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
-  for (const std::string& src : sources) TACET_RETURN_IF_ERROR(CheckSource(src));
+  TACET_ASSIGN_OR_RETURN(const std::vector<std::string> sources, internal::CheckUnblock(req));
 
   // The blocks in force now are read in the batch that records the unblock,
   // so no write can come between the check and the record.
@@ -278,32 +322,10 @@ Result<UnblockReport> Ledger::Unblock(const UnblockRequest& req, const Actor& ac
   if (bytes) {
     TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
   }
-  const TimeMs now = batch.recorded_at();
   UnblockReport rep;
   rep.subject = subject.value;
-  for (const BlockEntry& b : st.blocks) {
-    if (!sources.empty() && !std::binary_search(sources.begin(), sources.end(), b.source)) continue;
-    ChannelMask in_force = 0;
-    for (Channel c : kAllChannels) {
-      if ((req.channels & b.channels & MaskOf(c)) == 0) continue;
-      std::vector<uint64_t> active = ActiveBlocks(st, c, now);
-      if (std::find(active.begin(), active.end(), b.seq) != active.end()) in_force |= MaskOf(c);
-    }
-    if (in_force == 0) continue;
-    rep.lifted.push_back({b.seq, b.source, in_force});
-    rep.channels |= in_force;
-  }
-  std::string by;
-  for (const std::string& src : sources) by += (by.empty() ? " by " : " or ") + src;
-  if (rep.lifted.empty())
-    return Status::FailedPrecondition(
-        subject.value + " is not blocked" +
-        (req.channels == kEveryChannel ? "" : " on " + ChannelNames(req.channels, " or ")) + by +
-        "; nothing was recorded");
-  if (req.channels != kEveryChannel && rep.channels != req.channels)
-    return Status::FailedPrecondition(subject.value + " is not blocked on " +
-                                      ChannelNames(req.channels & ~rep.channels, " or ") + by +
-                                      "; nothing was recorded");
+  TACET_RETURN_IF_ERROR(internal::ChooseLifted(st.blocks, st.unblocks, req, sources,
+                                               batch.recorded_at(), subject.value, &rep));
   Unblocked u{id, rep.channels, sources, {}, req.officer, {req.reason}};
   for (const auto& l : rep.lifted) u.lifted.push_back(l.seq);
   Payload p = std::move(u);
@@ -515,7 +537,8 @@ Result<std::vector<Payload>> Ledger::PolicyChanges(const PolicyConfig& config,
 Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
                             const SubjectState* subject_state, const Registry* registry,
                             const RegistryState* registry_state,
-                            const std::vector<AttemptEntry>* attempts) const {
+                            const std::vector<AttemptEntry>* attempts,
+                            const PersonFacts& person) const {
   DecisionInput in;
   in.explain = a.explain;
   in.channel = a.channel;
@@ -531,6 +554,9 @@ Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
   in.region = a.subject.region;
   in.campaign = a.campaign;
   in.attempts = attempts;
+  in.persons = person.persons;
+  in.person_attempts = person.attempts;
+  in.person_evidence = person.evidence;
   return Evaluate(in);
 }
 
@@ -642,9 +668,25 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                                          }
                                        }));
   TACET_RETURN_IF_ERROR(bad);
+  // Persons (issue 18): read only for subjects linked to one by known_at
+  // (most are not: nothing more is read for them).
+  PersonRecords persons;
+  {
+    std::vector<PersonId> wanted;
+    TimeMs latest = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!subjects[i]) continue;
+      for (const SubjectState::Link& l : subjects[i]->links)
+        if (l.recorded_at <= answers[i].known_at) {
+          wanted.push_back(l.person);
+          latest = std::max(latest, answers[i].known_at);
+        }
+    }
+    if (!wanted.empty()) TACET_RETURN_IF_ERROR(LoadPersons(std::move(wanted), latest, &persons));
+  }
   // Frequency caps: one bounded range read per subject a cap covers, all
   // with one iterator, made when the first is needed.
-  std::vector<AttemptEntry> attempts;
+  std::vector<AttemptEntry> attempts, person_attempts;
   std::optional<EventLog::RangeReader> reader;
   for (size_t i = 0; i < n; ++i) {
     DecisionAnswer& a = answers[i];
@@ -668,10 +710,39 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
                          });
       }
     }
+    PersonFacts person;
+    if (!persons.empty()) person.persons = &persons;
+    // Caps counted per person (issue 18): the attempts to every subject of
+    // the subject's person at the cut, one range read each.
+    const SubjectState::Link* link =
+        subjects[i] ? subjects[i]->PersonAt(std::min(a.at, a.known_at)) : nullptr;
+    if (capped && link != nullptr && policy.AnyPersonCapReaches(a.subject.region, a.channel)) {
+      const TimeMs cut = std::min(a.at, a.known_at);
+      const TimeMs reach = policy.LongestCapReach(a.subject.region, a.channel);
+      person_attempts = attempts;
+      person.evidence = {link->seq};
+      for (const GroupMember& m : GroupAt(persons, link->person, cut)) {
+        person.evidence.insert(person.evidence.end(), m.via.begin(), m.via.end());
+        if (m.state == nullptr) continue;
+        for (const PersonState::Link* other : m.state->SubjectsAt(cut)) {
+          if (other->subject == ids[i]) continue;
+          person.evidence.push_back(other->seq);
+          TACET_RETURN_IF_ERROR(
+              LoadAttempts(*reader, other->subject, a.at - reach, a.at, &person_attempts));
+        }
+      }
+      std::stable_sort(
+          person_attempts.begin(), person_attempts.end(),
+          [](const AttemptEntry& x, const AttemptEntry& y) { return x.started_at < y.started_at; });
+      std::sort(person.evidence.begin(), person.evidence.end());
+      person.evidence.erase(std::unique(person.evidence.begin(), person.evidence.end()),
+                            person.evidence.end());
+      person.attempts = &person_attempts;
+    }
     a.subject_erased = subjects[i] && subjects[i]->erased_seq != 0;
     a.decision =
         DecideWith(a, policy, subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
-                   registries[i] ? &*registries[i] : nullptr, capped ? &attempts : nullptr);
+                   registries[i] ? &*registries[i] : nullptr, capped ? &attempts : nullptr, person);
   }
   return Status::Ok();
 }
@@ -762,13 +833,17 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
         for (const auto& v : it->second) policy.push_back(v.seq);
   }
   std::sort(policy.begin(), policy.end());
-  std::vector<uint64_t> all = seqs;
-  all.insert(all.end(), policy.begin(), policy.end());
-  std::sort(all.begin(), all.end());
-  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return HistoryItems(std::move(seqs), policy);
+}
+
+Result<std::vector<HistoryItem>> Ledger::HistoryItems(std::vector<uint64_t> seqs,
+                                                      const std::vector<uint64_t>& policy) const {
+  seqs.insert(seqs.end(), policy.begin(), policy.end());
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
   std::vector<HistoryItem> out;
-  out.reserve(all.size());
-  for (uint64_t seq : all) {
+  out.reserve(seqs.size());
+  for (uint64_t seq : seqs) {
     TACET_ASSIGN_OR_RETURN(Event e, log_->Read(seq));
     auto p = DecodePayload(e.type, e.version, e.payload);
     if (!p.ok()) return p.status().WithContext("seq " + std::to_string(seq));

@@ -33,17 +33,23 @@ Decision DecideAt(std::span<const Rule* const> rules, const Facts& f,
 }  // namespace
 
 std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeMs cut) {
+  return ActiveBlocks(s.blocks, s.unblocks, channel, cut);
+}
+
+std::vector<uint64_t> ActiveBlocks(std::span<const BlockEntry> blocks,
+                                   std::span<const UnblockEntry> unblocks, Channel channel,
+                                   TimeMs cut) {
   const ChannelMask ch = MaskOf(channel);
-  std::vector<uint64_t> blocks;
-  for (const BlockEntry& b : s.blocks) {
+  std::vector<uint64_t> active;
+  for (const BlockEntry& b : blocks) {
     if (b.recorded_at > cut || (b.channels & ch) == 0) continue;
-    bool lifted = std::any_of(s.unblocks.begin(), s.unblocks.end(), [&](const UnblockEntry& u) {
+    bool lifted = std::any_of(unblocks.begin(), unblocks.end(), [&](const UnblockEntry& u) {
       return u.recorded_at <= cut && (u.channels & ch) != 0 &&
              std::binary_search(u.lifted.begin(), u.lifted.end(), b.seq);
     });
-    if (!lifted) blocks.push_back(b.seq);
+    if (!lifted) active.push_back(b.seq);
   }
-  return blocks;
+  return active;
 }
 
 const char* VerdictName(Verdict v) {

@@ -291,16 +291,40 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
     return "consent " + v->type_code + " revoked" + (text().empty() ? "" : ": " + text());
   if (auto* b = std::get_if<Blocked>(&p))
     return "blocked on " + channels(b->channels) + " (source " + b->source + "): " + text();
+  auto lifting = [](const std::vector<uint64_t>& seqs) {
+    std::string out;
+    for (uint64_t b : seqs) out += (out.empty() ? ", lifting seq " : ", ") + std::to_string(b);
+    return out;
+  };
   if (auto* u = std::get_if<Unblocked>(&p)) {
-    std::string lifted;
-    for (uint64_t b : u->lifted) lifted += (lifted.empty() ? "" : ", ") + std::to_string(b);
     std::string sources;
     for (const auto& src : u->sources) sources += (sources.empty() ? "" : ", ") + src;
     return "unblocked on " + channels(u->channels) +
-           (sources.empty() ? std::string() : " (sources " + sources + ")") +
-           (lifted.empty() ? std::string() : ", lifting seq " + lifted) + " by officer " +
-           u->officer + ": " + text();
+           (sources.empty() ? std::string() : " (sources " + sources + ")") + lifting(u->lifted) +
+           " by officer " + u->officer + ": " + text();
   }
+  // A person's events: the CRM's id is sealed with them.
+  auto person = [&] {
+    if (personal != nullptr && personal->state == Disclosed::State::kOpen)
+      return "person " + personal->fields.subject;
+    return std::string("a person");
+  };
+  if (auto* l = std::get_if<PersonLinked>(&p))
+    return "linked to " + person() + " (" + ToHex(l->person).substr(0, 16) + ")";
+  if (auto* l = std::get_if<PersonUnlinked>(&p))
+    return "unlinked from " + person() + " (" + ToHex(l->person).substr(0, 16) + ")";
+  if (auto* m = std::get_if<PersonsMerged>(&p))
+    return "persons merged: " + ToHex(m->from).substr(0, 16) + " into " +
+           ToHex(m->into).substr(0, 16);
+  if (auto* m = std::get_if<PersonsSplit>(&p))
+    return "persons split: " + ToHex(m->from).substr(0, 16) + " from " +
+           ToHex(m->into).substr(0, 16);
+  if (auto* b = std::get_if<PersonBlocked>(&p))
+    return person() + " blocked on " + channels(b->channels) + " (source " + b->source +
+           "), every number of theirs: " + text();
+  if (auto* u = std::get_if<PersonUnblocked>(&p))
+    return person() + " unblocked on " + channels(u->channels) + lifting(u->lifted) +
+           " by officer " + u->officer + ": " + text();
   if (auto* j = std::get_if<Justified>(&p))
     return std::string("contact by ") + ChannelName(j->channel) + " justified: " + j->reason_code +
            (j->operator_id.empty() ? "" : " (operator " + j->operator_id + ")") + ", until " +
@@ -341,7 +365,8 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
            channels(f->channels) + "; at most " + std::to_string(f->max_attempts) +
            " attempts in " + std::to_string(f->window_hours) + " hours; " +
            std::to_string(f->cool_down_hours) + " hours after a refusal" +
-           (f->waived_by_consent ? "; waived by a consent" : "") + ")";
+           (f->waived_by_consent ? "; waived by a consent" : "") +
+           (f->per == CapScope::kPerson ? "; counted per person" : "") + ")";
   if (auto* a = std::get_if<ContactAttempted>(&p)) {
     static constexpr const char* kVerdicts[] = {"?", "allowed", "denied", "needed a justification"};
     std::string reasons;

@@ -1,6 +1,7 @@
 #include "tacet/projections/proof.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "tacet/core/merkle.h"
 #include "tacet/core/utf8.h"
 #include "tacet/projections/ledger.h"
+#include "tacet/projections/person_state.h"
 
 namespace tacet {
 
@@ -28,6 +30,50 @@ Result<note::Checkpoint> OwnCheckpoint(const EventLog& log, const std::string& s
   return note::ParseCheckpoint(text);
 }
 
+// A data key as a proof file carries it.
+std::string KeyText(const DataKey& key) {
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+// The person's part of a proof (issue 18): its ids and key, each subject
+// ever linked to it with its key (or `erased`), into *out; the seqs of
+// every event about the person or one of those subjects.
+Result<std::vector<uint64_t>> PersonProofHead(const Ledger& ledger, const std::string& crm_id,
+                                              json* out) {
+  const EventLog& log = ledger.log();
+  TACET_ASSIGN_OR_RETURN(PersonState person, ledger.Person(crm_id));
+  TACET_ASSIGN_OR_RETURN(PersonId pid, ledger.PersonIdOf(crm_id));
+  (*out)["person"] = crm_id;
+  (*out)["person_id"] = ToHex(pid);
+  TACET_ASSIGN_OR_RETURN(std::optional<DataKey> person_key, ledger.DataKeyOf(pid));
+  if (person_key) (*out)["person_key"] = KeyText(*person_key);
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log.SeqsFor(pid));
+  json subjects = json::array();
+  std::set<SubjectId> listed;
+  for (const PersonState::Link& l : person.links) {
+    if (!listed.insert(l.subject).second) continue;
+    json s = {{"subject_id", ToHex(l.subject)}};
+    TACET_ASSIGN_OR_RETURN(std::optional<DataKey> key, ledger.DataKeyOf(l.subject));
+    if (key) {
+      s["data_key"] = KeyText(*key);
+      // Its canonical text, from the link's sealed fields.
+      TACET_ASSIGN_OR_RETURN(Event e, log.Read(l.seq));
+      TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
+      const Disclosed d = ledger.Disclose(p);
+      if (d.state == Disclosed::State::kOpen) s["subject"] = d.fields.subject;
+    } else {
+      s["erased"] = true;
+    }
+    subjects.push_back(std::move(s));
+    TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> more, log.SeqsFor(l.subject));
+    seqs.insert(seqs.end(), more.begin(), more.end());
+  }
+  (*out)["subjects"] = std::move(subjects);
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  return seqs;
+}
+
 }  // namespace
 
 Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
@@ -41,7 +87,9 @@ Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
   json out = {{"format", kProofFormat}, {"checkpoint", *latest}};
   std::vector<uint64_t> seqs;
   std::optional<SubjectId> id;
-  if (!req.subject.empty()) {
+  if (!req.person.empty()) {
+    TACET_ASSIGN_OR_RETURN(seqs, PersonProofHead(ledger, req.person, &out));
+  } else if (!req.subject.empty()) {
     TACET_ASSIGN_OR_RETURN(Subject s, ledger.ParseSubject(req.subject));
     out["subject"] = s.value;
     TACET_ASSIGN_OR_RETURN(id, ledger.IdOf(s));
@@ -60,8 +108,7 @@ Result<json> MakeProof(const Ledger& ledger, const ProofRequest& req) {
     out["subject_id"] = ToHex(*id);
     TACET_ASSIGN_OR_RETURN(std::optional<DataKey> key, ledger.DataKeyOf(*id));
     if (key) {
-      out["data_key"] =
-          Base64Encode(std::string_view(reinterpret_cast<const char*>(key->data()), key->size()));
+      out["data_key"] = KeyText(*key);
     } else {
       out["erased"] = true;
     }
@@ -110,6 +157,81 @@ json ParseNotingDuplicates(std::string_view text, std::optional<std::string>* du
   return json::parse(text, cb, false);
 }
 
+// What a proof file says of one holder of a data key.
+struct KeyHolder {
+  std::optional<DataKey> key;
+  bool erased = false;
+  std::string text;  // what its sealed fields must name ("": unchecked)
+};
+
+Result<DataKey> ReadKey(const json& j, const std::string& what) {
+  auto raw = j.is_string() ? Base64Decode(j.get<std::string>())
+                           : Result<std::string>(Status::InvalidArgument(""));
+  if (!raw.ok() || raw->size() != 32)
+    return Status::InvalidArgument(what + ": not 32 bytes of base64");
+  DataKey key;
+  std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(key.data()));
+  return key;
+}
+
+Result<Hash256> ReadId(const json& j, const std::string& what) {
+  auto id = j.is_string() ? HashFromHex(j.get<std::string>())
+                          : Result<Hash256>(Status::InvalidArgument(""));
+  if (!id.ok()) return Status::InvalidArgument(what + ": not 64 hexadecimal digits");
+  return *id;
+}
+
+// A person's file (issue 18): "person", "person_id", "person_key" and
+// "subjects" into *out and *holders.
+Status ReadPersonHead(const json& doc, ProofCheck* out, std::map<Hash256, KeyHolder>* holders) {
+  auto bad = [](const std::string& why) { return Status::InvalidArgument(why); };
+  if (!doc["person"].is_string() || doc["person"].get<std::string>().empty())
+    return bad("\"person\": not a non-empty string");
+  out->person = doc["person"].get<std::string>();
+  if (!doc.contains("person_id")) return bad("\"person\" without \"person_id\"");
+  TACET_ASSIGN_OR_RETURN(out->person_id, ReadId(doc["person_id"], "\"person_id\""));
+  KeyHolder person;
+  person.text = out->person;
+  if (doc.contains("person_key")) {
+    TACET_ASSIGN_OR_RETURN(person.key, ReadKey(doc["person_key"], "\"person_key\""));
+  }
+  (*holders)[*out->person_id] = std::move(person);
+  if (!doc.contains("subjects") || !doc["subjects"].is_array())
+    return bad("\"subjects\": missing or not an array");
+  const json& subjects = doc["subjects"];
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    const json& sj = subjects[i];
+    const std::string where = "\"subjects\"[" + std::to_string(i) + "]";
+    if (!sj.is_object() || !sj.contains("subject_id")) return bad(where + ": needs subject_id");
+    ProofSubject ps;
+    TACET_ASSIGN_OR_RETURN(ps.id, ReadId(sj["subject_id"], where + ".subject_id"));
+    KeyHolder h;
+    if (sj.contains("subject")) {
+      if (!sj["subject"].is_string()) return bad(where + ".subject: not a string");
+      ps.subject = h.text = sj["subject"].get<std::string>();
+    }
+    if (sj.contains("data_key")) {
+      TACET_ASSIGN_OR_RETURN(h.key, ReadKey(sj["data_key"], where + ".data_key"));
+    }
+    if (sj.contains("erased")) {
+      if (!sj["erased"].is_boolean()) return bad(where + ".erased: not true or false");
+      ps.erased = h.erased = sj["erased"].get<bool>();
+      if (h.erased && h.key) return bad(where + ": \"erased\" is true, yet a data_key is given");
+    }
+    if (holders->contains(ps.id)) return bad(where + ": subject_id listed twice");
+    (*holders)[ps.id] = std::move(h);
+    out->subjects.push_back(std::move(ps));
+  }
+  return Status::Ok();
+}
+
+// Whether the event links a subject to, or unlinks it from, `person`.
+bool LinksTo(const Payload& p, const PersonId& person) {
+  if (const auto* l = std::get_if<PersonLinked>(&p)) return l->person == person;
+  if (const auto* u = std::get_if<PersonUnlinked>(&p)) return u->person == person;
+  return false;
+}
+
 }  // namespace
 
 Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key) {
@@ -144,19 +266,28 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
     if (!id.ok()) return bad("\"subject_id\": not 64 hexadecimal digits");
     out.subject_id = *id;
   }
-  std::optional<DataKey> data_key;
-  if (doc.contains("data_key")) {
-    if (!out.subject_id) return bad("\"data_key\" without \"subject_id\"");
-    auto raw = doc["data_key"].is_string() ? Base64Decode(doc["data_key"].get<std::string>())
-                                           : Result<std::string>(Status::InvalidArgument(""));
-    if (!raw.ok() || raw->size() != 32) return bad("\"data_key\": not 32 bytes of base64");
-    data_key.emplace();
-    std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(data_key->data()));
-  }
-  if (doc.contains("erased")) {
-    if (!doc["erased"].is_boolean()) return bad("\"erased\": not true or false");
-    out.erased = doc["erased"].get<bool>();
-    if (out.erased && data_key) return bad("\"erased\" is true, yet a \"data_key\" is given");
+  // Whose sealed fields the file can open: the subject's, or the person's
+  // and each of its subjects' (issue 18), each with its key or `erased`,
+  // and the text its sealed fields must name.
+  std::map<Hash256, KeyHolder> holders;
+  if (doc.contains("person")) {
+    if (doc.contains("subject") || doc.contains("subject_id") || doc.contains("data_key") ||
+        doc.contains("erased"))
+      return bad("\"person\" with a subject's fields: a file is about a subject or a person");
+    TACET_RETURN_IF_ERROR(ReadPersonHead(doc, &out, &holders));
+  } else {
+    KeyHolder h;
+    if (doc.contains("data_key")) {
+      if (!out.subject_id) return bad("\"data_key\" without \"subject_id\"");
+      TACET_ASSIGN_OR_RETURN(h.key, ReadKey(doc["data_key"], "\"data_key\""));
+    }
+    if (doc.contains("erased")) {
+      if (!doc["erased"].is_boolean()) return bad("\"erased\": not true or false");
+      out.erased = h.erased = doc["erased"].get<bool>();
+      if (out.erased && h.key) return bad("\"erased\" is true, yet a \"data_key\" is given");
+    }
+    h.text = out.subject;
+    if (out.subject_id) holders[*out.subject_id] = std::move(h);
   }
   if (!doc.contains("events") || !doc["events"].is_array())
     return bad("\"events\": missing or not an array");
@@ -215,20 +346,36 @@ Result<ProofCheck> VerifyProof(std::string_view file, const note::Verifier& key)
       return bad(at + ": the event is about " +
                  (about == nullptr ? std::string("no subject") : "subject " + ToHex(*about)) +
                  ", not " + ToHex(*out.subject_id));
+    if (out.person_id) {
+      std::vector<SubjectId> ids;
+      SubjectsOf(*p, &ids);
+      if (std::none_of(ids.begin(), ids.end(),
+                       [&](const Hash256& x) { return holders.contains(x); }))
+        return bad(at + ": the event is about neither the person nor a subject of the file");
+    }
     Disclosed personal;
     if (const std::string* sealed = SealedOf(*p)) {
-      personal.state = out.erased ? Disclosed::State::kErased : Disclosed::State::kSealed;
-      if (data_key) {
-        auto fields = OpenPersonal(*data_key, e->type, *about, *sealed);
+      const Hash256& owner = *KeyOwnerOf(*p);  // (sealed fields always have one)
+      auto holder = holders.find(owner);
+      personal.state = holder != holders.end() && holder->second.erased ? Disclosed::State::kErased
+                                                                        : Disclosed::State::kSealed;
+      if (holder != holders.end() && holder->second.key) {
+        auto fields = OpenPersonal(*holder->second.key, e->type, owner, *sealed);
         if (!fields.ok())
           return bad(at + ": its sealed fields do not open with the file's data key");
         if (!IsValidUtf8(fields->subject) || !IsValidUtf8(fields->text))
           return bad(at + ": its sealed fields are not valid UTF-8");
         // The sealed subject is what binds the SubjectId to the number or
-        // address: the keyed hash cannot be recomputed without the secret.
-        if (!out.subject.empty() && fields->subject != out.subject)
+        // address (a PersonId to the CRM's id): the keyed hash cannot be
+        // recomputed without the secret.
+        const std::string& named = holder->second.text;
+        if (!named.empty() && fields->subject != named)
           return bad(at + ": its sealed subject is '" + EscapeInvalidUtf8(fields->subject) +
-                     "', not " + out.subject);
+                     "', not " + named);
+        // A link to the file's person names the person's CRM id.
+        if (out.person_id && LinksTo(*p, *out.person_id) && fields->text != out.person)
+          return bad(at + ": it links to person '" + EscapeInvalidUtf8(fields->text) + "', not " +
+                     out.person);
         personal.state = Disclosed::State::kOpen;
         personal.fields = std::move(fields).value();
       }

@@ -74,6 +74,49 @@ void BlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
     if (u.recorded_at <= f.in.known_at) AddAfter(f.in.at, u.recorded_at, out);
 }
 
+// ---------------------------------------------------------------- person block
+
+Step PersonBlockRule::Apply(const Facts& f, Explainer& x) const {
+  if (f.in.persons == nullptr) return Step::kContinue;
+  const SubjectState::Link* link = f.self.PersonAt(f.cut);
+  if (link == nullptr) return Step::kContinue;
+  for (const GroupMember& m : GroupAt(*f.in.persons, link->person, f.cut)) {
+    if (m.state == nullptr) continue;
+    std::vector<uint64_t> blocks =
+        ActiveBlocks(m.state->blocks, m.state->unblocks, f.in.channel, f.cut);
+    if (blocks.empty()) continue;
+    const uint64_t first = blocks.front();
+    const auto entry = std::find_if(m.state->blocks.begin(), m.state->blocks.end(),
+                                    [&](const BlockEntry& b) { return b.seq == first; });
+    blocks.push_back(link->seq);
+    blocks.insert(blocks.end(), m.via.begin(), m.via.end());
+    x.Add(
+        "person_blocked",
+        [&] {
+          return "the person this number belongs to is on the internal do-not-call list "
+                 "(source " +
+                 entry->source + (m.via.empty() ? ")" : ", through a merge)");
+        },
+        std::move(blocks));
+    return Step::kDeny;
+  }
+  return Step::kContinue;
+}
+
+void PersonBlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  if (f.in.persons == nullptr) return;
+  for (const auto& l : f.self.links)
+    if (l.recorded_at <= f.in.known_at) AddAfter(f.in.at, l.recorded_at, out);
+  for (const auto& [id, person] : *f.in.persons) {
+    for (const auto& e : person.edges)
+      if (e.recorded_at <= f.in.known_at) AddAfter(f.in.at, e.recorded_at, out);
+    for (const auto& b : person.blocks)
+      if (b.recorded_at <= f.in.known_at) AddAfter(f.in.at, b.recorded_at, out);
+    for (const auto& u : person.unblocks)
+      if (u.recorded_at <= f.in.known_at) AddAfter(f.in.at, u.recorded_at, out);
+  }
+}
+
 // ---------------------------------------------------------------- calling hours
 
 namespace {
@@ -134,6 +177,28 @@ constexpr TimeMs kMsPerHour = 3'600'000;
 
 }  // namespace
 
+namespace {
+
+// Whether a cap counts the person's attempts here (issue 18): it counts per
+// person, and the subject has a person.
+bool PerPerson(const FrequencyCapDefined& cap, const Facts& f) {
+  return cap.per == CapScope::kPerson && f.in.person_attempts != nullptr;
+}
+
+// The attempts a cap counts: the subject's, or its person's.
+const std::vector<AttemptEntry>* AttemptsFor(const FrequencyCapDefined& cap, const Facts& f) {
+  return PerPerson(cap, f) ? f.in.person_attempts : f.in.attempts;
+}
+
+// The evidence of a cap's answer beyond the attempts and the cap: the
+// links and merges that made the person's attempts count.
+void AddGroupEvidence(const FrequencyCapDefined& cap, const Facts& f, std::vector<uint64_t>* seqs) {
+  if (PerPerson(cap, f))
+    seqs->insert(seqs->end(), f.in.person_evidence.begin(), f.in.person_evidence.end());
+}
+
+}  // namespace
+
 Step FrequencyCapRule::Apply(const Facts& f, Explainer& x) const {
   if (f.in.attempts == nullptr) return Step::kContinue;
   for (const auto& [cap_name, v] : f.policy.caps) {
@@ -141,15 +206,17 @@ Step FrequencyCapRule::Apply(const Facts& f, Explainer& x) const {
     const FrequencyCapDefined& cap = v.value;
     if (!CapCovers(cap, f.in.region, f.in.channel, f.in.campaign)) continue;
     if (cap.waived_by_consent && f.consent != nullptr) continue;
+    const std::vector<AttemptEntry>& attempts = *AttemptsFor(cap, f);
     const TimeMs cool = static_cast<TimeMs>(cap.cool_down_hours) * kMsPerHour;
     const AttemptEntry* refusal = nullptr;
-    for (const AttemptEntry& a : *f.in.attempts)
+    for (const AttemptEntry& a : attempts)
       if (cool > 0 && (a.effects & kOutcomeRefusal) != 0 && Counts(cap, a, f) &&
           a.started_at > f.in.at - cool)
         refusal = &a;  // the latest: attempts come by start
     if (refusal != nullptr) {
       std::vector<uint64_t> seqs{refusal->seq};
       if (v.seq != 0) seqs.push_back(v.seq);
+      AddGroupEvidence(cap, f, &seqs);
       x.Add(
           "cool_down",
           [&] {
@@ -163,11 +230,12 @@ Step FrequencyCapRule::Apply(const Facts& f, Explainer& x) const {
     if (cap.max_attempts == 0) continue;
     const TimeMs window = static_cast<TimeMs>(cap.window_hours) * kMsPerHour;
     std::vector<uint64_t> counted;
-    for (const AttemptEntry& a : *f.in.attempts)
+    for (const AttemptEntry& a : attempts)
       if (Counts(cap, a, f) && a.started_at > f.in.at - window) counted.push_back(a.seq);
     if (counted.size() < cap.max_attempts) continue;
     const size_t n = counted.size();
     if (v.seq != 0) counted.push_back(v.seq);
+    AddGroupEvidence(cap, f, &counted);
     x.Add(
         "frequency_cap",
         [&] {
@@ -185,7 +253,7 @@ void FrequencyCapRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   for (const auto& [name, v] : f.policy.caps) {
     const FrequencyCapDefined& cap = v.value;
     if (!CapCovers(cap, f.in.region, f.in.channel, f.in.campaign)) continue;
-    for (const AttemptEntry& a : *f.in.attempts) {
+    for (const AttemptEntry& a : *AttemptsFor(cap, f)) {
       if ((cap.channels & MaskOf(a.channel)) == 0 || a.recorded_at > f.in.known_at) continue;
       AddAfter(f.in.at, a.started_at + static_cast<TimeMs>(cap.window_hours) * kMsPerHour, out);
       if ((a.effects & kOutcomeRefusal) != 0)
@@ -345,13 +413,14 @@ void JustificationRule::Moments(const Facts& f, std::vector<TimeMs>* out) const 
 std::span<const Rule* const> DefaultRules() {
   static const ErasedRule erased;
   static const BlockRule block;
+  static const PersonBlockRule person_block;
   static const CallingHoursRule hours;
   static const FrequencyCapRule caps;
   static const RoundTripRegistryRule registry;
   static const ConsentRule consent;
   static const JustificationRule justification;
-  static const Rule* const rules[] = {&erased,   &block,   &hours,        &caps,
-                                      &registry, &consent, &justification};
+  static const Rule* const rules[] = {&erased, &block,    &person_block, &hours,
+                                      &caps,   &registry, &consent,      &justification};
   return rules;
 }
 

@@ -1,10 +1,12 @@
 #include "tacet/projections/state.h"
 
-#include "tacet/projections/attempts.h"
-
 #include <algorithm>
+#include <optional>
 
 #include "../internal/bytes.h"
+#include "tacet/projections/attempts.h"
+#include "tacet/projections/decision.h"
+#include "tacet/projections/person_state.h"
 #include "tacet/projections/subject_state.h"
 
 namespace tacet {
@@ -167,7 +169,7 @@ namespace {
 // The projections, one fold each: its family and what it keeps. Every
 // payload type names the fold that takes it (FoldOf), or none: the table
 // and the payload variant are the only lists.
-enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy, kAttempts };
+enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy, kAttempts, kPersons };
 struct FoldSpec {
   Fold fold;
   const char* family;
@@ -180,6 +182,7 @@ constexpr FoldSpec kFolds[] = {
                                          // outcomes, calling hours, caps
     {Fold::kAttempts, kAttemptsFamily},  // contact attempts by subject and start
     {Fold::kAttempts, kAuditFamily},     // contact attempts by start, for the audit
+    {Fold::kPersons, kPersonFamily},     // persons: their subjects and merges
 };
 
 // The fold of each payload type: a type without one does not compile.
@@ -223,6 +226,19 @@ template <>
 constexpr Fold kFoldOf<Justified> = Fold::kSubject;
 template <>
 constexpr Fold kFoldOf<Erased> = Fold::kSubject;
+// (A link also writes the subject's record: FoldPersons.)
+template <>
+constexpr Fold kFoldOf<PersonLinked> = Fold::kPersons;
+template <>
+constexpr Fold kFoldOf<PersonUnlinked> = Fold::kPersons;
+template <>
+constexpr Fold kFoldOf<PersonsMerged> = Fold::kPersons;
+template <>
+constexpr Fold kFoldOf<PersonsSplit> = Fold::kPersons;
+template <>
+constexpr Fold kFoldOf<PersonBlocked> = Fold::kPersons;
+template <>
+constexpr Fold kFoldOf<PersonUnblocked> = Fold::kPersons;
 
 // p_policy's key of a policy event.
 std::string PolicyKeyOf(const ConsentTypeDefined& t) { return PolicyTypeKey(t.code); }
@@ -284,7 +300,8 @@ Projector::Projector(const EventLog& log)
       subject_(log.FamilyIndex(kSubjectFamily)),
       policy_(log.FamilyIndex(kPolicyFamily)),
       attempts_(log.FamilyIndex(kAttemptsFamily)),
-      audit_(log.FamilyIndex(kAuditFamily)) {}
+      audit_(log.FamilyIndex(kAuditFamily)),
+      person_(log.FamilyIndex(kPersonFamily)) {}
 
 Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
@@ -346,8 +363,71 @@ Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendB
   return Status::Ok();
 }
 
+Status Projector::FoldPersons(const Event& e, const Payload& p, AppendBatch& batch) const {
+  auto load_person = [&](const PersonId& id) -> Result<PersonState> {
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(person_, PersonKey(id)));
+    if (!bytes) return PersonState{};
+    return DecodePersonState(*bytes);
+  };
+  auto add_link = [&](const PersonId& person, const SubjectId& subject, bool linked) -> Status {
+    TACET_ASSIGN_OR_RETURN(PersonState st, load_person(person));
+    st.links.push_back({e.seq, e.recorded_at, subject, linked});
+    batch.Put(person_, PersonKey(person), EncodePersonState(st));
+    return Status::Ok();
+  };
+  auto add_edge = [&](const PersonId& a, const PersonId& b, bool merged) -> Status {
+    TACET_ASSIGN_OR_RETURN(PersonState st, load_person(a));
+    st.edges.push_back({e.seq, e.recorded_at, b, merged});
+    batch.Put(person_, PersonKey(a), EncodePersonState(st));
+    return Status::Ok();
+  };
+  const auto* linked = std::get_if<PersonLinked>(&p);
+  const auto* unlinked = std::get_if<PersonUnlinked>(&p);
+  if (linked != nullptr || unlinked != nullptr) {
+    const SubjectId& subject = linked ? linked->subject : unlinked->subject;
+    const PersonId& person = linked ? linked->person : unlinked->person;
+    const std::string key = SubjectKey(subject);
+    TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
+    SubjectState st;
+    if (bytes) {
+      TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
+    }
+    // A link to another person moves the subject: the person it leaves
+    // records that it left, with this event's seq.
+    std::optional<PersonId> left;
+    if (const SubjectState::Link* now = st.PersonAt(kKnownNow);
+        linked != nullptr && now != nullptr && now->person != person)
+      left = now->person;
+    st.links.push_back({e.seq, e.recorded_at, person, linked != nullptr});
+    batch.Put(subject_, key, EncodeSubjectState(st));
+    if (left) TACET_RETURN_IF_ERROR(add_link(*left, subject, false));
+    return add_link(person, subject, linked != nullptr);
+  }
+  const auto* merged = std::get_if<PersonsMerged>(&p);
+  const auto* split = std::get_if<PersonsSplit>(&p);
+  if (merged != nullptr || split != nullptr) {
+    const PersonId& into = merged ? merged->into : split->into;
+    const PersonId& from = merged ? merged->from : split->from;
+    TACET_RETURN_IF_ERROR(add_edge(into, from, merged != nullptr));
+    return add_edge(from, into, merged != nullptr);
+  }
+  if (const auto* b = std::get_if<PersonBlocked>(&p)) {
+    TACET_ASSIGN_OR_RETURN(PersonState st, load_person(b->person));
+    st.blocks.push_back({b->channels, b->source, e.seq, e.recorded_at});
+    batch.Put(person_, PersonKey(b->person), EncodePersonState(st));
+  } else if (const auto* u = std::get_if<PersonUnblocked>(&p)) {
+    TACET_ASSIGN_OR_RETURN(PersonState st, load_person(u->person));
+    UnblockEntry entry{u->channels, e.seq, e.recorded_at, u->lifted};
+    std::sort(entry.lifted.begin(), entry.lifted.end());  // ActiveBlocks searches it
+    st.unblocks.push_back(std::move(entry));
+    batch.Put(person_, PersonKey(u->person), EncodePersonState(st));
+  }
+  return Status::Ok();
+}
+
 Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
-  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0 || audit_ < 0)
+  if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0 ||
+      audit_ < 0 || person_ < 0)
     return Status::Internal("projection families are not open");
   return std::visit(
       [&](const auto& x) -> Status {
@@ -366,6 +446,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
           return Status::Ok();
         } else if constexpr (fold == Fold::kAttempts) {
           return FoldAttempt(e, x, batch);
+        } else if constexpr (fold == Fold::kPersons) {
+          return FoldPersons(e, p, batch);
         } else if constexpr (fold == Fold::kSubject) {
           const std::string key = SubjectKey(x.subject);
           TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));

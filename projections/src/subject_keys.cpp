@@ -83,7 +83,7 @@ Disclosed Ledger::Disclose(const Payload& p) const {
   Disclosed d;
   const std::string* sealed = SealedOf(p);
   if (sealed == nullptr) return d;
-  const SubjectId& id = *SubjectOf(p);
+  const Hash256& id = *KeyOwnerOf(p);
   d.state = Disclosed::State::kSealed;
   if (keys_ == nullptr) return d;
   auto key = keys_->Get(id);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
+#include "../internal/block_entries.h"
 #include "../internal/bytes.h"
 #include "tacet/core/codec.h"
 
@@ -16,7 +18,7 @@ namespace {
 // Format 3's record versions: 1, each unblock lists the blocks it lifted,
 // and the record ends with the erasure; 2 (issue 17) adds the
 // reassignments after it. Version 1 is still read.
-constexpr uint8_t kSubjectStateVersion = 2;
+constexpr uint8_t kSubjectStateVersion = 3;
 
 }  // namespace
 
@@ -34,13 +36,7 @@ std::string EncodeSubjectState(const SubjectState& s) {
         .I64(c.recorded_at);
   w.U32(static_cast<uint32_t>(s.revocations.size()));
   for (const auto& r : s.revocations) w.Str(r.type_code).U64(r.seq).I64(r.recorded_at);
-  w.U32(static_cast<uint32_t>(s.blocks.size()));
-  for (const auto& b : s.blocks) w.U8(b.channels).Str(b.source).U64(b.seq).I64(b.recorded_at);
-  w.U32(static_cast<uint32_t>(s.unblocks.size()));
-  for (const auto& u : s.unblocks) {
-    w.U8(u.channels).U64(u.seq).I64(u.recorded_at).U32(static_cast<uint32_t>(u.lifted.size()));
-    for (uint64_t b : u.lifted) w.U64(b);
-  }
+  internal::WriteBlocks(w, s.blocks, s.unblocks);
   w.U32(static_cast<uint32_t>(s.justifications.size()));
   for (const auto& j : s.justifications)
     w.U8(static_cast<uint8_t>(j.channel))
@@ -51,14 +47,24 @@ std::string EncodeSubjectState(const SubjectState& s) {
   w.U64(s.erased_seq).I64(s.erased_at);
   w.U32(static_cast<uint32_t>(s.reassignments.size()));
   for (const auto& a : s.reassignments) w.U64(a.seq).I64(a.recorded_at);
+  w.U32(static_cast<uint32_t>(s.links.size()));
+  for (const auto& l : s.links)
+    w.U64(l.seq).I64(l.recorded_at).Raw(AsBytes(l.person)).U8(l.linked ? 1 : 0);
   return out;
+}
+
+const SubjectState::Link* SubjectState::PersonAt(TimeMs known_at) const {
+  const Link* last = nullptr;
+  for (const Link& l : links)
+    if (l.recorded_at <= known_at) last = &l;
+  return last != nullptr && last->linked ? last : nullptr;
 }
 
 Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   ByteReader r(bytes);
   SubjectState s;
   const uint8_t version = r.U8();
-  if (version != 1 && version != kSubjectStateVersion)
+  if (version < 1 || version > kSubjectStateVersion)
     return Status::Corruption("subject projection: unknown record version");
   // Each count is bounded by the bytes left, so a damaged count cannot
   // allocate without limit.
@@ -83,22 +89,7 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
     v.recorded_at = r.I64();
     s.revocations.push_back(std::move(v));
   }
-  for (size_t n = count(21); n > 0 && !r.failed(); --n) {
-    BlockEntry b;
-    b.channels = r.U8();
-    b.source = r.Str();
-    b.seq = r.U64();
-    b.recorded_at = r.I64();
-    s.blocks.push_back(std::move(b));
-  }
-  for (size_t n = count(21); n > 0 && !r.failed(); --n) {
-    UnblockEntry u;
-    u.channels = r.U8();
-    u.seq = r.U64();
-    u.recorded_at = r.I64();
-    for (size_t k = count(8); k > 0 && !r.failed(); --k) u.lifted.push_back(r.U64());
-    s.unblocks.push_back(std::move(u));
-  }
+  internal::ReadBlocks(r, bytes.size(), &s.blocks, &s.unblocks);
   for (size_t n = count(29); n > 0 && !r.failed(); --n) {
     JustificationEntry j;
     j.channel = static_cast<Channel>(r.U8());
@@ -116,6 +107,21 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
       a.seq = r.U64();
       a.recorded_at = r.I64();
       s.reassignments.push_back(a);
+    }
+  if (version >= 3)
+    for (size_t n = count(49); n > 0 && !r.failed(); --n) {
+      SubjectState::Link l;
+      l.seq = r.U64();
+      l.recorded_at = r.I64();
+      const std::string_view person = r.Raw(l.person.size());
+      if (person.size() == l.person.size())
+        std::memcpy(l.person.data(), person.data(), person.size());
+      const uint8_t linked = r.U8();
+      if (linked > 1)
+        return Status::Corruption("subject projection: a link flag of " + std::to_string(linked) +
+                                  " (only 0 or 1)");
+      l.linked = linked == 1;
+      s.links.push_back(l);
     }
   if (r.failed() || !r.done()) return Status::Corruption("subject projection: truncated record");
   return s;
@@ -226,6 +232,12 @@ bool CapReaches(const FrequencyCapDefined& cap, std::string_view region, Channel
 bool PolicyView::AnyCapCovers(std::string_view region, Channel channel) const {
   for (const auto& [name, v] : caps)
     if (CapReaches(v.value, region, channel)) return true;
+  return false;
+}
+
+bool PolicyView::AnyPersonCapReaches(std::string_view region, Channel channel) const {
+  for (const auto& [name, v] : caps)
+    if (v.value.per == CapScope::kPerson && CapReaches(v.value, region, channel)) return true;
   return false;
 }
 

@@ -135,6 +135,15 @@ BOOST_AUTO_TEST_CASE(contact_policy_reads_as_shipped_and_refuses_mistakes) {
           "max_attempts needs window_days or window_hours");
   refused("[caps.x]\nchannels = [\"voice\"]\nwindow_days = 1\nwindow_hours = 24\n", "not both");
   refused("[caps.x]\nmax_attempts = 3\nwindow_days = 1\n", "'caps.x.channels' is required");
+  // Issue 18: a cap counts per subject unless it says per person.
+  BOOST_TEST((p.caps[0].per == CapScope::kSubject));
+  auto per = ParseConfig(
+      "[caps.fl]\nchannels = [\"voice\"]\nmax_attempts = 3\nwindow_hours = 24\nper = \"person\"\n",
+      "t.toml");
+  BOOST_TEST_REQUIRE(per.ok(), per.status().ToString());
+  BOOST_TEST((per->ledger.policy.caps.at(0).per == CapScope::kPerson));
+  refused("[caps.x]\nchannels = [\"voice\"]\nper = \"household\"\n",
+          "t.toml:3: caps.x.per must be \"subject\" or \"person\"");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -79,6 +79,69 @@ BOOST_AUTO_TEST_CASE(a_subjects_proof_verifies_with_only_the_public_key) {
   BOOST_TEST(foreign.status().message().find("\"checkpoint\"") != std::string::npos);
 }
 
+// Acceptance (issue 18): a person's proof holds every event about the
+// person and about each number ever linked to it, and verifies offline with
+// the public key; its sealed fields open and name the person and numbers.
+BOOST_AUTO_TEST_CASE(a_persons_proof_verifies_with_only_the_public_key) {
+  test::Fixture f;
+  Record(f, {"0612345671", "0612345672", "0612345679"});
+  BOOST_TEST_REQUIRE(f.ledger->LinkPerson({"ANAG-1", {"0612345671", "0612345672"}}, kClerk).ok());
+  BlockRequest objection;
+  objection.person = "ANAG-1";
+  objection.reason = "art. 21";
+  objection.source = "objection";
+  auto blocked = f.ledger->Block(objection, kClerk);
+  BOOST_TEST_REQUIRE(blocked.ok(), blocked.status().ToString());
+  BOOST_TEST_REQUIRE(f.ledger->LinkPerson({"ANAG-2", {"0612345679"}}, kClerk).ok());
+  auto merged = f.ledger->MergePersons("ANAG-1", "ANAG-2", kClerk);
+  BOOST_TEST_REQUIRE(merged.ok());
+  BOOST_TEST_REQUIRE(f.ledger->log().Checkpoint().ok());
+  ProofRequest req;
+  req.person = "ANAG-1";
+  auto proof = MakeProof(*f.ledger, req);
+  BOOST_TEST_REQUIRE(proof.ok(), proof.status().ToString());
+  // Two blocks and two links of its numbers, its block, the merge: 6. The
+  // merged person's own number is its own person's, not in this file.
+  BOOST_TEST((*proof)["events"].size() == 6u);
+  BOOST_TEST((*proof)["subjects"].size() == 2u);
+  const note::Verifier key = KeyOf(*f.ledger);
+  auto check = VerifyProof(proof->dump(2), key);
+  BOOST_TEST_REQUIRE(check.ok(), check.status().ToString());
+  BOOST_TEST(check->person == "ANAG-1");
+  BOOST_TEST(check->subjects.size() == 2u);
+  BOOST_TEST(check->subjects[0].subject == "+390612345671");
+  std::vector<uint64_t> seqs;
+  for (const auto& pe : check->events) {
+    seqs.push_back(pe.event.seq);
+    if (SealedOf(pe.payload) != nullptr)
+      BOOST_TEST((pe.personal.state == Disclosed::State::kOpen), pe.event.seq);
+  }
+  BOOST_TEST(std::count(seqs.begin(), seqs.end(), blocked->seq) == 1);
+  BOOST_TEST(std::count(seqs.begin(), seqs.end(), merged->seq) == 1);
+
+  // Each alteration is refused: another person's name (the links' sealed
+  // CRM id and the block's say otherwise), a subject dropped (its events are
+  // then about nobody of the file), a key of another holder.
+  json renamed = *proof;
+  renamed["person"] = "ANAG-3";
+  auto r1 = VerifyProof(renamed.dump(), key);
+  BOOST_TEST(!r1.ok());
+  json dropped = *proof;
+  dropped["subjects"].erase(1);
+  auto r2 = VerifyProof(dropped.dump(), key);
+  BOOST_TEST(!r2.ok());
+  BOOST_TEST(r2.status().message().find("neither the person nor a subject") != std::string::npos,
+             r2.status().message());
+  json swapped = *proof;
+  swapped["person_key"] = swapped["subjects"][0]["data_key"];
+  auto r3 = VerifyProof(swapped.dump(), key);
+  BOOST_TEST(!r3.ok());
+  BOOST_TEST(r3.status().message().find("do not open") != std::string::npos, r3.status().message());
+  json both = *proof;
+  both["subject"] = "+390612345671";
+  BOOST_TEST(!VerifyProof(both.dump(), key).ok());
+}
+
 BOOST_AUTO_TEST_CASE(every_alteration_of_a_proof_is_rejected) {
   test::Fixture f;
   Record(f, {"0612345671", "0612345672", "0612345673", "0612345674", "0612345671", "0612345675",

@@ -11,11 +11,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tacet/projections/attempts.h"
+#include "tacet/projections/person_state.h"
 #include "tacet/projections/state.h"
 #include "tacet/projections/subject_state.h"
 
@@ -58,6 +60,16 @@ struct DecisionInput {
   std::string_view region;
   std::string_view campaign;
   const std::vector<AttemptEntry>* attempts = nullptr;
+  // Persons (issue 18), null when none was read (the subject has no link):
+  // each person the subject was linked to by known_at, and each person
+  // merged with one of them by then, transitively.
+  const PersonRecords* persons = nullptr;
+  // For caps counted per person: the attempts of every subject of the
+  // subject's person at the cut (its own included), by start, within the
+  // caps' reach; and the link and merge seqs that made that group. Null:
+  // no such cap covers it, or it has no person.
+  const std::vector<AttemptEntry>* person_attempts = nullptr;
+  std::vector<uint64_t> person_evidence;
 };
 
 struct Decision {
@@ -79,5 +91,9 @@ Decision Evaluate(const DecisionInput& in);
 // `cut`: blocks that no unblock recorded by `cut` lifted on that channel
 // (an unblock lifts the blocks it lists, by seq).
 std::vector<uint64_t> ActiveBlocks(const SubjectState& s, Channel channel, TimeMs cut);
+// The same over any record's blocks and unblocks (a person's).
+std::vector<uint64_t> ActiveBlocks(std::span<const BlockEntry> blocks,
+                                   std::span<const UnblockEntry> unblocks, Channel channel,
+                                   TimeMs cut);
 
 }  // namespace tacet

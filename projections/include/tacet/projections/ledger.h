@@ -23,6 +23,7 @@
 #include "tacet/core/subject_id.h"
 #include "tacet/core/time.h"
 #include "tacet/projections/decision.h"
+#include "tacet/projections/person_state.h"
 #include "tacet/projections/registry.h"
 #include "tacet/projections/state.h"
 #include "tacet/projections/subject_state.h"
@@ -233,6 +234,9 @@ struct BlockRequest {
   ChannelMask channels = kEveryChannel;
   std::string reason;
   std::string source = "request";  // see kBlockSources
+  // Instead of `subject`, the CRM's id of a person (issue 18): the block is
+  // the person's and covers every subject linked to it, then and later.
+  std::string person = {};  // (= {}: brace initialisations may stop before it)
 };
 // request, call_outcome, robinson, crm_classifier, objection
 extern const std::vector<std::string> kBlockSources;
@@ -256,7 +260,8 @@ struct UnblockRequest {
   ChannelMask channels = kEveryChannel;
   std::vector<std::string> sources;  // the blocks of these sources; empty: of every source
   std::string reason;
-  std::string officer;  // required: only an officer lifts a block
+  std::string officer;      // required: only an officer lifts a block
+  std::string person = {};  // instead of `subject`: a person's own blocks (its CRM id)
 };
 
 // What an unblock lifted: each block by its seq, on the channels where it
@@ -285,6 +290,17 @@ struct Recorded {
   TimeMs recorded_at = 0;
   TimeMs valid_until = 0;  // consents and justifications; 0: never
   std::string subject;     // canonical
+};
+
+// Persons (issue 18): subjects linked to one record of the CRM, named by
+// the CRM's own id.
+struct PersonLinkRequest {
+  std::string person;                 // the CRM's id: 1..128 bytes of UTF-8, no control
+  std::vector<std::string> subjects;  // numbers or addresses, as typed
+};
+struct PersonLinkReport {
+  std::vector<Recorded> recorded;      // one event per subject whose link changed
+  std::vector<std::string> unchanged;  // subjects already (un)linked so: nothing recorded
 };
 
 // One contact attempt (issue 17), as the dialer or the CRM reports it.
@@ -482,6 +498,24 @@ class Ledger {
   Result<Recorded> RevokeConsent(std::string_view subject, std::string_view type_code,
                                  std::string_view reason, const Actor& actor);
   Result<Recorded> Block(const BlockRequest& req, const Actor& actor);
+  // Links each subject to the person (moving it from any other), or
+  // unlinks it, in one batch: all or nothing. A subject already so is
+  // reported unchanged; an erased one refuses the request.
+  Result<PersonLinkReport> LinkPerson(const PersonLinkRequest& req, const Actor& actor);
+  Result<PersonLinkReport> UnlinkPerson(const PersonLinkRequest& req, const Actor& actor);
+  // Records that `from` and `into` are one person from now on (the CRM
+  // deduplicated them), or undoes that. Refused when they are the same id,
+  // or already merged (split: not merged).
+  Result<Recorded> MergePersons(std::string_view into, std::string_view from, const Actor& actor);
+  Result<Recorded> SplitPersons(std::string_view into, std::string_view from, const Actor& actor);
+  // The person's record (p_person): its subjects and merges as recorded;
+  // empty when nothing was recorded about it.
+  Result<PersonState> Person(std::string_view crm_id) const;
+  // Every event about the person and about each subject ever linked to it,
+  // by seq, personal fields opened (issue 18: "one file").
+  Result<std::vector<HistoryItem>> PersonHistory(std::string_view crm_id) const;
+  // The PersonId of a CRM id in this ledger (its keyed hash).
+  Result<PersonId> PersonIdOf(std::string_view crm_id) const;
   // Blocks every subject of a file (one per line, or a CSV column) with
   // req's channels, source and reason, in one batch. Invalid lines are
   // skipped and reported; subjects already blocked by the same source are counted, not recorded.
@@ -557,6 +591,18 @@ class Ledger {
   // The subject's id in this ledger: the keyed hash of its canonical text.
   // FailedPrecondition when this process cannot read the ledger secret.
   Result<SubjectId> IdOf(const Subject& s) const;
+  Result<PersonLinkReport> ChangeLinks(const PersonLinkRequest& req, bool link, const Actor& actor);
+  Result<Recorded> ChangeMerge(std::string_view into, std::string_view from, bool merge,
+                               const Actor& actor);
+  // Adds one event to `batch` with its projection update, and commits.
+  Result<Recorded> CommitOne(AppendBatch batch, const Payload& p);
+  // History's items: the events of `seqs` and `policy` by seq, each of
+  // `policy` marked a policy change.
+  Result<std::vector<HistoryItem>> HistoryItems(std::vector<uint64_t> seqs,
+                                                const std::vector<uint64_t>& policy) const;
+  // Block and Unblock of a person (req.person set; req.subject must not be).
+  Result<Recorded> BlockPerson(const BlockRequest& req, const Actor& actor);
+  Result<UnblockReport> UnblockPerson(const UnblockRequest& req, const Actor& actor);
   // The event's personal fields, opened with the subject's data key.
   Disclosed Disclose(const Payload& p) const;
   // The subject's data key (for a proof), or nullopt: erased, or none made.
@@ -619,6 +665,13 @@ class Ledger {
   // Destroys the data keys of erasures recorded but not finished (a crash
   // between the record and the key's destruction).
   Status FinishErasures();
+  // What a decision reads about the subject's person (issue 18); see
+  // DecisionInput::persons, person_attempts and person_evidence.
+  struct PersonFacts {
+    const PersonRecords* persons = nullptr;
+    const std::vector<AttemptEntry>* attempts = nullptr;
+    std::vector<uint64_t> evidence;
+  };
   // The decision from the subject's two records, decoded (absent: null),
   // under `policy` (the view at min(at, known_at)); `registry`: the
   // registry that covers it, or null.
@@ -627,7 +680,10 @@ class Ledger {
   Decision DecideWith(const DecisionAnswer& a, const PolicyView& policy,
                       const SubjectState* subject_state, const Registry* registry,
                       const RegistryState* registry_state,
-                      const std::vector<AttemptEntry>* attempts) const;
+                      const std::vector<AttemptEntry>* attempts, const PersonFacts& person) const;
+  // The persons `wanted` names and every person merged with one of them by
+  // known_at, transitively, into *out (issue 18).
+  Status LoadPersons(std::vector<PersonId> wanted, TimeMs known_at, PersonRecords* out) const;
   // The subject's attempts that started in [from, to], by start, read with
   // `reader` (of p_attempts).
   Status LoadAttempts(EventLog::RangeReader& reader, const SubjectId& id, TimeMs from, TimeMs to,

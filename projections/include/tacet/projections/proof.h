@@ -20,6 +20,9 @@ namespace tacet {
 struct ProofRequest {
   std::string subject;  // every event about the subject (as written; parsed)
   uint64_t seq = 0;     // or this one event
+  // Or every event about a person of the CRM (its id) and about each
+  // subject ever linked to it (issue 18).
+  std::string person = {};
 };
 
 // The proof file of the request, against the latest checkpoint. Events
@@ -33,11 +36,21 @@ struct ProvenEvent {
   Payload payload;
   Disclosed personal;  // its sealed fields, opened with the file's data key
 };
+// A subject of a person's proof file.
+struct ProofSubject {
+  SubjectId id{};
+  std::string subject;  // its canonical text when the file names it
+  bool erased = false;
+};
 struct ProofCheck {
   note::Checkpoint checkpoint;
-  std::string subject;  // empty when the file is about one seq
+  std::string subject;  // empty when the file is about one seq, or a person
   std::optional<SubjectId> subject_id;
   bool erased = false;  // the file says the subject's data key is destroyed
+  // A person's file (issue 18): its CRM id and PersonId, and its subjects.
+  std::string person;
+  std::optional<PersonId> person_id;
+  std::vector<ProofSubject> subjects;
   std::vector<ProvenEvent> events;
   std::vector<uint64_t> pending;
 };

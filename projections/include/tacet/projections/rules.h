@@ -6,7 +6,7 @@
 // at which the verdict differs. Calling hours and frequency caps, whose
 // answers change with the clock alone, join the same way.
 //
-// The pipeline: Erased (format 3), Block, CallingHours and FrequencyCap
+// The pipeline: Erased (format 3), Block, PersonBlock (issue 18), CallingHours and FrequencyCap
 // (issue 17), the round-trip registry that
 // covers the number under the policy in force (PolicyView::registries; the
 // RPO so far), Consent, Justification (decision.h says what each decides).
@@ -93,6 +93,17 @@ class ErasedRule final : public Rule {
 class BlockRule final : public Rule {
  public:
   const char* name() const override { return "block"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
+// A block of the subject's person (issue 18): at the decision's cut, the
+// subject's person and every person merged with it (transitively); a block
+// of any of them in force on the channel denies, citing the block, the
+// subject's link and the merges that joined the blocked person.
+class PersonBlockRule final : public Rule {
+ public:
+  const char* name() const override { return "person_block"; }
   Step Apply(const Facts& f, Explainer& x) const override;
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };

@@ -115,12 +115,15 @@ class Projector {
   int policy_family() const { return policy_; }
   int attempts_family() const { return attempts_; }
   int audit_family() const { return audit_; }
+  int person_family() const { return person_; }
 
  private:
   // The fold of p_sessions: a session opened, a member, a return.
   Status FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const;
   // The fold of p_attempts, and of a wrong number into p_subject.
   Status FoldAttempt(const Event& e, const ContactAttempted& a, AppendBatch& batch) const;
+  // The fold of p_person, and of a link into p_subject.
+  Status FoldPersons(const Event& e, const Payload& p, AppendBatch& batch) const;
 
   int registry_;
   int sessions_;
@@ -128,6 +131,7 @@ class Projector {
   int policy_;
   int attempts_;
   int audit_;
+  int person_;
 };
 
 }  // namespace tacet

@@ -79,6 +79,18 @@ struct SubjectState {
     TimeMs recorded_at = 0;
   };
   std::vector<Reassignment> reassignments;
+  // The subject's links to persons (person_linked, person_unlinked), in
+  // seq order: at cut-off K its person is the one of the last link
+  // recorded by K, unless that was an unlink.
+  struct Link {
+    uint64_t seq = 0;
+    TimeMs recorded_at = 0;
+    PersonId person{};
+    bool linked = true;
+  };
+  std::vector<Link> links;
+  // Its person as known at `known_at` (nullptr: none), and the link event.
+  const Link* PersonAt(TimeMs known_at) const;
 };
 
 std::string EncodeSubjectState(const SubjectState& s);
@@ -133,6 +145,8 @@ struct PolicyView {
   // Whether a cap covers `channel` to numbers of `region` (any campaign):
   // then a decision reads the subject's attempts.
   bool AnyCapCovers(std::string_view region, Channel channel) const;
+  // The same for caps that count per person (issue 18).
+  bool AnyPersonCapReaches(std::string_view region, Channel channel) const;
   // The longest window or cool-down of those caps, in ms.
   TimeMs LongestCapReach(std::string_view region, Channel channel) const;
 };
