@@ -7,7 +7,7 @@ namespace tacet::cli {
 // options of these commands live for the run (static), as do the
 // subcommands their callbacks consult.
 void AddProofCommands(CLI::App& app, Context& c) {
-  static std::string subject;
+  static std::string subject, person;
   // verify
   static std::string proof_file, since_file, key_arg;
   static auto* ver = app.add_subcommand(
@@ -45,10 +45,14 @@ void AddProofCommands(CLI::App& app, Context& c) {
       auto check = VerifyProof(read_file(proof_file), v);
       if (!check.ok()) Fail(check.status().WithContext(proof_file));
       const note::Checkpoint& cp = check->checkpoint;
-      std::string text = "ok: " + std::to_string(check->events.size()) + " event(s) " +
-                         (check->subject.empty() ? "" : "about " + check->subject + " ") +
-                         "are in the log '" + cp.origin + "' of " + std::to_string(cp.size) +
-                         " events signed by " + v.name() + "\n";
+      std::string text =
+          "ok: " + std::to_string(check->events.size()) + " event(s) " +
+          (check->subject.empty() ? "" : "about " + check->subject + " ") +
+          (check->person.empty() ? ""
+                                 : "about person " + check->person + " and " +
+                                       std::to_string(check->subjects.size()) + " subject(s) ") +
+          "are in the log '" + cp.origin + "' of " + std::to_string(cp.size) +
+          " events signed by " + v.name() + "\n";
       json events = json::array();
       for (const auto& pe : check->events) {
         // The sealed fields the file's data key opened: checked against the
@@ -172,15 +176,19 @@ void AddProofCommands(CLI::App& app, Context& c) {
       "Write a self-contained proof that a subject's events (or one event) are in the log");
   prf->add_option("SUBJECT", subject, "Phone number or e-mail");
   prf->add_option("--seq", proof_seq, "Prove this one event instead");
+  prf->add_option("--person", person,
+                  "Prove every event about this person of the CRM and each number linked to it");
   prf->add_option("--out", proof_out, "Write the proof here (default: stdout)");
   prf->footer(
-      "Example: tacet proof +390612345678 --out proof.json\n"
+      "Examples: tacet proof +390612345678 --out proof.json\n"
+      "          tacet proof --person ANAG-0042 --out person-proof.json\n"
       "The receiver checks it with: tacet verify --proof proof.json --key tacet.pub");
   prf->callback([&] {
-    if (subject.empty() == (proof_seq == 0))
-      Fail(Status::InvalidArgument("give SUBJECT or --seq N"));
+    if (int(!subject.empty()) + int(proof_seq != 0) + int(!person.empty()) != 1)
+      Fail(Status::InvalidArgument("give one of SUBJECT, --person ID or --seq N"));
     json args = json::object();
     if (!subject.empty()) args["subject"] = subject;
+    if (!person.empty()) args["person"] = person;
     if (proof_seq) args["seq"] = proof_seq;
     json r = c.Run("proof", args);
     std::string doc = ToJsonText(r, 2) + "\n";

@@ -122,16 +122,23 @@ void AddQueryCommands(CLI::App& app, Context& c) {
   });
 
   // history
-  static std::string format = "text";
+  static std::string format = "text", person;
   static auto* his = app.add_subcommand(
       "history", "Every event about a subject, and the policy changes behind its answers");
-  his->add_option("SUBJECT", subject, "Phone number or e-mail")->required();
+  his->add_option("SUBJECT", subject, "Phone number or e-mail");
+  his->add_option("--person", person,
+                  "Every event about this person of the CRM and each number linked to it");
   his->add_option("--format", format, "text, json or csv (default text; --json = json)")
       ->check(CLI::IsMember({"text", "json", "csv"}));
-  his->footer("Example: tacet history +390612345678 --format csv > history.csv");
+  his->footer(
+      "Examples: tacet history +390612345678 --format csv > history.csv\n"
+      "          tacet history --person ANAG-0042");
   his->callback([&] {
     if (c.g.json) format = "json";
-    json r = c.Run("history", {{"subject", subject}});
+    if (subject.empty() == person.empty())
+      Fail(Status::InvalidArgument("give SUBJECT or --person ID"));
+    json r =
+        c.Run("history", person.empty() ? json{{"subject", subject}} : json{{"person", person}});
     const json& events = r["events"];
     if (format == "json") {
       std::cout << ToJsonText(events, 2) << "\n";
@@ -153,7 +160,9 @@ void AddQueryCommands(CLI::App& app, Context& c) {
                 Str(e, "hash").substr(0, 12) + "  " + Str(e, "summary") + "\n";
       }
     }
-    if (events.empty() && format == "text") text = "no events about " + Str(r, "subject") + "\n";
+    if (events.empty() && format == "text")
+      text = "no events about " +
+             (person.empty() ? Str(r, "subject") : "person " + Str(r, "person")) + "\n";
     std::cout << text;
   });
 }

@@ -57,12 +57,14 @@ void AddRecordCommands(CLI::App& app, Context& c) {
   });
 
   // block / unblock
-  static std::string channels_list, block_file, source = "request", officer;
+  static std::string channels_list, block_file, source = "request", officer, person;
   static std::vector<std::string> unblock_sources;
   static auto* blk = app.add_subcommand(
       "block", "Put a subject, or a whole list, on the internal do-not-call list");
   blk->add_option("SUBJECT", subject, "Phone number or e-mail");
   blk->add_option("--file", block_file, "Block every subject of this file, as one recorded batch");
+  blk->add_option("--person", person,
+                  "Block a person of the CRM (its id): every number linked to it, then and later");
   blk->add_option("--channels", channels_list, "voice,sms,email,newsletter (default: all)");
   blk->add_option("--reason", reason, "Why (recorded)")->required();
   blk->add_option("--source", source,
@@ -71,14 +73,21 @@ void AddRecordCommands(CLI::App& app, Context& c) {
   blk->footer(
       "Examples: tacet block 0612345678 --reason 'asked not to be called' --source call_outcome\n"
       "          tacet block --file robinson.txt --source robinson --reason 'Robinson list "
-      "2026-11'");
+      "2026-11'\n"
+      "          tacet block --person ANAG-0042 --source objection --reason 'art. 21 objection'");
   blk->callback([&] {
-    if (subject.empty() == block_file.empty())
-      Fail(Status::InvalidArgument("give either SUBJECT or --file FILE"));
+    if (int(!subject.empty()) + int(!block_file.empty()) + int(!person.empty()) != 1)
+      Fail(Status::InvalidArgument("give one of SUBJECT, --file FILE or --person ID"));
     json args = {{"channels", channels_list.empty() ? "all" : channels_list},
                  {"reason", reason},
                  {"source", source},
                  {"operator", c.g.operator_id}};
+    if (!person.empty()) {
+      args["person"] = person;
+      json r = c.Run("block", args);
+      Print(c, r, "seq " + Num(r, "seq") + ": person " + Str(r, "person") + " blocked\n");
+      return;
+    }
     if (block_file.empty()) {
       args["subject"] = subject;
       json r = c.Run("block", args);
@@ -98,7 +107,8 @@ void AddRecordCommands(CLI::App& app, Context& c) {
   });
   static auto* ublk =
       app.add_subcommand("unblock", "Lift a block (an officer's decision, recorded)");
-  ublk->add_option("SUBJECT", subject, "Phone number or e-mail")->required();
+  ublk->add_option("SUBJECT", subject, "Phone number or e-mail");
+  ublk->add_option("--person", person, "Lift a person's own block (its CRM id)");
   ublk->add_option("--channels", channels_list, "voice,sms,email,newsletter (default: all)");
   ublk->add_option("--reason", reason, "Why (recorded)")->required();
   ublk->add_option("--officer", officer, "The compliance officer lifting it (required)");
@@ -108,16 +118,25 @@ void AddRecordCommands(CLI::App& app, Context& c) {
       "Examples: tacet unblock 0612345678 --source call_outcome --reason 'operator error' "
       "--officer m.bianchi\n"
       "          tacet unblock 0612345678 --reason 'customer asked to be called back' --officer "
-      "m.bianchi   (every source's block)");
+      "m.bianchi   (every source's block)\n"
+      "          tacet unblock --person ANAG-0042 --reason 'objection withdrawn' --officer "
+      "m.bianchi");
   ublk->callback([&] {
-    json r = c.Run("unblock", {{"subject", subject},
-                               {"channels", channels_list.empty() ? "all" : channels_list},
-                               {"sources", unblock_sources},
-                               {"reason", reason},
-                               {"officer", officer},
-                               {"operator", c.g.operator_id}});
-    std::string text =
-        "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " unblocked by " + officer + "\n";
+    if (subject.empty() == person.empty())
+      Fail(Status::InvalidArgument("give SUBJECT or --person ID"));
+    json args = {{"channels", channels_list.empty() ? "all" : channels_list},
+                 {"sources", unblock_sources},
+                 {"reason", reason},
+                 {"officer", officer},
+                 {"operator", c.g.operator_id}};
+    if (person.empty()) {
+      args["subject"] = subject;
+    } else {
+      args["person"] = person;
+    }
+    json r = c.Run("unblock", args);
+    const std::string who = person.empty() ? Str(r, "subject") : "person " + Str(r, "person");
+    std::string text = "seq " + Num(r, "seq") + ": " + who + " unblocked by " + officer + "\n";
     for (const auto& b : r["lifted"]) {
       std::string chans;
       for (const auto& ch : b["channels"])

@@ -13,5 +13,6 @@ void AddRecordCommands(CLI::App& app,
 void AddProofCommands(CLI::App& app, Context& c);    // verify, key, checkpoint, proof
 void AddContactCommands(CLI::App& app, Context& c);  // contact record, contact import
 void AddAuditCommands(CLI::App& app, Context& c);    // audit
+void AddPersonCommands(CLI::App& app, Context& c);   // person link, unlink, merge, split
 
 }  // namespace tacet::cli

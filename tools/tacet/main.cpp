@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   AddRecordCommands(app, c);
   AddProofCommands(app, c);
   AddContactCommands(app, c);
+  AddPersonCommands(app, c);
   AddAuditCommands(app, c);
 
   // Every argument is text the ledger may store or print: refused unless

@@ -192,7 +192,8 @@ Status ParseContactPolicy(const toml::table& root, const std::string& source,
       TACET_RETURN_IF_ERROR(
           UnknownKeys(*t,
                       {"regions", "campaigns", "channels", "max_attempts", "window_days",
-                       "window_hours", "cool_down_days", "cool_down_hours", "waived_by_consent"},
+                       "window_hours", "cool_down_days", "cool_down_hours", "waived_by_consent",
+                       "per"},
                       source, section));
       FrequencyCapDefined f;
       f.name = std::string(name.str());
@@ -220,6 +221,13 @@ Status ParseContactPolicy(const toml::table& root, const std::string& source,
           return Status::InvalidArgument(Where(source, *w) + ": " + section +
                                          "waived_by_consent must be true or false");
         f.waived_by_consent = *w->value<bool>();
+      }
+      if (const toml::node* per = t->get("per")) {
+        const std::optional<std::string> v = per->value<std::string>();
+        if (!v || (*v != "subject" && *v != "person"))
+          return Status::InvalidArgument(Where(source, *per) + ": " + section +
+                                         "per must be \"subject\" or \"person\"");
+        f.per = *v == "person" ? CapScope::kPerson : CapScope::kSubject;
       }
       policy.caps.push_back(std::move(f));
     }

@@ -222,6 +222,10 @@ class Handler {
   json ConsentGrant();
   json ConsentRevoke();
   json Block();
+  json PersonLink();
+  json PersonUnlink();
+  json PersonMerge();
+  json PersonSplit();
   json Unblock();
   json Justify();
   json Contact();

@@ -18,15 +18,19 @@ std::string Handler::Audit() {
 }
 
 json Handler::History() {
-  std::string subject = SubjectArg();
-  auto items = Must(l_.History(subject));
+  const bool of_person = a_.Find("person") != nullptr;
+  if (of_person && a_.Find("subject") != nullptr)
+    Throw(errc::kBadRequest, "give either subject or person");
+  const std::string who = of_person ? a_.Required("person") : SubjectArg();
+  auto items = Must(of_person ? l_.PersonHistory(who) : l_.History(who));
   json arr = json::array();
   for (auto& it : items) {
     json e = EventJson(it.event, it.payload, l_.zone(), &it.personal);
     e["policy"] = it.policy;
     arr.push_back(std::move(e));
   }
-  return {{"subject", Must(l_.ParseSubject(subject)).value}, {"events", std::move(arr)}};
+  if (of_person) return {{"person", who}, {"events", std::move(arr)}};
+  return {{"subject", Must(l_.ParseSubject(who)).value}, {"events", std::move(arr)}};
 }
 
 json Handler::Sessions() {
@@ -140,8 +144,9 @@ json Handler::Proof() {
   ProofRequest r;
   if (a_.Find("seq") != nullptr) r.seq = a_.U64("seq");
   if (a_.Find("subject") != nullptr) r.subject = a_.Str("subject");
-  if (r.subject.empty() == (r.seq == 0))
-    Throw(errc::kBadRequest, "give either subject or seq (a positive number)");
+  if (a_.Find("person") != nullptr) r.person = a_.Str("person");
+  if (int(!r.subject.empty()) + int(r.seq != 0) + int(!r.person.empty()) != 1)
+    Throw(errc::kBadRequest, "give one of subject, person or seq (a positive number)");
   return Must(MakeProof(l_, r));
 }
 

@@ -32,6 +32,13 @@ json Handler::Block() {
   br.reason = a_.Str("reason");
   br.source = a_.Str("source", "request");
   auto [path, content] = FileArg("path");
+  if (a_.Find("person") != nullptr) {  // the person's own block (issue 18)
+    if (a_.Find("subject") != nullptr || !path.empty() || content)
+      Throw(errc::kBadRequest, "give either 'person', 'subject' or a file ('path' or 'content')");
+    br.person = a_.Required("person");
+    Recorded r = Must(l_.Block(br, MakeActor()));
+    return {{"seq", r.seq}, {"person", br.person}};
+  }
   if (a_.Find("subject") != nullptr) {
     if (!path.empty() || content)
       Throw(errc::kBadRequest, "give either 'subject' or a file ('path' or 'content')");
@@ -54,7 +61,13 @@ json Handler::Block() {
 
 json Handler::Unblock() {
   UnblockRequest ur;
-  ur.subject = SubjectArg();
+  if (a_.Find("person") != nullptr) {
+    if (a_.Find("subject") != nullptr)
+      Throw(errc::kBadRequest, "give either 'person' or 'subject'");
+    ur.person = a_.Required("person");
+  } else {
+    ur.subject = SubjectArg();
+  }
   ur.channels = ParseChannels(a_.List("channels"));
   ur.sources = a_.List("sources");
   ur.reason = a_.Required("reason");
@@ -65,7 +78,7 @@ json Handler::Unblock() {
     lifted.push_back(
         {{"seq", b.seq}, {"source", b.source}, {"channels", ChannelNamesJson(b.channels)}});
   return {{"seq", r.seq},
-          {"subject", r.subject},
+          {ur.person.empty() ? "subject" : "person", r.subject},
           {"officer", ur.officer},
           {"channels", ChannelNamesJson(r.channels)},
           {"lifted", std::move(lifted)}};

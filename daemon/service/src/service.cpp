@@ -16,25 +16,29 @@ const std::vector<OpSpec>& AllOps() {
       {"check",          kR, kRead,  {"subject", "channel", "at", "as_known_at", "campaign", "record"}, nullptr, &H::Check},
       {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at"}, nullptr, &H::CheckBatch},
       {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at"}, &H::Filter},
-      {"history",        kR, kRead,  {"subject"}, &H::History},
+      {"history",        kR, kRead,  {"subject", "person"}, &H::History},
       {"audit",          kR, kLong,  {"from", "to", "campaign", "format"}, nullptr, &H::Audit},
       {"sessions",       kR, kRead,  {}, &H::Sessions},
       {"policy",         kR, kRead,  {"at"}, &H::Policy},
       {"verify",         kR, kLong,  {}, &H::Verify},
       {"checkpoint",     kR, kRead,  {"size"}, &H::Checkpoint},
-      {"proof",          kR, kLong,  {"subject", "seq"}, &H::Proof},
+      {"proof",          kR, kLong,  {"subject", "person", "seq"}, &H::Proof},
       {"consistency",    kR, kRead,  {"old_size", "new_size"}, &H::Consistency},
       {"stats",          kR, kRead,  {}, &H::Stats},
       {"subscribe",      kR, OpKind::kStream, {"from_seq"}},  // the daemon's: a stream
       {"consent_grant",  kW, kWrite, {"subject", "type", "given", "evidence", "operator"}, &H::ConsentGrant},
       {"consent_revoke", kW, kWrite, {"subject", "type", "reason", "operator"}, &H::ConsentRevoke},
-      {"block",          kW, kWrite, {"subject", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
+      {"block",          kW, kWrite, {"subject", "person", "path", "content", "channels", "reason", "source", "operator"}, &H::Block},
       {"justify",        kW, kWrite, {"subject", "channel", "reason", "operator"}, &H::Justify},
+      {"person_link",    kW, kWrite, {"person", "subjects", "operator"}, &H::PersonLink},
+      {"person_unlink",  kW, kWrite, {"person", "subjects", "operator"}, &H::PersonUnlink},
+      {"person_merge",   kW, kWrite, {"into", "from", "operator"}, &H::PersonMerge},
+      {"person_split",   kW, kWrite, {"into", "from", "operator"}, &H::PersonSplit},
       {"contact_import", kW, kWrite, {"path", "content", "operator"}, &H::ContactImport},
       {"check_record",   kW, kWrite, {"subject", "channel", "campaign", "record", "operator"}, &H::CheckRecord},
       {"contact",        kW, kWrite, {"subject", "channel", "started", "outcome", "campaign", "caller_id",
                                       "duration", "decision", "operator"}, &H::Contact},
-      {"unblock",        kO, kWrite, {"subject", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
+      {"unblock",        kO, kWrite, {"subject", "person", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
       {"export",         kO, kWrite, {"registry", "candidates", "content", "column", "limit", "fresh_days",
                                       "include_pending", "out", "operator"}, &H::Export},
       {"import_return",  kO, kWrite, {"session", "received", "path", "supersede", "empty_is_all_listed",
@@ -224,10 +228,15 @@ json EventJson(const Event& e, const Payload& p, const TimeZone& zone, const Dis
             {"type", PayloadTypeName(e.type)}};
   // Stored text is shown with any stray byte escaped (ToJsonText): a ledger
   // written before input was checked may hold some.
-  if (const SubjectId* id = SubjectOf(p)) {
-    j["subject_id"] = ToHex(*id);
+  // An event about a person alone (issue 18) names its PersonId; its sealed
+  // "subject" is then the CRM's id.
+  const SubjectId* id = SubjectOf(p);
+  const Hash256* owner = KeyOwnerOf(p);
+  if (id == nullptr && owner != nullptr) j["person_id"] = ToHex(*owner);
+  if (owner != nullptr) {
+    if (id != nullptr) j["subject_id"] = ToHex(*id);
     if (personal != nullptr && personal->state == Disclosed::State::kOpen)
-      j["subject"] = EscapeInvalidUtf8(personal->fields.subject);
+      j[id != nullptr ? "subject" : "person"] = EscapeInvalidUtf8(personal->fields.subject);
     if (SealedOf(p) != nullptr)
       j["personal"] = personal == nullptr || personal->state == Disclosed::State::kSealed ? "sealed"
                       : personal->state == Disclosed::State::kErased                      ? "erased"
