@@ -100,6 +100,8 @@ Status Ledger::LoadPolicy() {
   TACET_RETURN_IF_ERROR(st);
   std::unique_lock lock(policy_mu_);
   policy_ = std::move(h);
+  // The last change of any kind of policy item: a decision whose cut comes
+  // before it needs the view of its own moment (DecideAll), not today's.
   policy_changed_at_ = 0;
   auto latest = [this](const auto& versions) {
     for (const auto& v : versions) policy_changed_at_ = std::max(policy_changed_at_, v.recorded_at);
@@ -108,6 +110,9 @@ Status Ledger::LoadPolicy() {
   for (const auto& [code, versions] : policy_.reasons) latest(versions);
   latest(policy_.channel_policy);
   for (const auto& [name, versions] : policy_.registries) latest(versions);
+  for (const auto& [code, versions] : policy_.outcomes) latest(versions);
+  for (const auto& [name, versions] : policy_.calling_hours) latest(versions);
+  for (const auto& [name, versions] : policy_.caps) latest(versions);
   current_policy_ = PolicyAt(policy_, kKnownNow);
   return Status::Ok();
 }

@@ -309,6 +309,22 @@ BOOST_FIXTURE_TEST_CASE(an_attempt_cites_the_recorded_check_it_acted_on, Contact
   BOOST_TEST(ledger->log().head().seq == before);
 }
 
+// Calling hours, caps and outcomes recorded later are not the rules of an
+// earlier moment: a decision about a night before Italy's hours were
+// recorded allows (the view of the past once took today's hours whenever
+// only they had changed since).
+BOOST_AUTO_TEST_CASE(hours_recorded_later_do_not_govern_an_earlier_moment) {
+  ContactFixture f;
+  f.SetNow("2026-09-02 10:00");
+  auto r = f.ledger->ReconcilePolicy(ItalyHours(), kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  const TimeMs night_before = f.At("2026-09-01 22:00");
+  BOOST_TEST(Codes(f.Decide("+390612345678", Channel::kVoice, night_before)) ==
+             "allow registry_out_of_scope consent_not_required");
+  BOOST_TEST(Codes(f.Decide("+390612345678", Channel::kVoice, f.At("2026-09-02 22:00"))) ==
+             "deny outside_calling_hours");
+}
+
 // An answer as known at K does not move with what is recorded after K:
 // a block recorded two days later is no moment of a decision as known
 // before it (valid_until once took the block's time, where the verdict as
