@@ -303,16 +303,18 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
            (sources.empty() ? std::string() : " (sources " + sources + ")") + lifting(u->lifted) +
            " by officer " + u->officer + ": " + text();
   }
-  // A person's events: the CRM's id is sealed with them.
-  auto person = [&] {
+  // A person's events: the CRM's id is sealed with them, as the text of a
+  // link (sealed under the subject's key, with the subject) and as the
+  // subject of a person's own block (sealed under the person's key).
+  auto person = [&](bool in_text) {
     if (personal != nullptr && personal->state == Disclosed::State::kOpen)
-      return "person " + personal->fields.subject;
+      return "person " + (in_text ? personal->fields.text : personal->fields.subject);
     return std::string("a person");
   };
   if (auto* l = std::get_if<PersonLinked>(&p))
-    return "linked to " + person() + " (" + ToHex(l->person).substr(0, 16) + ")";
+    return "linked to " + person(true) + " (" + ToHex(l->person).substr(0, 16) + ")";
   if (auto* l = std::get_if<PersonUnlinked>(&p))
-    return "unlinked from " + person() + " (" + ToHex(l->person).substr(0, 16) + ")";
+    return "unlinked from " + person(true) + " (" + ToHex(l->person).substr(0, 16) + ")";
   if (auto* m = std::get_if<PersonsMerged>(&p))
     return "persons merged: " + ToHex(m->from).substr(0, 16) + " into " +
            ToHex(m->into).substr(0, 16);
@@ -320,10 +322,10 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
     return "persons split: " + ToHex(m->from).substr(0, 16) + " from " +
            ToHex(m->into).substr(0, 16);
   if (auto* b = std::get_if<PersonBlocked>(&p))
-    return person() + " blocked on " + channels(b->channels) + " (source " + b->source +
+    return person(false) + " blocked on " + channels(b->channels) + " (source " + b->source +
            "), every number of theirs: " + text();
   if (auto* u = std::get_if<PersonUnblocked>(&p))
-    return person() + " unblocked on " + channels(u->channels) + lifting(u->lifted) +
+    return person(false) + " unblocked on " + channels(u->channels) + lifting(u->lifted) +
            " by officer " + u->officer + ": " + text();
   if (auto* j = std::get_if<Justified>(&p))
     return std::string("contact by ") + ChannelName(j->channel) + " justified: " + j->reason_code +

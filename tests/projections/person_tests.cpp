@@ -204,6 +204,14 @@ BOOST_AUTO_TEST_CASE(a_persons_objection_covers_every_number_linked_then_and_lat
   for (uint64_t seq : {linked->recorded[0].seq, blocked->seq, fourth->recorded[0].seq,
                        off->recorded[0].seq, merged->seq, lifted->seq})
     BOOST_TEST(std::count(seqs.begin(), seqs.end(), seq) == 1, seq);
+  // Described with the CRM's id, opened: a link's text, a block's subject.
+  for (const HistoryItem& h : *history) {
+    const std::string said = DescribeEvent(h.event, h.payload, f.rome, &h.personal);
+    if (h.event.seq == linked->recorded[0].seq)
+      BOOST_TEST(said.rfind("linked to person ANAG-7 (", 0) == 0, said);
+    if (h.event.seq == blocked->seq)
+      BOOST_TEST(said.rfind("person ANAG-7 blocked on every channel", 0) == 0, said);
+  }
   // A block names a subject or a person.
   BlockRequest both = objection;
   both.subject = "+393471000001";
