@@ -226,8 +226,9 @@ struct HistoryFixture : Fixture {
       BOOST_TEST_REQUIRE(a.ok(), a.status().ToString());
       std::string got = Describe(a->decision);
       if (got != c.answers[i] && differ++ < 5)
-        BOOST_TEST(got == c.answers[i],
-                   what << ": " << probes[i].subject << " " << ChannelName(probes[i].channel) << " got " << got << " want " << c.answers[i]);
+        BOOST_TEST(got == c.answers[i], what << ": " << probes[i].subject << " "
+                                             << ChannelName(probes[i].channel) << " got " << got
+                                             << " want " << c.answers[i]);
     }
     BOOST_TEST(differ == 0u, what << ": " << differ << " answers differ");
   }

@@ -147,17 +147,18 @@ BOOST_AUTO_TEST_CASE(every_help_example_runs_with_the_shipped_config) {
 
   // The commands in the order their examples build on each other.
   const std::vector<std::string> commands = {
-      "init",       "policy",        "policy apply",   "export",         "import-return",
-      "check",      "filter",        "consent grant",  "consent revoke", "block",
-      "unblock",    "justify",       "contact record", "contact import", "audit",
-      "person link", "person merge", "person split", "person unlink",
-      "erase",      "exports prune", "sessions",       "history",        "key",
-      "checkpoint", "proof",         "verify",         "replay",         "rebuild",
-      "stats"};
+      "init",           "policy",         "policy apply",  "export",
+      "import-return",  "check",          "filter",        "consent grant",
+      "consent revoke", "block",          "unblock",       "justify",
+      "contact record", "contact import", "audit",         "person link",
+      "person merge",   "person split",   "person unlink", "erase",
+      "exports prune",  "sessions",       "history",       "key",
+      "checkpoint",     "proof",          "verify",        "replay",
+      "rebuild",        "stats"};
   // Every command has its place in that order (a new one must be added).
-  for (const std::string& group : {std::string(), std::string("consent"), std::string("policy"),
-                                   std::string("exports"), std::string("contact"),
-                                   std::string("person")}) {
+  for (const std::string& group :
+       {std::string(), std::string("consent"), std::string("policy"), std::string("exports"),
+        std::string("contact"), std::string("person")}) {
     Run help = Shell(dir, bin + " " + group + " --help");
     for (const std::string& sub : Subcommands(help.out)) {
       const std::string name = group.empty() ? sub : group + " " + sub;

@@ -189,12 +189,11 @@ Status ParseContactPolicy(const toml::table& root, const std::string& source,
     for (auto&& [name, node] : *caps) {
       const std::string section = "caps." + std::string(name.str()) + ".";
       TACET_ASSIGN_OR_RETURN(const toml::table* t, CodeTable(node, name.str(), section, source));
-      TACET_RETURN_IF_ERROR(
-          UnknownKeys(*t,
-                      {"regions", "campaigns", "channels", "max_attempts", "window_days",
-                       "window_hours", "cool_down_days", "cool_down_hours", "waived_by_consent",
-                       "per"},
-                      source, section));
+      TACET_RETURN_IF_ERROR(UnknownKeys(
+          *t,
+          {"regions", "campaigns", "channels", "max_attempts", "window_days", "window_hours",
+           "cool_down_days", "cool_down_hours", "waived_by_consent", "per"},
+          source, section));
       FrequencyCapDefined f;
       f.name = std::string(name.str());
       if (const toml::node* r = t->get("regions")) {

@@ -480,7 +480,8 @@ enum class CapScope : uint8_t {
 struct FrequencyCapDefined {
   static constexpr PayloadType kType = PayloadType::kFrequencyCapDefined;
   static constexpr const char* kName = "frequency_cap_defined";
-  static constexpr uint16_t kVersion = 2;  // 2: `per` (version 1: per subject)
+  // Version 2 adds `per` (version 1 counted per subject).
+  static constexpr uint16_t kVersion = 2;
   std::string name;  // "fr-d223-9"
   std::vector<std::string> regions;
   std::vector<std::string> campaigns;
