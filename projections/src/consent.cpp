@@ -716,7 +716,7 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
       }
     }
     PersonFacts person;
-    if (!persons.empty()) person.persons = &persons;
+    if (subjects[i] && !subjects[i]->links.empty() && !persons.empty()) person.persons = &persons;
     // Caps counted per person (issue 18): the attempts to every subject of
     // the subject's person at the cut, one range read each.
     const SubjectState::Link* link =

@@ -40,14 +40,12 @@ std::string KeyText(const DataKey& key) {
 // every event about the person or one of those subjects.
 Result<std::vector<uint64_t>> PersonProofHead(const Ledger& ledger, const std::string& crm_id,
                                               json* out) {
-  const EventLog& log = ledger.log();
   TACET_ASSIGN_OR_RETURN(PersonState person, ledger.Person(crm_id));
   TACET_ASSIGN_OR_RETURN(PersonId pid, ledger.PersonIdOf(crm_id));
   (*out)["person"] = crm_id;
   (*out)["person_id"] = ToHex(pid);
   TACET_ASSIGN_OR_RETURN(std::optional<DataKey> person_key, ledger.DataKeyOf(pid));
   if (person_key) (*out)["person_key"] = KeyText(*person_key);
-  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log.SeqsFor(pid));
   json subjects = json::array();
   std::set<SubjectId> listed;
   for (const PersonState::Link& l : person.links) {
@@ -57,7 +55,7 @@ Result<std::vector<uint64_t>> PersonProofHead(const Ledger& ledger, const std::s
     if (key) {
       s["data_key"] = KeyText(*key);
       // Its canonical text, from the link's sealed fields.
-      TACET_ASSIGN_OR_RETURN(Event e, log.Read(l.seq));
+      TACET_ASSIGN_OR_RETURN(Event e, ledger.log().Read(l.seq));
       TACET_ASSIGN_OR_RETURN(Payload p, DecodePayload(e.type, e.version, e.payload));
       const Disclosed d = ledger.Disclose(p);
       if (d.state == Disclosed::State::kOpen) s["subject"] = d.fields.subject;
@@ -65,13 +63,9 @@ Result<std::vector<uint64_t>> PersonProofHead(const Ledger& ledger, const std::s
       s["erased"] = true;
     }
     subjects.push_back(std::move(s));
-    TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> more, log.SeqsFor(l.subject));
-    seqs.insert(seqs.end(), more.begin(), more.end());
   }
   (*out)["subjects"] = std::move(subjects);
-  std::sort(seqs.begin(), seqs.end());
-  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
-  return seqs;
+  return ledger.PersonSeqs(crm_id);
 }
 
 }  // namespace

@@ -105,11 +105,28 @@ Step PersonBlockRule::Apply(const Facts& f, Explainer& x) const {
 
 void PersonBlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   if (f.in.persons == nullptr) return;
+  // The persons this subject's answer may turn on: those it was linked to,
+  // and those merged with them (in force or split since), by known_at. A
+  // batch shares one map of persons: the others' are not this answer's.
+  std::vector<const PersonId*> reached;
+  auto reach = [&](const PersonId& id) {
+    if (std::none_of(reached.begin(), reached.end(), [&](const PersonId* r) { return *r == id; }))
+      reached.push_back(&id);
+  };
   for (const auto& l : f.self.links)
-    if (l.recorded_at <= f.in.known_at) AddAfter(f.in.at, l.recorded_at, out);
-  for (const auto& [id, person] : *f.in.persons) {
+    if (l.recorded_at <= f.in.known_at) {
+      AddAfter(f.in.at, l.recorded_at, out);
+      reach(l.person);
+    }
+  for (size_t i = 0; i < reached.size(); ++i) {
+    auto it = f.in.persons->find(*reached[i]);
+    if (it == f.in.persons->end()) continue;
+    const PersonState& person = it->second;
     for (const auto& e : person.edges)
-      if (e.recorded_at <= f.in.known_at) AddAfter(f.in.at, e.recorded_at, out);
+      if (e.recorded_at <= f.in.known_at) {
+        AddAfter(f.in.at, e.recorded_at, out);
+        reach(e.other);
+      }
     for (const auto& b : person.blocks)
       if (b.recorded_at <= f.in.known_at) AddAfter(f.in.at, b.recorded_at, out);
     for (const auto& u : person.unblocks)

@@ -20,17 +20,16 @@ Result<Recorded> Ledger::SplitPersons(std::string_view into, std::string_view fr
 }
 
 Result<PersonState> Ledger::Person(std::string_view crm_id) const {
-  TACET_RETURN_IF_ERROR(persons::CheckPersonId(crm_id));
-  if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
-  TACET_ASSIGN_OR_RETURN(
-      auto bytes, log_->Get(projector_.person_family(), PersonKey(keyer_->PersonOf(crm_id))));
+  TACET_ASSIGN_OR_RETURN(PersonId id, PersonIdOf(crm_id));
+  TACET_ASSIGN_OR_RETURN(auto bytes, log_->Get(projector_.person_family(), PersonKey(id)));
   if (!bytes) return PersonState{};
   return DecodePersonState(*bytes);
 }
 
-Result<std::vector<HistoryItem>> Ledger::PersonHistory(std::string_view crm_id) const {
+Result<std::vector<uint64_t>> Ledger::PersonSeqs(std::string_view crm_id) const {
   TACET_ASSIGN_OR_RETURN(PersonState person, Person(crm_id));
-  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(keyer_->PersonOf(crm_id)));
+  TACET_ASSIGN_OR_RETURN(PersonId id, PersonIdOf(crm_id));
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(id));
   std::vector<SubjectId> done;
   for (const PersonState::Link& l : person.links) {
     if (std::find(done.begin(), done.end(), l.subject) != done.end()) continue;
@@ -38,6 +37,13 @@ Result<std::vector<HistoryItem>> Ledger::PersonHistory(std::string_view crm_id) 
     TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> more, log_->SeqsFor(l.subject));
     seqs.insert(seqs.end(), more.begin(), more.end());
   }
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  return seqs;
+}
+
+Result<std::vector<HistoryItem>> Ledger::PersonHistory(std::string_view crm_id) const {
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, PersonSeqs(crm_id));
   return HistoryItems(std::move(seqs), {});
 }
 

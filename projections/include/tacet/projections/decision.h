@@ -69,7 +69,7 @@ struct DecisionInput {
   // caps' reach; and the link and merge seqs that made that group. Null:
   // no such cap covers it, or it has no person.
   const std::vector<AttemptEntry>* person_attempts = nullptr;
-  std::vector<uint64_t> person_evidence;
+  std::span<const uint64_t> person_evidence;
 };
 
 struct Decision {

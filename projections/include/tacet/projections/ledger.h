@@ -514,6 +514,9 @@ class Ledger {
   // Every event about the person and about each subject ever linked to it,
   // by seq, personal fields opened (issue 18: "one file").
   Result<std::vector<HistoryItem>> PersonHistory(std::string_view crm_id) const;
+  // The seqs of PersonHistory: every event about the person or about a
+  // subject ever linked to it, ascending, each once (what its proof holds).
+  Result<std::vector<uint64_t>> PersonSeqs(std::string_view crm_id) const;
   // The PersonId of a CRM id in this ledger (its keyed hash).
   Result<PersonId> PersonIdOf(std::string_view crm_id) const;
   // Blocks every subject of a file (one per line, or a CSV column) with
