@@ -229,6 +229,18 @@ Result<Payload> DecodeFrequencyCap(uint16_t version, std::string_view bytes) {
   return Payload(std::move(v1.cap));
 }
 
+// ContactAttempted version 1: the same fields, but its flags never held
+// kAttemptUnregisteredCaller (caller ids were not checked yet).
+Result<Payload> DecodeContactAttempted(uint16_t version, std::string_view bytes) {
+  if (version != 1) return DecodeAs<ContactAttempted>(version, bytes);
+  ContactAttempted a;
+  TACET_RETURN_IF_ERROR(DecodeFrom(bytes, a, "contact_attempted"));
+  if ((a.flags & kAttemptUnregisteredCaller) != 0)
+    return Status::Corruption("contact_attempted version 1: flags " + std::to_string(a.flags) +
+                              " hold 2, which only version 2 may");
+  return Payload(std::move(a));
+}
+
 }  // namespace
 
 std::string EncodePayload(const Payload& payload) {
@@ -328,6 +340,10 @@ Status CheckRanges(const Payload& payload) {
     if (ch < 1 || ch > 4 || v < 1 || v > 3)
       return Status::Corruption("check_recorded: channel " + std::to_string(ch) +
                                 " (only 1..4) or verdict " + std::to_string(v) + " (only 1..3)");
+  } else if (auto* n = std::get_if<CallerRegistered>(&payload)) {
+    if (n->valid_to != 0 && n->valid_to <= n->valid_from)
+      return Status::Corruption("caller_registered: valid_to " + std::to_string(n->valid_to) +
+                                " is not after valid_from " + std::to_string(n->valid_from));
   } else if (auto* a = std::get_if<ContactAttempted>(&payload)) {
     const int ch = static_cast<int>(a->channel);
     if (ch < 1 || ch > 4)
@@ -336,7 +352,7 @@ Status CheckRanges(const Payload& payload) {
     const int v = static_cast<int>(a->verdict);
     if (v < 1 || v > 3)
       return Status::Corruption("contact_attempted: verdict " + std::to_string(v) + " (only 1..3)");
-    if ((a->effects & ~kEveryOutcomeEffect) != 0 || (a->flags & ~kAttemptNoPriorCheck) != 0)
+    if ((a->effects & ~kEveryOutcomeEffect) != 0 || (a->flags & ~kEveryAttemptFlag) != 0)
       return Status::Corruption("contact_attempted: effects " + std::to_string(a->effects) +
                                 " or flags " + std::to_string(a->flags) + " outside their sets");
   }
@@ -399,6 +415,8 @@ Result<Payload> DecodeVersion(uint16_t version, std::string_view bytes) {
     return DecodeUnblocked(version, bytes);
   } else if constexpr (std::is_same_v<T, FrequencyCapDefined>) {
     return DecodeFrequencyCap(version, bytes);
+  } else if constexpr (std::is_same_v<T, ContactAttempted>) {
+    return DecodeContactAttempted(version, bytes);
   } else {
     return DecodeAs<T>(version, bytes);
   }

@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "../internal/bytes.h"
 #include "../internal/text.h"
 #include "block_requests.h"
 #include "tacet/core/codec.h"
@@ -113,6 +114,10 @@ Status Ledger::LoadPolicy() {
   for (const auto& [code, versions] : policy_.outcomes) latest(versions);
   for (const auto& [name, versions] : policy_.calling_hours) latest(versions);
   for (const auto& [name, versions] : policy_.caps) latest(versions);
+  for (const auto& [key, versions] : policy_.callers) latest(versions);
+  for (const auto& [code, versions] : policy_.campaigns) latest(versions);
+  for (const auto& [id, list] : policy_.lists)
+    policy_changed_at_ = std::max(policy_changed_at_, list.recorded_at);
   current_policy_ = PolicyAt(policy_, kKnownNow);
   return Status::Ok();
 }
@@ -562,6 +567,7 @@ Decision Ledger::DecideWith(const DecisionAnswer& a, const PolicyView& policy,
   in.persons = person.persons;
   in.person_attempts = person.attempts;
   in.person_evidence = person.evidence;
+  in.lists = person.lists;
   return Evaluate(in);
 }
 
@@ -600,17 +606,18 @@ Result<FilterReport> Ledger::Filter(const FilterRequest& req,
                                     const std::function<void(const FilterItem&)>& fn) const {
   TACET_ASSIGN_OR_RETURN(std::vector<internal::Candidate> cands,
                          internal::Candidates(req.path, req.content, req.column, true));
-  return DecideCandidates(cands, req.channel, req.at, req.known_at, true, fn);
+  return DecideCandidates(cands, req.channel, req.at, req.known_at, true, fn, Explain::kFull,
+                          req.campaign);
 }
 
 Result<FilterReport> Ledger::DecideMany(std::span<const std::string> subjects, Channel channel,
                                         TimeMs at, TimeMs known_at,
                                         const std::function<void(const FilterItem&)>& fn,
-                                        Explain explain) const {
+                                        Explain explain, std::string_view campaign) const {
   std::vector<internal::Candidate> cands;
   cands.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) cands.push_back({i + 1, subjects[i]});
-  return DecideCandidates(cands, channel, at, known_at, false, fn, explain);
+  return DecideCandidates(cands, channel, at, known_at, false, fn, explain, campaign);
 }
 
 Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
@@ -689,6 +696,38 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
     }
     if (!wanted.empty()) TACET_RETURN_IF_ERROR(LoadPersons(std::move(wanted), latest, &persons));
   }
+  // Provenance (issue 18): for answers asked for a campaign with registered
+  // lists, one point lookup per list (recorded by known_at) in one MultiGet.
+  std::vector<std::vector<ListMembership>> memberships;
+  if (!policy_.lists.empty()) {
+    std::vector<std::string> keys;
+    std::vector<std::pair<uint32_t, const Versioned<ListRegistered>*>> owner;
+    for (size_t i = 0; i < n; ++i) {
+      if (answers[i].campaign.empty()) continue;
+      for (const auto& [list_id, list] : policy_.lists)
+        if (list.value.campaign == answers[i].campaign && list.recorded_at <= answers[i].known_at) {
+          keys.push_back(ListMemberKey(list_id, ids[i]));
+          owner.emplace_back(static_cast<uint32_t>(i), &list);
+        }
+    }
+    if (!keys.empty()) {
+      memberships.resize(n);
+      TACET_RETURN_IF_ERROR(
+          log_->MultiGet(projector_.list_family(), keys, [&](size_t k, std::string_view v) {
+            internal::ByteReader r(v);
+            const uint64_t seq = r.U64();
+            if (r.failed() || !r.done()) {
+              if (bad.ok())
+                bad = Status::Corruption("list projection: a member record of " +
+                                         std::to_string(v.size()) + " bytes");
+              return;
+            }
+            const auto& [i, list] = owner[k];
+            memberships[i].push_back({list->value.list_id, seq, list->recorded_at});
+          }));
+      TACET_RETURN_IF_ERROR(bad);
+    }
+  }
   // Frequency caps: one bounded range read per subject a cap covers, all
   // with one iterator, made when the first is needed.
   std::vector<AttemptEntry> attempts, person_attempts;
@@ -745,6 +784,7 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
       person.attempts = &person_attempts;
     }
     a.subject_erased = subjects[i] && subjects[i]->erased_seq != 0;
+    if (!memberships.empty()) person.lists = memberships[i];
     a.decision =
         DecideWith(a, policy, subjects[i] ? &*subjects[i] : nullptr, registry_of_answer[i],
                    registries[i] ? &*registries[i] : nullptr, capped ? &attempts : nullptr, person);
@@ -756,7 +796,7 @@ Result<FilterReport> Ledger::DecideCandidates(const std::vector<internal::Candid
                                               Channel channel, TimeMs at, TimeMs known_at,
                                               bool skip_duplicates,
                                               const std::function<void(const FilterItem&)>& fn,
-                                              Explain explain) const {
+                                              Explain explain, std::string_view campaign) const {
   FilterReport rep;
   rep.lines = cands.size();
   std::unordered_set<std::string> seen;
@@ -803,6 +843,7 @@ Result<FilterReport> Ledger::DecideCandidates(const std::vector<internal::Candid
     a.at = at;
     a.known_at = known_at;
     a.explain = explain;
+    a.campaign = campaign;
     if (pending.size() == kChunk) TACET_RETURN_IF_ERROR(flush());
   }
   TACET_RETURN_IF_ERROR(flush());

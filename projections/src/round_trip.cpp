@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "../internal/bytes.h"
+#include "../internal/number_file.h"
 #include "../internal/text.h"
 #include "../internal/zip.h"
 #include "tacet/core/utf8.h"
@@ -24,58 +25,13 @@
 namespace tacet {
 namespace {
 
+using internal::OrderById;
+
 namespace fs = std::filesystem;
 using internal::JoinSamples;
 const auto& Q = internal::Quote;
 
 constexpr size_t kMaxSamples = 5;
-
-// Bytewise order of SubjectIds (the keys' order), decided in one integer
-// comparison of their first 8 bytes but for one pair in 2^64.
-uint64_t BigEndianPrefix(const SubjectId& id) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = v << 8 | id[i];
-  return v;
-}
-
-// The places 0 .. n - 1 in the bytewise order of their ids, id_of(i). They
-// are ordered as (first 8 bytes, place) pairs, which move far faster than
-// the (id, place) pairs they stand for: first into buckets by their top 16
-// bits, then each bucket (a handful of pairs: the ids are keyed hashes)
-// sorted on its own. A rare run of equal prefixes is then ordered by the
-// whole ids.
-template <class IdOf>
-std::vector<uint32_t> OrderById(size_t n, IdOf&& id_of) {
-  std::vector<std::pair<uint64_t, uint32_t>> keys(n);
-  {
-    constexpr int kTopBits = 16;
-    std::vector<uint32_t> start((size_t{1} << kTopBits) + 1, 0);
-    std::vector<uint64_t> prefix(n);
-    for (size_t i = 0; i < n; ++i) {
-      prefix[i] = BigEndianPrefix(id_of(i));
-      ++start[(prefix[i] >> (64 - kTopBits)) + 1];
-    }
-    for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-    std::vector<uint32_t> next(start.begin(), start.end() - 1);
-    for (size_t i = 0; i < n; ++i)
-      keys[next[prefix[i] >> (64 - kTopBits)]++] = {prefix[i], static_cast<uint32_t>(i)};
-    for (size_t b = 0; b + 1 < start.size(); ++b)
-      if (start[b + 1] - start[b] > 1)
-        std::sort(keys.begin() + start[b], keys.begin() + start[b + 1]);
-  }
-  std::vector<uint32_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = keys[i].second;
-  for (size_t from = 0; from < n;) {
-    size_t to = from + 1;
-    while (to < n && keys[to].first == keys[from].first) ++to;
-    if (to - from > 1)
-      std::sort(order.begin() + static_cast<std::ptrdiff_t>(from),
-                order.begin() + static_cast<std::ptrdiff_t>(to),
-                [&](uint32_t a, uint32_t b) { return id_of(a) < id_of(b); });
-    from = to;
-  }
-  return order;
-}
 
 // How far ahead a pass in one order fetches what it reads in another.
 constexpr size_t kAhead = 16;
@@ -194,156 +150,21 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
   }
   const std::string_view content = req.candidates_content ? *req.candidates_content : read;
 
-  // Unique, valid, in-scope numbers in input order. Parsed one by one and kept
-  // as their two strings: a million Subjects held at once cost more in fresh
-  // memory than the parse itself. (Sequential on purpose: libphonenumber's
-  // regex cache takes a lock per match, and two threads measured slower.)
-  // Each one as its digits: a million strings held at once are 64 MB of
-  // fresh memory, which the kernel zeroes first, against 16 MB.
-  struct Number {
-    SubjectId id;
-    uint64_t e164 = 0;      // the digits after the "+" (at most 15)
-    uint64_t national = 0;  // the national form's digits
-    uint8_t national_digits = 0;
-  };
-  // A national form's digits, zeros first (e.g. "06...").
-  auto national_of = [](const Number& n, char(&buf)[20]) {
-    uint64_t v = n.national;
-    for (int i = n.national_digits - 1; i >= 0; --i, v /= 10)
-      buf[i] = static_cast<char>('0' + v % 10);
-    return std::string_view(buf, n.national_digits);
-  };
-  // Digits only, at most `max` of them: their value.
-  auto digits_of = [](std::string_view s, size_t max) -> std::optional<uint64_t> {
-    if (s.empty() || s.size() > max) return std::nullopt;
-    uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-  };
-  Status unusual;  // a parsed number not in the forms above (never, from libphonenumber)
+  // Unique, valid, in-scope numbers in input order, each with its keyed
+  // hash (internal::ParseNumberFile).
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
-  std::vector<Number> numbers;
-  // At most a number per line; a file of many short or blank lines starts
-  // smaller and grows (see `grow` below).
-  numbers.reserve(std::min<size_t>(
-      static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1, 1u << 22));
-  {
-    // Each number's keyed hash on a second thread while the next numbers
-    // are parsed: it follows the count published here, a slice at a time.
-    constexpr size_t kSlice = 4096;
-    std::mutex mu;
-    std::condition_variable cv, caught_up;
-    size_t published = 0;  // guarded by mu
-    size_t hashed = 0;     // guarded by mu: the hasher's progress
-    bool parsing = true;   // guarded by mu
-    auto publish = [&](bool last) {
-      {
-        std::lock_guard lock(mu);
-        published = numbers.size();
-        parsing = !last;
-      }
-      cv.notify_one();
-    };
-    // Before the vector reallocates: the hasher must be done with it and
-    // waiting for more.
-    auto grow = [&] {
-      publish(false);
-      std::unique_lock lock(mu);
-      caught_up.wait(lock, [&] { return hashed == published; });
-    };
-    std::thread hasher([&] {
-      for (size_t i = 0;;) {
-        size_t n;
-        bool more;
-        {
-          std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return published > i || !parsing; });
-          n = published;
-          more = parsing;
-        }
-        char e164[24] = {'+'};
-        for (; i < n; ++i) {
-          const auto end = std::to_chars(e164 + 1, e164 + sizeof e164, numbers[i].e164).ptr;
-          numbers[i].id = keyer_->Of(std::string_view(e164, static_cast<size_t>(end - e164)));
-        }
-        {
-          std::lock_guard lock(mu);
-          hashed = n;
-        }
-        caught_up.notify_one();
-        if (!more) return;
-      }
-    });
-    struct Join {
-      std::thread& t;
-      std::function<void(bool)> publish;
-      ~Join() {
-        publish(true);
-        t.join();
-      }
-    } join{hasher, publish};
-    std::unordered_set<std::string> foreign;
-    TACET_RETURN_IF_ERROR(internal::ForEachCandidate(
-        content, req.candidates_path, req.column, false,
-        [&](uint64_t line, std::string_view value) {
-          ++rep.lines;
-          Result<Subject> parsed = parser_.ParsePhone(value, false);
-          if (!parsed.ok()) {
-            if (rep.invalid++ < kMaxSamples)
-              rep.invalid_samples.push_back("line " + std::to_string(line) + ": " +
-                                            parsed.status().message());
-            return;
-          }
-          Subject& s = parsed.value();
-          if (!reg->InScope(s)) {
-            (foreign.insert(std::move(s.value)).second ? rep.out_of_scope : rep.duplicates)++;
-            return;
-          }
-          const std::optional<uint64_t> e164 = s.value.size() > 1 && s.value[0] == '+'
-                                                   ? digits_of(s.value.substr(1), 15)
-                                                   : std::nullopt;
-          const std::optional<uint64_t> national = digits_of(s.national, 19);
-          if (!e164 || !national) {
-            if (unusual.ok())
-              unusual = Status::Internal("line " + std::to_string(line) + ": " + Q(s.value) +
-                                         " / " + Q(s.national) + " is not an E.164 number" +
-                                         " and its national digits");
-            return;
-          }
-          if (numbers.size() == numbers.capacity()) grow();
-          numbers.push_back({{}, *e164, *national, static_cast<uint8_t>(s.national.size())});
-          if (numbers.size() % kSlice == 0) publish(false);
-        }));
-  }
-  TACET_RETURN_IF_ERROR(unusual);
-  // Repeated numbers: the first keeps its place, the others go. An E.164
-  // number is at most 15 digits after the "+", its country code never
-  // starting with 0: as an integer it names the number exactly, and a
-  // million of them sort (beside their places) faster than a hash set of
-  // strings fills.
-  {
-    std::vector<std::pair<uint64_t, uint32_t>> by_value;
-    by_value.reserve(numbers.size());
-    for (size_t i = 0; i < numbers.size(); ++i)
-      by_value.emplace_back(numbers[i].e164, static_cast<uint32_t>(i));
-    std::sort(by_value.begin(), by_value.end());
-    std::vector<bool> repeated(numbers.size(), false);
-    for (size_t i = 1; i < by_value.size(); ++i)
-      if (by_value[i].first == by_value[i - 1].first) repeated[by_value[i].second] = true;
-    size_t kept = 0;
-    for (size_t i = 0; i < numbers.size(); ++i) {
-      if (repeated[i]) {
-        ++rep.duplicates;
-        continue;
-      }
-      if (kept != i) numbers[kept] = numbers[i];
-      ++kept;
-    }
-    numbers.resize(kept, Number{});
-  }
+  using Number = internal::ParsedNumber;
+  const auto national_of = internal::NationalOf;
+  internal::NumberFileCounts counts;
+  TACET_ASSIGN_OR_RETURN(std::vector<Number> numbers,
+                         internal::ParseNumberFile(
+                             content, req.candidates_path, req.column, parser_, *keyer_,
+                             [reg](const Subject& s) { return reg->InScope(s); }, &counts));
+  rep.lines = counts.lines;
+  rep.invalid = counts.invalid;
+  rep.invalid_samples = std::move(counts.invalid_samples);
+  rep.out_of_scope = counts.out_of_scope;
+  rep.duplicates = counts.duplicates;
 
   // The places in the order of their ids: the reads below then meet each
   // block of the store once, in order, and the session's events are written
@@ -412,6 +233,32 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     TACET_RETURN_IF_ERROR(bad);
   }
 
+  // A campaign that requires provenance (issue 18): only the numbers on one
+  // of its lists are asked about.
+  std::vector<bool> on_list;
+  if (!req.campaign.empty()) {
+    std::vector<uint64_t> lists;
+    bool required = false;
+    {
+      std::shared_lock lock(policy_mu_);
+      const CampaignDefined* campaign = current_policy_.Campaign(req.campaign);
+      if (campaign == nullptr)
+        return Status::NotFound("campaign " + Q(req.campaign) +
+                                " is not defined (tacet campaign define); nothing was exported");
+      required = campaign->requires_provenance;
+      lists = current_policy_.ListsOf(req.campaign);
+    }
+    if (required) {
+      on_list.assign(numbers.size(), false);
+      for (uint64_t list : lists)
+        TACET_RETURN_IF_ERROR(MultiGetByIds(
+            *log_, projector_.list_family(), by_id.size(),
+            [&](size_t k) -> const SubjectId& { return number_at(k).id; },
+            [list](const SubjectId& id) { return ListMemberKey(list, id); },
+            [&](size_t k, std::string_view) { on_list[by_id[k]] = true; }));
+    }
+  }
+
   // Numbers sent in a session of this registry that is still open (no
   // return, not overdue) await their answer: sending them again would open
   // a second question about the same number.
@@ -450,6 +297,10 @@ Result<ExportReport> Ledger::Export(const ExportRequest& req, const Actor& actor
     }
     if (subject_is[i] == kBlockedSubject) {
       ++rep.blocked;
+      continue;
+    }
+    if (!on_list.empty() && !on_list[i]) {
+      ++rep.no_provenance;
       continue;
     }
     if (registry_says[i] == kListedNumber) {

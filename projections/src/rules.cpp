@@ -134,6 +134,46 @@ void PersonBlockRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
   }
 }
 
+// ---------------------------------------------------------------- provenance
+
+Step ProvenanceRule::Apply(const Facts& f, Explainer& x) const {
+  if (f.in.campaign.empty()) return Step::kContinue;
+  std::vector<uint64_t> seqs;
+  for (const ListMembership& m : f.in.lists)
+    if (m.recorded_at <= f.cut) seqs.push_back(m.seq);
+  if (!seqs.empty()) {
+    x.Add(
+        "on_list",
+        [&] {
+          std::string lists;
+          for (const ListMembership& m : f.in.lists) {
+            if (m.recorded_at > f.cut) continue;
+            auto it = f.policy.lists.find(m.list_id);
+            if (!lists.empty()) lists += ", ";
+            lists += "list " + std::to_string(m.list_id);
+            if (it != f.policy.lists.end()) lists += " from " + it->second.value.supplier;
+          }
+          return "the number is on " + lists + " of campaign " + std::string(f.in.campaign);
+        },
+        std::move(seqs));
+    return Step::kContinue;
+  }
+  auto campaign = f.policy.campaigns.find(std::string(f.in.campaign));
+  if (campaign == f.policy.campaigns.end() || !campaign->second.value.requires_provenance)
+    return Step::kContinue;
+  x.Add("no_provenance",
+        [&] {
+          return "campaign " + std::string(f.in.campaign) +
+                 " requires provenance and the number is on none of its registered lists";
+        },
+        {campaign->second.seq});
+  return Step::kDeny;
+}
+
+void ProvenanceRule::Moments(const Facts& f, std::vector<TimeMs>* out) const {
+  for (const ListMembership& m : f.in.lists) AddAfter(f.in.at, m.recorded_at, out);
+}
+
 // ---------------------------------------------------------------- calling hours
 
 namespace {
@@ -431,12 +471,13 @@ std::span<const Rule* const> DefaultRules() {
   static const ErasedRule erased;
   static const BlockRule block;
   static const PersonBlockRule person_block;
+  static const ProvenanceRule provenance;
   static const CallingHoursRule hours;
   static const FrequencyCapRule caps;
   static const RoundTripRegistryRule registry;
   static const ConsentRule consent;
   static const JustificationRule justification;
-  static const Rule* const rules[] = {&erased, &block,    &person_block, &hours,
+  static const Rule* const rules[] = {&erased, &block,    &person_block, &provenance,   &hours,
                                       &caps,   &registry, &consent,      &justification};
   return rules;
 }

@@ -101,6 +101,14 @@ std::string SessionMemberKey(uint64_t id, const SubjectId& subject) {
   return k;
 }
 
+std::string ListMemberKey(uint64_t list_id, const SubjectId& subject) {
+  std::string k;
+  k.reserve(40);
+  ByteWriter(k).U64(list_id);
+  k.append(AsBytes(subject));
+  return k;
+}
+
 std::string ReturnFileKey(uint64_t session_id, const Hash256& sha) {
   std::string k = "r";
   ByteWriter(k).U64(session_id);
@@ -169,7 +177,16 @@ namespace {
 // The projections, one fold each: its family and what it keeps. Every
 // payload type names the fold that takes it (FoldOf), or none: the table
 // and the payload variant are the only lists.
-enum class Fold : uint8_t { kNone, kRegistry, kSessions, kSubject, kPolicy, kAttempts, kPersons };
+enum class Fold : uint8_t {
+  kNone,
+  kRegistry,
+  kSessions,
+  kSubject,
+  kPolicy,
+  kAttempts,
+  kPersons,
+  kLists
+};
 struct FoldSpec {
   Fold fold;
   const char* family;
@@ -183,6 +200,7 @@ constexpr FoldSpec kFolds[] = {
     {Fold::kAttempts, kAttemptsFamily},  // contact attempts by subject and start
     {Fold::kAttempts, kAuditFamily},     // contact attempts by start, for the audit
     {Fold::kPersons, kPersonFamily},     // persons: their subjects and merges
+    {Fold::kLists, kListFamily},         // registered lists' members (issue 18)
 };
 
 // The fold of each payload type: a type without one does not compile.
@@ -210,6 +228,14 @@ template <>
 constexpr Fold kFoldOf<CallingHoursDefined> = Fold::kPolicy;
 template <>
 constexpr Fold kFoldOf<FrequencyCapDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<CallerRegistered> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<CampaignDefined> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ListRegistered> = Fold::kPolicy;
+template <>
+constexpr Fold kFoldOf<ListMember> = Fold::kLists;
 template <>
 constexpr Fold kFoldOf<ContactAttempted> = Fold::kAttempts;
 template <>
@@ -248,6 +274,9 @@ std::string PolicyKeyOf(const RegistryDefined& g) { return PolicyRegistryKey(g.n
 std::string PolicyKeyOf(const OutcomeDefined& o) { return PolicyOutcomeKey(o.code); }
 std::string PolicyKeyOf(const CallingHoursDefined& h) { return PolicyCallingHoursKey(h.name); }
 std::string PolicyKeyOf(const FrequencyCapDefined& f) { return PolicyCapKey(f.name); }
+std::string PolicyKeyOf(const CallerRegistered& n) { return PolicyCallerKey(n.number, n.campaign); }
+std::string PolicyKeyOf(const CampaignDefined& m) { return PolicyCampaignKey(m.code); }
+std::string PolicyKeyOf(const ListRegistered& l) { return PolicyListKey(l.list_id); }
 
 // What an event about a subject adds to its record.
 void Into(SubjectState& st, const Event& e, const ConsentGranted& g) {
@@ -301,7 +330,8 @@ Projector::Projector(const EventLog& log)
       policy_(log.FamilyIndex(kPolicyFamily)),
       attempts_(log.FamilyIndex(kAttemptsFamily)),
       audit_(log.FamilyIndex(kAuditFamily)),
-      person_(log.FamilyIndex(kPersonFamily)) {}
+      person_(log.FamilyIndex(kPersonFamily)),
+      lists_(log.FamilyIndex(kListFamily)) {}
 
 Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (auto* s = std::get_if<ExportSessionOpened>(&p)) {
@@ -427,7 +457,7 @@ Status Projector::FoldPersons(const Event& e, const Payload& p, AppendBatch& bat
 
 Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) const {
   if (registry_ < 0 || sessions_ < 0 || subject_ < 0 || policy_ < 0 || attempts_ < 0 ||
-      audit_ < 0 || person_ < 0)
+      audit_ < 0 || person_ < 0 || lists_ < 0)
     return Status::Internal("projection families are not open");
   return std::visit(
       [&](const auto& x) -> Status {
@@ -448,6 +478,12 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
           return FoldAttempt(e, x, batch);
         } else if constexpr (fold == Fold::kPersons) {
           return FoldPersons(e, p, batch);
+        } else if constexpr (fold == Fold::kLists) {
+          std::string seq;
+          ByteWriter(seq).U64(e.seq);
+          // (nothing of the batch reads a member: decisions read committed records)
+          batch.PutUnread(lists_, ListMemberKey(x.list_id, x.subject), seq);
+          return Status::Ok();
         } else if constexpr (fold == Fold::kSubject) {
           const std::string key = SubjectKey(x.subject);
           TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));

@@ -180,6 +180,10 @@ PolicyView PolicyAt(const PolicyHistory& h, TimeMs cut, TimeMs known_at) {
   in_force(h.outcomes, v.outcomes);
   in_force(h.calling_hours, v.calling_hours);
   in_force(h.caps, v.caps);
+  in_force(h.callers, v.callers);
+  in_force(h.campaigns, v.campaigns);
+  for (const auto& [id, list] : h.lists)
+    if (list.recorded_at <= cut) v.lists.emplace(id, list);
   if (h.outcomes.empty())
     for (OutcomeDefined& o : DefaultOutcomes()) {
       std::string code = o.code;  // (the value below moves o.code away)
@@ -251,6 +255,30 @@ TimeMs PolicyView::LongestCapReach(std::string_view region, Channel channel) con
   return longest;
 }
 
+bool PolicyView::CallerAllowed(std::string_view number, std::string_view campaign,
+                               TimeMs at) const {
+  if (callers.empty()) return true;
+  auto valid = [&](std::string_view c) {
+    auto it = callers.find(PolicyCallerKey(number, c));
+    if (it == callers.end()) return false;
+    const CallerRegistered& r = it->second.value;
+    return r.valid_from <= at && (r.valid_to == 0 || at < r.valid_to);
+  };
+  return valid(campaign) || (!campaign.empty() && valid(""));
+}
+
+const CampaignDefined* PolicyView::Campaign(std::string_view code) const {
+  auto it = campaigns.find(std::string(code));
+  return it == campaigns.end() ? nullptr : &it->second.value;
+}
+
+std::vector<uint64_t> PolicyView::ListsOf(std::string_view campaign) const {
+  std::vector<uint64_t> out;
+  for (const auto& [id, list] : lists)
+    if (list.value.campaign == campaign) out.push_back(id);
+  return out;
+}
+
 std::vector<OutcomeDefined> DefaultOutcomes() {
   const ChannelMask phone = MaskOf(Channel::kVoice) | MaskOf(Channel::kSms);
   return {
@@ -281,6 +309,18 @@ std::string PolicyRegistryKey(std::string_view name) { return Prefixed('g', name
 std::string PolicyOutcomeKey(std::string_view code) { return Prefixed('o', code); }
 std::string PolicyCallingHoursKey(std::string_view name) { return Prefixed('h', name); }
 std::string PolicyCapKey(std::string_view name) { return Prefixed('f', name); }
+std::string PolicyCallerKey(std::string_view number, std::string_view campaign) {
+  std::string k = Prefixed('n', number);
+  k.push_back('\0');
+  k.append(campaign);
+  return k;
+}
+std::string PolicyCampaignKey(std::string_view code) { return Prefixed('m', code); }
+std::string PolicyListKey(uint64_t list_id) {
+  std::string k = "l";
+  ByteWriter(k).U64(list_id);
+  return k;
+}
 
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p) {
@@ -329,6 +369,13 @@ Status LoadPolicyRecord(std::string_view key, std::string_view value, PolicyHist
       h->calling_hours[ch->name].push_back({seq, at, std::move(hours).value()});
     } else if (auto* f = std::get_if<FrequencyCapDefined>(&p)) {
       h->caps[f->name].push_back({seq, at, std::move(*f)});
+    } else if (auto* n = std::get_if<CallerRegistered>(&p)) {
+      h->callers[PolicyCallerKey(n->number, n->campaign)].push_back({seq, at, std::move(*n)});
+    } else if (auto* m = std::get_if<CampaignDefined>(&p)) {
+      h->campaigns[m->code].push_back({seq, at, std::move(*m)});
+    } else if (auto* l = std::get_if<ListRegistered>(&p)) {
+      const uint64_t id = l->list_id;
+      h->lists[id] = {seq, at, std::move(*l)};
     } else {
       return Status::Corruption("policy projection: unexpected payload under key " +
                                 std::string(key));

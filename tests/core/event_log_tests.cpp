@@ -803,6 +803,96 @@ BOOST_AUTO_TEST_CASE(caps_per_person_and_person_blocks_have_known_bytes) {
   BOOST_TEST(!DecodePayload(PayloadType::kPersonBlocked, 1, no_channel).ok());
 }
 
+// Issue 18: caller_registered, campaign_defined, list_registered and
+// list_member (26-29) byte for byte, as core/FORMAT.md lists them; and
+// contact_attempted version 2, whose flags may hold 2 (an unregistered
+// caller id), which a version-1 payload may not.
+BOOST_AUTO_TEST_CASE(provenance_events_and_attempt_flags_have_known_bytes) {
+  std::string want;
+  auto le = [&](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) want.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+  };
+  auto str = [&](std::string_view s) {
+    le(s.size(), 4);
+    want.append(s);
+  };
+  le(1, 1);
+  str("+390212345678");
+  str("WINTER26");
+  str("ROC-12345");
+  le(1796079600000, 8);  // 2026-12-01 00:00 Rome
+  le(0, 8);              // no end
+  le(0, 1);              // not retired
+  CallerRegistered caller{"+390212345678", "WINTER26", "ROC-12345", 1796079600000, 0, false};
+  BOOST_TEST(ToHex(EncodePayload(caller)) == ToHex(want));
+  auto back = DecodePayload(PayloadType::kCallerRegistered, 1, want);
+  BOOST_TEST_REQUIRE(back.ok(), back.status().ToString());
+  BOOST_TEST((std::get<CallerRegistered>(*back) == caller));
+  // valid_to must come after valid_from.
+  std::string ends_before = want;
+  ends_before[ends_before.size() - 9] = 1;  // valid_to 1 ms after the epoch
+  BOOST_TEST(!DecodePayload(PayloadType::kCallerRegistered, 1, ends_before).ok());
+
+  want.clear();
+  le(1, 1);
+  str("WINTER26");
+  str("Winter offers");
+  str("Acme Energia SpA");
+  str("marketing");
+  le(1, 1);  // requires provenance
+  le(0, 1);
+  CampaignDefined campaign{"WINTER26", "Winter offers", "Acme Energia SpA", "marketing", true,
+                           false};
+  BOOST_TEST(ToHex(EncodePayload(campaign)) == ToHex(want));
+
+  want.clear();
+  le(1, 1);
+  le(3, 8);  // list_id
+  str("WINTER26");
+  str("Lead Co Srl");
+  le(20777, 4);  // 2026-11-20
+  str("supplier_consent");
+  str("");
+  str("leads.csv");
+  for (int i = 0; i < 32; ++i) le(0xcd, 1);
+  le(1000000, 8);
+  Hash256 sha{};
+  sha.fill(0xcd);
+  ListRegistered list{3,  "WINTER26",  "Lead Co Srl", 20777,  "supplier_consent",
+                      "", "leads.csv", sha,           1000000};
+  BOOST_TEST(ToHex(EncodePayload(list)) == ToHex(want));
+
+  want.clear();
+  le(1, 1);
+  le(3, 8);
+  for (int i = 0; i < 32; ++i) le(i, 1);
+  BOOST_TEST(ToHex(EncodePayload(ListMember{3, CountingId()})) == ToHex(want));
+  std::vector<SubjectId> ids;
+  SubjectsOf(ListMember{3, CountingId()}, &ids);
+  BOOST_TEST((ids == std::vector<SubjectId>{CountingId()}));
+
+  // contact_attempted: the same fields at versions 1 and 2; flag 2 only at 2.
+  ContactAttempted a;
+  a.subject = CountingId();
+  a.started_at = 1796130000000;
+  a.outcome = "no_answer";
+  a.campaign = "WINTER26";
+  a.caller_id = "0211111111";
+  a.verdict = StoredVerdict::kAllow;
+  a.flags = kAttemptNoPriorCheck | kAttemptUnregisteredCaller;
+  const std::string bytes = EncodePayload(a);
+  BOOST_TEST(static_cast<uint8_t>(bytes[bytes.size() - 5]) == 3u);  // flags, then sealed's length
+  BOOST_TEST(DecodePayload(PayloadType::kContactAttempted, 2, bytes).ok());
+  auto v1 = DecodePayload(PayloadType::kContactAttempted, 1, bytes);
+  BOOST_TEST(!v1.ok());
+  BOOST_TEST(v1.status().message().find("only version 2") != std::string::npos,
+             v1.status().message());
+  a.flags = kAttemptNoPriorCheck;
+  BOOST_TEST(DecodePayload(PayloadType::kContactAttempted, 1, EncodePayload(a)).ok());
+  a.flags = 4;  // no such flag
+  BOOST_TEST(!DecodePayload(PayloadType::kContactAttempted, 2, EncodePayload(a)).ok());
+}
+
 // leveldb's rule: after a failed sync nothing more is written, synced or
 // signed until the log is reopened, whoever hosts it (the daemon syncs once
 // per group; the CLI syncs every commit).

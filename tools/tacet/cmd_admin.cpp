@@ -106,6 +106,22 @@ void AddAdminCommands(CLI::App& app, Context& c) {
                                         : std::string(" (built-in default)")) +
               "\n";
     if (r["registries"].empty()) text += "  (none)\n";
+    text += "campaigns:\n";
+    for (const auto& m : r["campaigns"])
+      text += "  " + Str(m, "code") + "  " + Str(m, "title") + "; controller " +
+              Str(m, "controller") + "; purpose " + Str(m, "purpose") +
+              (m["requires_provenance"].get<bool>() ? "; requires provenance" : "") + " [seq " +
+              Num(m, "seq") + "]\n";
+    if (r["campaigns"].empty()) text += "  (none)\n";
+    text += "caller ids:\n";
+    for (const auto& n : r["callers"])
+      text += "  " + Str(n, "number") + "  " +
+              (Str(n, "campaign").empty() ? std::string("every campaign")
+                                          : "campaign " + Str(n, "campaign")) +
+              (Str(n, "roc").empty() ? "" : "; ROC " + Str(n, "roc")) + "; from " +
+              Str(n, "valid_from") + (n["valid_to"].is_null() ? "" : " to " + Str(n, "valid_to")) +
+              " [seq " + Num(n, "seq") + "]\n";
+    if (r["callers"].empty()) text += "  (none: attempts' caller ids are not checked)\n";
     Print(c, r, text);
   });
 

@@ -34,7 +34,8 @@ void AddQueryCommands(CLI::App& app, Context& c) {
   time_options(chk);
   static std::string check_campaign;
   static bool record = false;
-  chk->add_option("--campaign", check_campaign, "The campaign the contact is for (its caps)");
+  chk->add_option("--campaign", check_campaign,
+                  "The campaign the contact is for (its caps, its lists' provenance)");
   chk->add_flag("--record", record,
                 "Record the answer as an event (now, as known now): a contact made on it "
                 "cites its seq with 'tacet contact record --decision SEQ'");
@@ -72,6 +73,9 @@ void AddQueryCommands(CLI::App& app, Context& c) {
   fil->add_option("--rejected", rejected_csv,
                   "Write the others, with their answer and reasons, to this CSV (default: stderr)");
   time_options(fil);
+  static std::string filter_campaign;
+  fil->add_option("--campaign", filter_campaign,
+                  "The campaign the contacts are for (its caps, its lists' provenance)");
   fil->footer(
       "Example: tacet filter --channel newsletter subscribers.csv > send.txt\n"
       "stdout: the allowed subjects, canonical, one per line. The others (denied, needing a\n"
@@ -81,6 +85,7 @@ void AddQueryCommands(CLI::App& app, Context& c) {
       Fail(Status::AlreadyExists("'" + rejected_csv + "' already exists; choose another name"));
     json args = {{"channel", channel_name}};
     if (!column.empty()) args["column"] = column;
+    if (!filter_campaign.empty()) args["campaign"] = filter_campaign;
     add_times(args);
     c.AddFile(args, "path", filter_file, true);
     json r = c.Run("filter", args);

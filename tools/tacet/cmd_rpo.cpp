@@ -27,6 +27,10 @@ void AddRpoCommands(CLI::App& app, Context& c) {
   static auto* fresh_opt = exp->add_option(
       "--fresh-days", fresh, "Leave out clearances valid for more than D days (default 3)");
   exp->add_option("--out", out_dir, "Output directory (default: <data-dir>/exports)");
+  static std::string export_campaign;
+  exp->add_option("--campaign", export_campaign,
+                  "Export for this campaign: when it requires provenance, only numbers on one of "
+                  "its registered lists");
   exp->add_option("--operator", c.g.operator_id, "Operator id recorded with the session");
   exp->footer("Example: tacet export --registry it-rpo --candidates numbers.csv --limit 50000");
   exp->callback([&] {
@@ -36,6 +40,7 @@ void AddRpoCommands(CLI::App& app, Context& c) {
     if (!column.empty()) args["column"] = column;
     if (*fresh_opt) args["fresh_days"] = fresh;
     if (!out_dir.empty()) args["out"] = out_dir;
+    if (!export_campaign.empty()) args["campaign"] = export_campaign;
     c.AddFile(args, "candidates", candidates, true);
     json r = c.Run("export", args);
     std::string text =
@@ -46,9 +51,10 @@ void AddRpoCommands(CLI::App& app, Context& c) {
     const json& l = r["left_out"];
     text += "left out: " + Num(l, "invalid") + " invalid, " + Num(l, "duplicate") + " duplicate, " +
             Num(l, "out_of_scope") + " outside the registry's scope, " + Num(l, "blocked") +
-            " internally blocked, " + Num(l, "known_listed") + " known listed, " + Num(l, "fresh") +
-            " still fresh, " + Num(l, "pending") + " pending in an open session, " +
-            Num(l, "over_limit") + " over the limit\n";
+            " internally blocked, " + Num(l, "no_provenance") +
+            " on none of the campaign's lists, " + Num(l, "known_listed") + " known listed, " +
+            Num(l, "fresh") + " still fresh, " + Num(l, "pending") +
+            " pending in an open session, " + Num(l, "over_limit") + " over the limit\n";
     for (const auto& smp : r["invalid_samples"])
       text += "  invalid: " + smp.get<std::string>() + "\n";
     if (r["sessions"].empty()) text += "nothing to export; no session recorded\n";

@@ -10,9 +10,10 @@ void AddRpoCommands(CLI::App& app, Context& c);    // export, import-return, ses
 void AddQueryCommands(CLI::App& app, Context& c);  // check, filter, history
 void AddRecordCommands(CLI::App& app,
                        Context& c);  // consent, block, unblock, justify, erase, exports
-void AddProofCommands(CLI::App& app, Context& c);    // verify, key, checkpoint, proof
-void AddContactCommands(CLI::App& app, Context& c);  // contact record, contact import
-void AddAuditCommands(CLI::App& app, Context& c);    // audit
-void AddPersonCommands(CLI::App& app, Context& c);   // person link, unlink, merge, split
+void AddProofCommands(CLI::App& app, Context& c);       // verify, key, checkpoint, proof
+void AddContactCommands(CLI::App& app, Context& c);     // contact record, contact import
+void AddAuditCommands(CLI::App& app, Context& c);       // audit
+void AddPersonCommands(CLI::App& app, Context& c);      // person link, unlink, merge, split
+void AddProvenanceCommands(CLI::App& app, Context& c);  // campaign, caller, list, lists
 
 }  // namespace tacet::cli

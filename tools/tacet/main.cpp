@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   AddProofCommands(app, c);
   AddContactCommands(app, c);
   AddPersonCommands(app, c);
+  AddProvenanceCommands(app, c);
   AddAuditCommands(app, c);
 
   // Every argument is text the ledger may store or print: refused unless

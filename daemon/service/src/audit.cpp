@@ -46,7 +46,8 @@ std::string Joined(const std::vector<uint64_t>& items, char sep) {
 
 constexpr const char* kCsvHeader =
     "seq,started,recorded_at,subject,channel,outcome,campaign,caller_id,operator,duration_s,"
-    "decision_seq,verdict,violation,reasons,evidence,no_prior_check\n";
+    "decision_seq,verdict,violation,reasons,evidence,no_prior_check,unregistered_caller,"
+    "suppliers\n";
 
 class Writer {
  public:
@@ -78,6 +79,11 @@ class Writer {
         CountJson(c);
         json_.EndObject();
       }
+      json_.EndObject().Key("by_supplier").BeginObject();
+      for (const auto& [supplier, c] : t.by_supplier) {
+        json_.Key(supplier).BeginObject().Key("attempts").Uint(c.attempts);
+        json_.Key("listed").Uint(c.listed).Key("complaints").Uint(c.complaints).EndObject();
+      }
       json_.EndObject().Key("attempts").BeginArray();
     } else {
       text_ += "audit of the attempts started from " + zone_.Format(req.from) + " to " +
@@ -87,7 +93,8 @@ class Writer {
                " allowed, " + std::to_string(t.denied) + " denied, " +
                std::to_string(t.needs_justification) + " without consent or justification; " +
                std::to_string(t.all.violations) + " violations; " +
-               std::to_string(t.all.no_prior_check) + " made without a prior check\n";
+               std::to_string(t.all.no_prior_check) + " made without a prior check; " +
+               std::to_string(t.all.unregistered_caller) + " with an unregistered caller id\n";
       if (!t.by_reason.empty()) {
         text_ += "violations by reason:\n";
         for (const auto& [code, n] : t.by_reason)
@@ -100,6 +107,15 @@ class Writer {
                    std::to_string(c.attempts) + ", " + std::to_string(c.violations) + ", " +
                    std::to_string(c.no_prior_check) + "\n";
       }
+      if (!t.by_supplier.empty()) {
+        text_ +=
+            "by supplier of the campaigns' lists (attempts, listed by the registry, "
+            "complaints):\n";
+        for (const auto& [supplier, c] : t.by_supplier)
+          text_ += "  " + (supplier.empty() ? std::string("(on no list)") : supplier) + ": " +
+                   std::to_string(c.attempts) + ", " + std::to_string(c.listed) + ", " +
+                   std::to_string(c.complaints) + "\n";
+      }
       violations_left_ = t.all.violations;
       others_left_ = t.all.attempts - t.all.violations;
     }
@@ -109,6 +125,7 @@ class Writer {
   void Row(const AuditRow& r) {
     const ContactAttempted& a = *r.attempt;
     const bool unchecked = (a.flags & kAttemptNoPriorCheck) != 0;
+    const bool unregistered = (a.flags & kAttemptUnregisteredCaller) != 0;
     if (format_ == AuditFormat::kJson) {
       json_.BeginObject().Key("seq").Uint(r.seq);
       json_.Key("started").String(FormatUtc(a.started_at));
@@ -131,7 +148,10 @@ class Writer {
       for (const std::string& code : a.reasons) json_.String(code);
       json_.EndArray().Key("evidence").BeginArray();
       for (uint64_t s : a.evidence) json_.Uint(s);
-      json_.EndArray().Key("no_prior_check").Bool(unchecked).EndObject();
+      json_.EndArray().Key("no_prior_check").Bool(unchecked);
+      json_.Key("unregistered_caller").Bool(unregistered).Key("suppliers").BeginArray();
+      for (const std::string& supplier : r.suppliers) json_.String(supplier);
+      json_.EndArray().EndObject();
     } else if (format_ == AuditFormat::kCsv) {
       text_ += std::to_string(r.seq);
       text_ += ',';
@@ -160,7 +180,10 @@ class Writer {
       AppendCsvField(text_, Joined(a.reasons, ' '));
       text_ += ',';
       text_ += Joined(a.evidence, ' ');
-      text_ += unchecked ? ",true\n" : ",false\n";
+      text_ += unchecked ? ",true," : ",false,";
+      text_ += unregistered ? "true," : "false,";
+      AppendCsvField(text_, Joined(r.suppliers, ' '));
+      text_ += '\n';
     } else {
       if (r.violation && !in_violations_) {
         in_violations_ = true;
@@ -178,7 +201,9 @@ class Writer {
       if (!a.caller_id.empty()) text_ += "  caller " + a.caller_id;
       if (!a.operator_id.empty()) text_ += "  operator " + a.operator_id;
       if (a.decision_seq) text_ += "  check " + std::to_string(a.decision_seq);
+      if (!r.suppliers.empty()) text_ += "  supplier " + Joined(r.suppliers, ',');
       if (unchecked) text_ += "  NO PRIOR CHECK";
+      if (unregistered) text_ += "  UNREGISTERED CALLER ID";
       text_ += "\n";
     }
     Drain(false);
@@ -197,6 +222,7 @@ class Writer {
   void CountJson(const AuditTotals::Count& c) {
     json_.Key("attempts").Uint(c.attempts).Key("violations").Uint(c.violations);
     json_.Key("no_prior_check").Uint(c.no_prior_check);
+    json_.Key("unregistered_caller").Uint(c.unregistered_caller);
   }
   // Hands what is written to the sink once a piece is full (or at the end).
   void Drain(bool all) {

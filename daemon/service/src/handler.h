@@ -235,6 +235,11 @@ class Handler {
   json ImportReturn();
   json Erase();
   json ExportsPrune();
+  // Issue 18: campaigns, caller ids, lists.
+  json CampaignDefine();
+  json CallerRegister();
+  json ListRegister();
+  json Lists();
 
  private:
   Actor MakeActor() const {

@@ -75,6 +75,7 @@ std::string Handler::CheckBatch() {
   std::vector<std::string> subjects = a_.List("subjects");
   Channel ch = ChannelArg("voice");
   TimeMs at = At(), known_at = KnownAt();
+  const std::string campaign = a_.Str("campaign");
   // Big batches are cut in slices decided at once (CallContext::parallel),
   // each writing its part of the results; the parts join in order.
   const size_t n = subjects.size();
@@ -88,7 +89,7 @@ std::string Handler::CheckBatch() {
       BatchPart& part = parts[k];
       auto r = l_.DecideMany(
           std::span(subjects).subspan(begin, end - begin), ch, at, known_at,
-          [&part](const FilterItem& it) { part.Add(it); }, Explain::kCodes);
+          [&part](const FilterItem& it) { part.Add(it); }, Explain::kCodes, campaign);
       if (r.ok()) {
         part.report = *r;
       } else {
@@ -131,6 +132,7 @@ json Handler::Filter() {
   fr.channel = Must(ParseChannel(a_.Required("channel")));
   fr.at = At();
   fr.known_at = KnownAt();
+  fr.campaign = a_.Str("campaign");
   json allowed = json::array(), others = json::array();
   FilterReport r = Must(l_.Filter(fr, [&](const FilterItem& it) {
     if (it.answer == nullptr) {

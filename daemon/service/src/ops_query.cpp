@@ -98,8 +98,25 @@ json Handler::Policy() {
                           {"max_lines", d.max_lines},
                           {"seq", r.seq}});
   }
+  json campaigns = json::array(), callers = json::array();
+  for (const auto& [code, c] : v.campaigns)
+    campaigns.push_back({{"code", code},
+                         {"title", c.value.title},
+                         {"controller", c.value.controller},
+                         {"purpose", c.value.purpose},
+                         {"requires_provenance", c.value.requires_provenance},
+                         {"seq", c.seq}});
+  for (const auto& [key, c] : v.callers)
+    callers.push_back({{"number", c.value.number},
+                       {"campaign", c.value.campaign},
+                       {"roc", c.value.roc},
+                       {"valid_from", FormatUtc(c.value.valid_from)},
+                       {"valid_to", c.value.valid_to ? json(FormatUtc(c.value.valid_to)) : json()},
+                       {"seq", c.seq}});
   return {{"consent_types", types},
           {"reasons", reasons},
+          {"campaigns", campaigns},
+          {"callers", callers},
           {"channels",
            {{"consent_required", req},
             {"justification_minutes", v.channel_policy.value.justification_minutes},

@@ -21,6 +21,7 @@ json Handler::Export() {
     ex.fresh_days = static_cast<uint32_t>(days);
   }
   ex.out_dir = a_.Str("out");
+  ex.campaign = a_.Str("campaign");
   if (!ex.out_dir.empty() && !ctx_.import_dir.empty())
     Throw(errc::kForbidden, "'out' is not accepted through the daemon; exports go to " +
                                 l_.options().data_dir + "/exports");
@@ -33,10 +34,16 @@ json Handler::Export() {
                      {"zip", f.zip_path},
                      {"zip_sha256", ToHex(f.zip_sha256)},
                      {"numbers", f.numbers}});
-  json left = {
-      {"invalid", r.invalid}, {"duplicate", r.duplicates},      {"out_of_scope", r.out_of_scope},
-      {"blocked", r.blocked}, {"known_listed", r.known_listed}, {"fresh", r.fresh},
-      {"pending", r.pending}, {"over_limit", r.over_limit},     {"erased", r.erased}};
+  json left = {{"invalid", r.invalid},
+               {"duplicate", r.duplicates},
+               {"out_of_scope", r.out_of_scope},
+               {"blocked", r.blocked},
+               {"known_listed", r.known_listed},
+               {"fresh", r.fresh},
+               {"pending", r.pending},
+               {"over_limit", r.over_limit},
+               {"erased", r.erased},
+               {"no_provenance", r.no_provenance}};
   return {{"candidates", r.lines},
           {"exported", r.exported},
           {"left_out", left},

@@ -14,12 +14,13 @@ const std::vector<OpSpec>& AllOps() {
   static const std::vector<OpSpec> ops = {
       // name            role kind     fields besides id and op                  handler
       {"check",          kR, kRead,  {"subject", "channel", "at", "as_known_at", "campaign", "record"}, nullptr, &H::Check},
-      {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at"}, nullptr, &H::CheckBatch},
-      {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at"}, &H::Filter},
+      {"check_batch",    kR, kRead,  {"subjects", "channel", "at", "as_known_at", "campaign"}, nullptr, &H::CheckBatch},
+      {"filter",         kR, kLong,  {"path", "content", "column", "channel", "at", "as_known_at", "campaign"}, &H::Filter},
       {"history",        kR, kRead,  {"subject", "person"}, &H::History},
       {"audit",          kR, kLong,  {"from", "to", "campaign", "format"}, nullptr, &H::Audit},
       {"sessions",       kR, kRead,  {}, &H::Sessions},
       {"policy",         kR, kRead,  {"at"}, &H::Policy},
+      {"lists",          kR, kRead,  {"campaign"}, &H::Lists},
       {"verify",         kR, kLong,  {}, &H::Verify},
       {"checkpoint",     kR, kRead,  {"size"}, &H::Checkpoint},
       {"proof",          kR, kLong,  {"subject", "person", "seq"}, &H::Proof},
@@ -40,11 +41,17 @@ const std::vector<OpSpec>& AllOps() {
                                       "duration", "decision", "operator"}, &H::Contact},
       {"unblock",        kO, kWrite, {"subject", "person", "channels", "sources", "reason", "officer", "operator"}, &H::Unblock},
       {"export",         kO, kWrite, {"registry", "candidates", "content", "column", "limit", "fresh_days",
-                                      "include_pending", "out", "operator"}, &H::Export},
+                                      "include_pending", "out", "campaign", "operator"}, &H::Export},
       {"import_return",  kO, kWrite, {"session", "received", "path", "supersede", "empty_is_all_listed",
                                       "operator"}, &H::ImportReturn},
       {"erase",          kO, kWrite, {"subject", "request", "officer", "operator"}, &H::Erase},
       {"exports_prune",  kO, kWrite, {"answered_before", "operator"}, &H::ExportsPrune},
+      {"campaign_define", kO, kWrite, {"code", "title", "controller", "purpose", "requires_provenance",
+                                       "retire", "operator"}, &H::CampaignDefine},
+      {"caller_register", kO, kWrite, {"number", "campaign", "roc", "valid_from", "valid_to", "retire",
+                                       "operator"}, &H::CallerRegister},
+      {"list_register",  kO, kWrite, {"path", "content", "column", "campaign", "supplier", "acquired",
+                                      "basis", "consent_text", "operator"}, &H::ListRegister},
       {"reload",         kO, kWrite, {}},  // the daemon's: rereads its configuration
   };
   // clang-format on

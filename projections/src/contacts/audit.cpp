@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 namespace tacet {
 
-bool IsViolation(const ContactAttempted& a) { return a.verdict != StoredVerdict::kAllow; }
+bool IsViolation(const ContactAttempted& a) {
+  return a.verdict != StoredVerdict::kAllow || (a.flags & kAttemptUnregisteredCaller) != 0;
+}
 
 namespace {
 
@@ -18,6 +21,42 @@ constexpr size_t kAuditChunk = 65536;
 struct Pending {
   AuditRecord rec;
   bool violation = false;
+};
+
+// The registered lists by the seqs of their members (a list_registered at
+// seq s is followed in its batch by its members, s + 1 .. s + count): the
+// suppliers an attempt's evidence names.
+class ListsBySeq {
+ public:
+  explicit ListsBySeq(const std::map<uint64_t, Versioned<ListRegistered>>& lists) {
+    for (const auto& [id, l] : lists) {
+      ranges_.push_back({l.seq + 1, l.seq + l.value.number_count, &l.value});
+      campaigns_.insert(l.value.campaign);
+    }
+    std::sort(ranges_.begin(), ranges_.end(),
+              [](const Range& a, const Range& b) { return a.first < b.first; });
+  }
+  bool HasLists(const std::string& campaign) const { return campaigns_.count(campaign) != 0; }
+  // The suppliers of the lists whose members `evidence` cites, in its order.
+  void Suppliers(const std::vector<uint64_t>& evidence, std::vector<std::string>* out) const {
+    out->clear();
+    for (uint64_t seq : evidence) {
+      auto it = std::upper_bound(ranges_.begin(), ranges_.end(), seq,
+                                 [](uint64_t s, const Range& r) { return s < r.first; });
+      if (it == ranges_.begin()) continue;
+      --it;
+      if (seq <= it->last && std::find(out->begin(), out->end(), it->list->supplier) == out->end())
+        out->push_back(it->list->supplier);
+    }
+  }
+
+ private:
+  struct Range {
+    uint64_t first, last;
+    const ListRegistered* list;
+  };
+  std::vector<Range> ranges_;
+  std::set<std::string> campaigns_;
 };
 
 struct Chunk {
@@ -80,6 +119,14 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
   // the previous one's rows over, another opens the current one's subjects
   // (a data key lookup and an AES-GCM open each; about half the work).
   AuditTotals totals;
+  // The lists as registered now (a copy: the writer may reload the policy).
+  std::map<uint64_t, Versioned<ListRegistered>> registered;
+  {
+    std::shared_lock lock(policy_mu_);
+    registered = policy_.lists;
+  }
+  const ListsBySeq lists(registered);
+  std::vector<std::string> suppliers;
   Chunk filling, opening, opened;
   std::future<Status> open_done;
   auto emit = [&](Chunk& c) {
@@ -90,6 +137,7 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
       r.attempt = &c.rows[i].rec.attempt;
       r.violation = c.rows[i].violation;
       r.subject = std::move(c.subjects[i]);
+      lists.Suppliers(r.attempt->evidence, &r.suppliers);
       row(r);
     }
     c.rows.clear();
@@ -127,16 +175,32 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
           const bool violation = IsViolation(a);
           if (pass == 0) {
             const bool unchecked = (a.flags & kAttemptNoPriorCheck) != 0;
+            const bool unregistered = (a.flags & kAttemptUnregisteredCaller) != 0;
             for (AuditTotals::Count* c : {&totals.all, &totals.by_campaign[a.campaign]}) {
               ++c->attempts;
               c->violations += violation;
               c->no_prior_check += unchecked;
+              c->unregistered_caller += unregistered;
             }
             totals.allowed += a.verdict == StoredVerdict::kAllow;
             totals.denied += a.verdict == StoredVerdict::kDeny;
             totals.needs_justification += a.verdict == StoredVerdict::kNeedsJustification;
-            if (violation)
+            if (violation && a.verdict != StoredVerdict::kAllow)
               for (const std::string& code : a.reasons) ++totals.by_reason[code];
+            if (unregistered) ++totals.by_reason["unregistered_caller_id"];
+            if (lists.HasLists(a.campaign)) {
+              lists.Suppliers(a.evidence, &suppliers);
+              if (suppliers.empty()) suppliers.emplace_back();
+              const bool listed = std::find(a.reasons.begin(), a.reasons.end(),
+                                            "registry_listed") != a.reasons.end();
+              const bool complaint = (a.effects & kOutcomeRefusal) != 0;
+              for (const std::string& s : suppliers) {
+                AuditTotals::SupplierCount& c = totals.by_supplier[s];
+                ++c.attempts;
+                c.listed += listed;
+                c.complaints += complaint;
+              }
+            }
             return true;
           }
           if (violation != (pass == 1)) return true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../../internal/text.h"
+#include "../provenance/caller_check.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/utf8.h"
 #include "tacet/projections/ledger.h"
@@ -97,6 +98,13 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   a.evidence = audit.decision.evidence;
   a.decision_seq = req.decision_seq;
   a.flags = prior_check ? 0 : kAttemptNoPriorCheck;
+  {
+    std::shared_lock lock(policy_mu_);
+    if (internal::CallerUnregistered(policy_, internal::CallerNumber(parser_, req.caller_id),
+                                     req.campaign, req.started_at))
+      a.flags |= kAttemptUnregisteredCaller;
+  }
+  const uint8_t flags = a.flags;
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 2));
   // An erased subject's attempt is recorded all the same, without its
@@ -130,6 +138,7 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
   rep.decision = std::move(audit.decision);
   rep.no_prior_check = !prior_check;
+  rep.unregistered_caller = (flags & kAttemptUnregisteredCaller) != 0;
   return rep;
 }
 

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "../../internal/producer.h"
+#include "../provenance/caller_check.h"
 #include "call_detail_file.h"
 #include "tacet/core/codec.h"
 #include "tacet/core/personal.h"
@@ -104,7 +105,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
   uint64_t bad_lines = 0, bad_citations = 0;
   std::vector<std::string> errors, citation_errors;
   std::vector<PendingBlock> blocking;
-  std::vector<uint8_t> prior;
+  std::vector<uint8_t> prior, unregistered;
   std::vector<DecisionAnswer> answers;
   std::vector<SubjectId> chunk_ids;
   size_t n = 0;  // rows recorded so far
@@ -155,6 +156,17 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       }
     }
 
+    // Caller ids (issue 18), checked against those in force at each start.
+    unregistered.assign(rows.size(), false);
+    {
+      std::shared_lock lock(policy_mu_);
+      if (!policy_.callers.empty())
+        for (size_t i = 0; i < rows.size(); ++i)
+          unregistered[i] = internal::CallerUnregistered(
+              policy_, internal::CallerNumber(parser_, rows[i].caller_id), rows[i].campaign,
+              rows[i].started);
+    }
+
     answers.resize(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       DecisionAnswer& a = answers[i];
@@ -196,6 +208,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       for (const DecisionReason& reason : d.reasons) a.reasons.push_back(reason.code);
       a.evidence = d.evidence;
       a.flags = prior[i] ? 0 : kAttemptNoPriorCheck;
+      if (unregistered[i]) a.flags |= kAttemptUnregisteredCaller;
       // An erased subject stays suppressed without a block (and without
       // the data key a block's sealed reason needs).
       if (!answers[i].subject_erased) {
@@ -213,6 +226,7 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
       rep.denied += d.verdict == Verdict::kDeny;
       rep.needs_justification += d.verdict == Verdict::kNeedsJustification;
       rep.no_prior_check += !prior[i];
+      rep.unregistered_caller += unregistered[i];
       const Payload p = std::move(a);
       const Event& e = batch.Add(p);
       TACET_RETURN_IF_ERROR(projector_.Apply(e, p, batch));

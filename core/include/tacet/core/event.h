@@ -77,6 +77,10 @@ enum class PayloadType : uint16_t {
   kPersonsSplit = 23,
   kPersonBlocked = 24,
   kPersonUnblocked = 25,
+  kCallerRegistered = 26,
+  kCampaignDefined = 27,
+  kListRegistered = 28,
+  kListMember = 29,
 };
 
 const char* PayloadTypeName(PayloadType t);
@@ -508,7 +512,11 @@ enum class StoredVerdict : uint8_t { kAllow = 1, kDeny = 2, kNeedsJustification 
 // Flags of an attempt's audit. Stored bits; never renumber.
 enum AttemptFlag : uint8_t {
   kAttemptNoPriorCheck = 1,  // no recorded check cited, or one recorded after the start
+  // The caller id shown was not registered for the attempt's campaign at
+  // its start (caller_registered), while some number was (version 2 on).
+  kAttemptUnregisteredCaller = 2,
 };
+inline constexpr uint8_t kEveryAttemptFlag = kAttemptNoPriorCheck | kAttemptUnregisteredCaller;
 
 // One contact attempt (issue 17), as the dialer or the CRM reports it, with
 // its audit: the decision at its start as known when it was recorded.
@@ -518,7 +526,8 @@ enum AttemptFlag : uint8_t {
 struct ContactAttempted {
   static constexpr PayloadType kType = PayloadType::kContactAttempted;
   static constexpr const char* kName = "contact_attempted";
-  static constexpr uint16_t kVersion = 1;
+  // Version 2: the same fields; `flags` may hold kAttemptUnregisteredCaller.
+  static constexpr uint16_t kVersion = 2;
   SubjectId subject{};
   Channel channel = Channel::kVoice;
   TimeMs started_at = 0;  // the dialer's clock; not after the recording
@@ -668,15 +677,104 @@ struct PersonUnblocked {
   }
 };
 
+// Policy event (issue 18): a number the company may show as its caller id
+// for a campaign's calls (Italy: registered in the ROC; France: in ARCEP's
+// prefixes for call centres), from `valid_from` to `valid_to` (exclusive;
+// 0: no bound). The same number and campaign again replace it from their
+// recorded time on; `retired` withdraws it. The company's own number: not
+// personal data, in clear.
+struct CallerRegistered {
+  static constexpr PayloadType kType = PayloadType::kCallerRegistered;
+  static constexpr const char* kName = "caller_registered";
+  static constexpr uint16_t kVersion = 1;
+  std::string number;    // E.164: "+390212345678"
+  std::string campaign;  // a campaign's code; empty: every campaign
+  std::string roc;       // the registration's reference (ROC entry), may be empty
+  TimeMs valid_from = 0;
+  TimeMs valid_to = 0;
+  bool retired = false;
+
+  bool operator==(const CallerRegistered&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(number, campaign, roc, valid_from, valid_to, retired);
+  }
+};
+
+// Policy event (issue 18): a campaign ("motivo") defined, changed or
+// retired: who runs it for which purpose, and whether a number needs
+// provenance (membership of one of the campaign's registered lists) to be
+// contacted for it.
+struct CampaignDefined {
+  static constexpr PayloadType kType = PayloadType::kCampaignDefined;
+  static constexpr const char* kName = "campaign_defined";
+  static constexpr uint16_t kVersion = 1;
+  std::string code;
+  std::string title;
+  std::string controller;  // the data controller the calls are made for
+  std::string purpose;
+  bool requires_provenance = false;
+  bool retired = false;
+
+  bool operator==(const CampaignDefined&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(code, title, controller, purpose, requires_provenance, retired);
+  }
+};
+
+// A list of numbers was acquired for a campaign (issue 18: provenance):
+// from whom, when, on which legal basis, and the SHA-256 of its file.
+// Followed in the same batch by one ListMember per distinct number of the
+// file. No personal data: the file holds the numbers.
+struct ListRegistered {
+  static constexpr PayloadType kType = PayloadType::kListRegistered;
+  static constexpr const char* kName = "list_registered";
+  static constexpr uint16_t kVersion = 1;
+  uint64_t list_id = 0;  // 1, 2, 3 ... per ledger
+  std::string campaign;
+  std::string supplier;
+  Day acquired_day = 0;
+  std::string basis;         // "supplier_consent", "own_customers", ...
+  std::string consent_text;  // the consent text's reference, may be empty
+  std::string file_name;
+  Hash256 file_sha256{};
+  uint64_t number_count = 0;  // the ListMember events that follow
+
+  bool operator==(const ListRegistered&) const = default;
+
+  template <class A>
+  void serialize(A& a) {
+    a(list_id, campaign, supplier, acquired_day, basis, consent_text, file_name, file_sha256,
+      number_count);
+  }
+};
+
+// One number of a registered list, from the list's recording on.
+struct ListMember {
+  static constexpr PayloadType kType = PayloadType::kListMember;
+  static constexpr const char* kName = "list_member";
+  static constexpr uint16_t kVersion = 1;
+  uint64_t list_id = 0;
+  SubjectId subject{};
+
+  template <class A>
+  void serialize(A& a) {
+    a(list_id, subject);
+  }
+};
+
 // The one list of payload types: each alternative carries its stored id
 // (kType, its place in this list + 1), its name (kName) and its version;
 // names, decoding and the subjects of an event are derived from it.
-using Payload = std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
-                             ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
-                             ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
-                             OutcomeDefined, CallingHoursDefined, FrequencyCapDefined,
-                             ContactAttempted, CheckRecorded, PersonLinked, PersonUnlinked,
-                             PersonsMerged, PersonsSplit, PersonBlocked, PersonUnblocked>;
+using Payload = std::variant<
+    ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult, ConsentTypeDefined,
+    ReasonDefined, ChannelPolicySet, ConsentGranted, ConsentRevoked, Blocked, Unblocked, Justified,
+    Erased, RegistryDefined, OutcomeDefined, CallingHoursDefined, FrequencyCapDefined,
+    ContactAttempted, CheckRecorded, PersonLinked, PersonUnlinked, PersonsMerged, PersonsSplit,
+    PersonBlocked, PersonUnblocked, CallerRegistered, CampaignDefined, ListRegistered, ListMember>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about, appended to *out: its `subjects` when

@@ -43,6 +43,14 @@ inline constexpr TimeMs kKnownNow = std::numeric_limits<TimeMs>::max();
 // answers); or the verdict alone (no reasons, no allowed_reasons).
 enum class Explain { kFull, kCodes, kVerdict };
 
+// A subject's membership of a registered list (issue 18): the list, and
+// the list_member event that put it there.
+struct ListMembership {
+  uint64_t list_id = 0;
+  uint64_t seq = 0;
+  TimeMs recorded_at = 0;
+};
+
 struct DecisionInput {
   Channel channel = Channel::kVoice;
   TimeMs at = 0;
@@ -70,6 +78,10 @@ struct DecisionInput {
   // no such cap covers it, or it has no person.
   const std::vector<AttemptEntry>* person_attempts = nullptr;
   std::span<const uint64_t> person_evidence;
+  // Provenance (issue 18): the subject's memberships of the lists of
+  // `campaign` recorded by known_at, by list id (none read without a
+  // campaign).
+  std::span<const ListMembership> lists;
 };
 
 struct Decision {

@@ -143,6 +143,9 @@ struct ExportRequest {
   bool include_pending = false;
   std::optional<uint32_t> fresh_days;  // default: the registry's (RegistryConfig)
   std::string out_dir;                 // empty: <data_dir>/exports
+  // The campaign the numbers are exported for (issue 18): when it requires
+  // provenance, numbers on none of its lists are left out (no_provenance).
+  std::string campaign = {};
 };
 
 // GDPR art. 17: the subject's personal data erased, its suppression kept.
@@ -188,8 +191,9 @@ struct ExportReport {
   uint64_t erased = 0;                       // erased on request: never sent again
   uint64_t known_listed = 0;                 // the registry last said listed
   uint64_t fresh = 0;                        // cleared and valid for more than fresh_days
-  uint64_t pending = 0;     // in an open, not overdue session of the registry (no return yet)
-  uint64_t over_limit = 0;  // eligible but cut by --limit
+  uint64_t pending = 0;        // in an open, not overdue session of the registry (no return yet)
+  uint64_t no_provenance = 0;  // on none of the campaign's lists, which it requires
+  uint64_t over_limit = 0;     // eligible but cut by --limit
   uint64_t exported = 0;
   std::vector<ExportedFile> files;
 };
@@ -321,6 +325,7 @@ struct ContactReport {
   std::string subject;     // canonical
   uint64_t block_seq = 0;  // the block its outcome recorded in the same batch; 0: none
   bool no_prior_check = true;
+  bool unregistered_caller = false;  // its caller id was not registered (issue 18)
   // The decision at its start as known when recorded: the attempt's audit.
   Decision decision;
 };
@@ -341,6 +346,46 @@ struct ContactImportReport {
   uint64_t denied = 0;
   uint64_t needs_justification = 0;
   uint64_t no_prior_check = 0;
+  uint64_t unregistered_caller = 0;  // attempts whose caller id was not registered (issue 18)
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+};
+
+// Campaigns, their lists and their caller ids (issue 18: provenance).
+struct CampaignRequest {
+  std::string code;
+  std::string title;
+  std::string controller;
+  std::string purpose;
+  bool requires_provenance = false;
+  bool retire = false;  // withdraw the campaign (its other fields unused)
+};
+struct CallerRequest {
+  std::string number;    // as typed: normalised to E.164
+  std::string campaign;  // a campaign in force, or empty: every campaign
+  std::string roc = {};
+  TimeMs valid_from = 0;  // 0: from now on
+  TimeMs valid_to = 0;    // exclusive; 0: no end
+  bool retire = false;    // withdraw the number for the campaign
+};
+struct ListRequest {
+  std::string path;
+  std::optional<std::string> content;  // the file's content; unset: read path
+  std::string column;                  // CSV column; empty: detect a phone column
+  std::string campaign;                // a campaign in force
+  std::string supplier;
+  std::string acquired;  // YYYY-MM-DD, not in the future
+  std::string basis;     // the legal basis
+  std::string consent_text = {};
+};
+struct ListReport {
+  uint64_t list_id = 0;
+  uint64_t lines = 0;
+  uint64_t invalid = 0;
+  std::vector<std::string> invalid_samples;
+  uint64_t duplicates = 0;
+  uint64_t members = 0;  // the list_member events recorded
+  Hash256 file_sha256{};
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
 };
@@ -419,6 +464,7 @@ struct FilterRequest {
   Channel channel = Channel::kVoice;
   TimeMs at = 0;
   TimeMs known_at = kKnownNow;
+  std::string campaign = {};  // the contact's campaign (caps, provenance); empty: none
 };
 struct FilterItem {
   uint64_t line = 0;
@@ -456,12 +502,24 @@ struct AuditRow {
   const ContactAttempted* attempt = nullptr;  // valid during the callback
   Disclosed subject;                          // the number or address called, opened
   bool violation = false;                     // its verdict at its start was not allow
+  // The suppliers of the campaign's lists its decision cited (issue 18),
+  // by list id; empty when it was on none.
+  std::vector<std::string> suppliers;
 };
 struct AuditTotals {
   struct Count {
     uint64_t attempts = 0;
     uint64_t violations = 0;
     uint64_t no_prior_check = 0;
+    uint64_t unregistered_caller = 0;  // shown a caller id not registered (issue 18)
+  };
+  // Per supplier of lists (issue 18): attempts whose number its list gave,
+  // those the registry said listed, and those whose outcome was a refusal
+  // (the person complained of the call).
+  struct SupplierCount {
+    uint64_t attempts = 0;
+    uint64_t listed = 0;
+    uint64_t complaints = 0;
   };
   Count all;
   uint64_t allowed = 0;
@@ -469,9 +527,12 @@ struct AuditTotals {
   uint64_t needs_justification = 0;
   std::map<std::string, uint64_t> by_reason;  // reason codes of the violations
   std::map<std::string, Count> by_campaign;   // "" for attempts of no campaign
+  // Attempts of campaigns with registered lists, by supplier; "" for those
+  // whose number was on none of the campaign's lists (no provenance).
+  std::map<std::string, SupplierCount> by_supplier;
 };
-// A row is an attempt when the audit says it is a violation: its verdict at
-// start was deny or needs_justification.
+// An attempt is a violation when its verdict at start was deny or
+// needs_justification, or it showed an unregistered caller id.
 bool IsViolation(const ContactAttempted& a);
 
 struct HistoryItem {
@@ -530,6 +591,14 @@ class Ledger {
   // the channels (or on one of the channels named).
   Result<UnblockReport> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
+  // Issue 18. A campaign defined, changed or retired; a caller id
+  // registered for a campaign or withdrawn (policy events: LoadPolicy
+  // follows); a list registered with every distinct number of its file as
+  // a member, in one batch (refused, nothing recorded, when no line holds
+  // a valid number).
+  Result<Recorded> DefineCampaign(const CampaignRequest& req, const Actor& actor);
+  Result<Recorded> RegisterCaller(const CallerRequest& req, const Actor& actor);
+  Result<ListReport> RegisterList(const ListRequest& req, const Actor& actor);
   // Records one contact attempt with its audit (the decision at its start,
   // as known now), and what its outcome implies in the same batch (a block
   // of source call_outcome). A non-compliant attempt is recorded all the
@@ -577,9 +646,11 @@ class Ledger {
   // Decides every subject of `subjects` (as written), in order, with
   // batched lookups; calls fn once for each, repeated ones included
   // (FilterItem.line is the 1-based index).
+  // `campaign`: the contact's campaign (caps, provenance); empty: none.
   Result<FilterReport> DecideMany(std::span<const std::string> subjects, Channel channel, TimeMs at,
                                   TimeMs known_at, const std::function<void(const FilterItem&)>& fn,
-                                  Explain explain = Explain::kFull) const;
+                                  Explain explain = Explain::kFull,
+                                  std::string_view campaign = {}) const;
   // Every event about the subject, and the policy changes that bear on its
   // answers (the channel policy, the consent types and reasons it refers
   // to), in seq order.
@@ -668,12 +739,14 @@ class Ledger {
   // Destroys the data keys of erasures recorded but not finished (a crash
   // between the record and the key's destruction).
   Status FinishErasures();
-  // What a decision reads about the subject's person (issue 18); see
-  // DecisionInput::persons, person_attempts and person_evidence.
+  // What a decision reads beyond the subject's own records (issue 18): its
+  // person (DecisionInput::persons, person_attempts, person_evidence) and
+  // its memberships of the campaign's lists (DecisionInput::lists).
   struct PersonFacts {
     const PersonRecords* persons = nullptr;
     const std::vector<AttemptEntry>* attempts = nullptr;
     std::vector<uint64_t> evidence;
+    std::span<const ListMembership> lists;  // DecisionInput::lists
   };
   // The decision from the subject's two records, decoded (absent: null),
   // under `policy` (the view at min(at, known_at)); `registry`: the
@@ -695,7 +768,10 @@ class Ledger {
                                         Channel channel, TimeMs at, TimeMs known_at,
                                         bool skip_duplicates,
                                         const std::function<void(const FilterItem&)>& fn,
-                                        Explain explain = Explain::kFull) const;
+                                        Explain explain = Explain::kFull,
+                                        std::string_view campaign = {}) const;
+  // Appends one policy event (its projection update) and reloads the policy.
+  Result<Recorded> CommitPolicy(const Payload& p, const Actor& actor);
   // Appends one event about `subject` (with its projection update), its
   // personal fields sealed: `sealed.bytes` holds the free text until then.
   // Refused when the subject is erased.

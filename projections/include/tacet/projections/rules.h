@@ -6,8 +6,8 @@
 // at which the verdict differs. Calling hours and frequency caps, whose
 // answers change with the clock alone, join the same way.
 //
-// The pipeline: Erased (format 3), Block, PersonBlock (issue 18), CallingHours and FrequencyCap
-// (issue 17), the round-trip registry that
+// The pipeline: Erased (format 3), Block, PersonBlock and Provenance (issue 18), CallingHours and
+// FrequencyCap (issue 17), the round-trip registry that
 // covers the number under the policy in force (PolicyView::registries; the
 // RPO so far), Consent, Justification (decision.h says what each decides).
 #pragma once
@@ -108,6 +108,17 @@ class PersonBlockRule final : public Rule {
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };
 
+// Provenance (issue 18), for a decision asked for a campaign: a subject
+// on one of the campaign's registered lists is cited with its memberships
+// (`on_list`: where the number came from); one on none is denied
+// `no_provenance` when the campaign in force requires provenance.
+class ProvenanceRule final : public Rule {
+ public:
+  const char* name() const override { return "provenance"; }
+  Step Apply(const Facts& f, Explainer& x) const override;
+  void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
+};
+
 // Calling hours (issue 17): outside the window of the calendar covering
 // the number's region and the channel, deny `outside_calling_hours`; the
 // answer changes at the next opening or closing.
@@ -159,8 +170,8 @@ class JustificationRule final : public Rule {
   void Moments(const Facts& f, std::vector<TimeMs>* out) const override;
 };
 
-// Erased, Block, CallingHours, FrequencyCap, RoundTripRegistry, Consent,
-// Justification.
+// Erased, Block, PersonBlock, Provenance, CallingHours, FrequencyCap,
+// RoundTripRegistry, Consent, Justification.
 std::span<const Rule* const> DefaultRules();
 
 // Runs `rules` in order on the facts at in.at; a pipeline that ends without

@@ -17,6 +17,9 @@ namespace tacet {
 
 inline constexpr const char* kRegistryFamily = "p_registry";
 inline constexpr const char* kSessionsFamily = "p_sessions";
+// Members of registered lists (issue 18): ListMemberKey -> the list_member
+// event's seq (u64 BE).
+inline constexpr const char* kListFamily = "p_list";
 
 // One registry result about one number.
 struct RegistryEntry {
@@ -81,6 +84,8 @@ inline constexpr const char* kNextSessionKey = "next_session";
 std::string EncodeSession(const SessionRecord& s);
 Result<SessionRecord> DecodeSession(std::string_view bytes);
 
+std::string ListMemberKey(uint64_t list_id, const SubjectId& subject);  // u64 BE ‖ SubjectId
+
 // The projection families, as the log must open them.
 std::vector<std::string> ProjectionFamilies();
 // Those of them read only by range scans: never held in a reader's mirror.
@@ -116,6 +121,7 @@ class Projector {
   int attempts_family() const { return attempts_; }
   int audit_family() const { return audit_; }
   int person_family() const { return person_; }
+  int list_family() const { return lists_; }
 
  private:
   // The fold of p_sessions: a session opened, a member, a return.
@@ -132,6 +138,7 @@ class Projector {
   int attempts_;
   int audit_;
   int person_;
+  int lists_;
 };
 
 }  // namespace tacet

@@ -117,6 +117,11 @@ struct PolicyHistory {
   std::map<std::string, std::vector<Versioned<OutcomeDefined>>> outcomes;
   std::map<std::string, std::vector<CallingHoursVersion>> calling_hours;
   std::map<std::string, std::vector<Versioned<FrequencyCapDefined>>> caps;
+  // Issue 18: caller ids by PolicyCallerKey (number, campaign), campaigns
+  // by code, and registered lists by id (each recorded once).
+  std::map<std::string, std::vector<Versioned<CallerRegistered>>> callers;
+  std::map<std::string, std::vector<Versioned<CampaignDefined>>> campaigns;
+  std::map<uint64_t, Versioned<ListRegistered>> lists;
 };
 
 // The policy in force at a cut-off time: for each item its last version
@@ -149,6 +154,21 @@ struct PolicyView {
   bool AnyPersonCapReaches(std::string_view region, Channel channel) const;
   // The longest window or cool-down of those caps, in ms.
   TimeMs LongestCapReach(std::string_view region, Channel channel) const;
+
+  // Issue 18. Caller ids in force (by PolicyCallerKey), campaigns in force
+  // (by code) and the lists registered by the cut (by id).
+  std::map<std::string, Versioned<CallerRegistered>> callers;
+  std::map<std::string, Versioned<CampaignDefined>> campaigns;
+  std::map<uint64_t, Versioned<ListRegistered>> lists;
+  // Whether `number` may be shown as the caller id of a call of `campaign`
+  // at `at`: registered for the campaign, or for every campaign (""), and
+  // valid at `at`. True while no caller id is registered at all (nothing
+  // to check against yet).
+  bool CallerAllowed(std::string_view number, std::string_view campaign, TimeMs at) const;
+  // The campaign in force of that code, or null.
+  const CampaignDefined* Campaign(std::string_view code) const;
+  // The ids of the lists registered for `campaign`, ascending.
+  std::vector<uint64_t> ListsOf(std::string_view campaign) const;
 };
 
 // The shipped outcome codes: answered, no_answer, busy, voicemail, refused
@@ -180,6 +200,10 @@ std::string PolicyRegistryKey(std::string_view name);
 std::string PolicyOutcomeKey(std::string_view code);       // "o" + code
 std::string PolicyCallingHoursKey(std::string_view name);  // "h" + name
 std::string PolicyCapKey(std::string_view name);           // "f" + name
+std::string PolicyCallerKey(std::string_view number,
+                            std::string_view campaign);  // "n" + number + NUL + campaign
+std::string PolicyCampaignKey(std::string_view code);    // "m" + code
+std::string PolicyListKey(uint64_t list_id);             // "l" + u64 BE
 inline constexpr const char* kPolicyChannelKey = "c";
 std::string AppendPolicyVersion(std::string_view existing, uint64_t seq, TimeMs recorded_at,
                                 const Payload& p);
