@@ -854,8 +854,9 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
   TACET_ASSIGN_OR_RETURN(Subject s, parser_.Parse(text));
   TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(s));
   TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(id));
-  // The policy that bears on its answers: the channel policy, and the
-  // consent types and reasons its records name.
+  // The policy that bears on its answers: the channel policy, the
+  // registries and lists that hold it, and the consent types and reasons
+  // its records name.
   std::vector<uint64_t> policy;
   TACET_ASSIGN_OR_RETURN(auto record, log_->Get(projector_.subject_family(), SubjectKey(id)));
   std::shared_lock lock(policy_mu_);
@@ -864,6 +865,12 @@ Result<std::vector<HistoryItem>> Ledger::History(std::string_view text) const {
     for (const auto& [name, versions] : policy_.registries)
       for (const auto& v : versions)
         if (v.value->InScope(s)) policy.push_back(v.seq);
+    // The lists it is on (issue 18): where the number came from. A list's
+    // members follow its list_registered event in its batch.
+    for (const auto& [list_id, l] : policy_.lists) {
+      auto member = std::upper_bound(seqs.begin(), seqs.end(), l.seq);
+      if (member != seqs.end() && *member <= l.seq + l.value.number_count) policy.push_back(l.seq);
+    }
   }
   if (record) {
     TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*record));

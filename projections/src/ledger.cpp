@@ -382,8 +382,27 @@ std::string DescribeEvent(const Event& e, const Payload& p, const TimeZone& zone
            kVerdicts[static_cast<int>(a->verdict) & 3] +
            (reasons.empty() ? "" : " (" + reasons + ")") +
            (a->decision_seq ? "; acted on check seq " + std::to_string(a->decision_seq) : "") +
-           ((a->flags & kAttemptNoPriorCheck) ? "; no prior check" : "");
+           ((a->flags & kAttemptNoPriorCheck) ? "; no prior check" : "") +
+           ((a->flags & kAttemptUnregisteredCaller) ? "; caller id not registered" : "");
   }
+  if (auto* n = std::get_if<CallerRegistered>(&p))
+    return "policy: caller id " + n->number + (n->retired ? " retired" : " registered") +
+           (n->campaign.empty() ? " for every campaign" : " for campaign " + n->campaign) +
+           (n->roc.empty() ? "" : " (ROC " + n->roc + ")") +
+           (n->retired ? "" : " from " + zone.Format(n->valid_from)) +
+           (n->valid_to != 0 && !n->retired ? " to " + zone.Format(n->valid_to) : "");
+  if (auto* m = std::get_if<CampaignDefined>(&p))
+    return "policy: campaign " + m->code + (m->retired ? " retired" : " defined") + " (" +
+           m->title + "; controller " + m->controller + "; purpose " + m->purpose +
+           (m->requires_provenance ? "; requires provenance" : "") + ")";
+  if (auto* l = std::get_if<ListRegistered>(&p))
+    return "list " + std::to_string(l->list_id) + " registered for campaign " + l->campaign + ": " +
+           l->file_name + " from " + l->supplier + ", acquired " + FormatDate(l->acquired_day) +
+           ", basis " + l->basis +
+           (l->consent_text.empty() ? "" : ", consent text " + l->consent_text) + " (" +
+           std::to_string(l->number_count) + " numbers, sha256 " +
+           ToHex(l->file_sha256).substr(0, 16) + ")";
+  if (auto* m = std::get_if<ListMember>(&p)) return "on list " + std::to_string(m->list_id);
   return PayloadTypeName(e.type);
 }
 

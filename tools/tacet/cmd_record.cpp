@@ -258,6 +258,8 @@ void AddContactCommands(CLI::App& app, Context& c) {
     if (!r["block_seq"].is_null())
       text += "  its outcome blocked it: seq " + Num(r, "block_seq") + "\n";
     if (r["no_prior_check"].get<bool>()) text += "  no recorded check preceded it\n";
+    if (r["unregistered_caller"].get<bool>())
+      text += "  its caller id was not registered for its campaign (tacet caller register)\n";
     Print(c, r, text);
   });
   static std::string import_file;
@@ -281,7 +283,8 @@ void AddContactCommands(CLI::App& app, Context& c) {
               Num(r, "last_seq") + "); at their start " + Num(r, "allowed") + " allowed, " +
               Num(r, "denied") + " denied, " + Num(r, "needs_justification") +
               " needed a justification; " + Num(r, "no_prior_check") +
-              " without a prior recorded check; " + Num(r, "blocks") +
+              " without a prior recorded check; " + Num(r, "unregistered_caller") +
+              " with an unregistered caller id; " + Num(r, "blocks") +
               " blocks from their outcomes\n");
   });
 }

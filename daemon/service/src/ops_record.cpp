@@ -126,6 +126,7 @@ json Handler::Contact() {
           {"reasons", std::move(reasons)},
           {"evidence", r.decision.evidence},
           {"no_prior_check", r.no_prior_check},
+          {"unregistered_caller", r.unregistered_caller},
           {"block_seq", r.block_seq ? json(r.block_seq) : json(nullptr)}};
 }
 
@@ -141,6 +142,7 @@ json Handler::ContactImport() {
           {"denied", r.denied},
           {"needs_justification", r.needs_justification},
           {"no_prior_check", r.no_prior_check},
+          {"unregistered_caller", r.unregistered_caller},
           {"first_seq", r.first_seq},
           {"last_seq", r.last_seq}};
 }
