@@ -1,6 +1,7 @@
 // Erasure (GDPR art. 17) and the pruning of exported files: a subject's
 // personal data leaves every file of the data directory while its
 // suppression, its events and every proof about them stay.
+#include <algorithm>
 #include <filesystem>
 
 #include "../internal/text.h"
@@ -24,18 +25,28 @@ Result<SubjectId> IdFromMeta(const std::string& bytes) {
 }  // namespace
 
 Result<EraseReport> Ledger::Erase(const EraseRequest& req, const Actor& actor) {
+  if (!req.person.empty()) return ErasePerson(req, actor);
   TACET_ASSIGN_OR_RETURN(Subject subject, parser_.Parse(req.subject));
+  TACET_RETURN_IF_ERROR(CheckErasure(req));
+  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
+  return EraseId(id, subject.value, req, actor);
+}
+
+Status Ledger::CheckErasure(const EraseRequest& req) const {
   if (req.officer.empty())
     return Status::FailedPrecondition(
         "only an officer erases a subject: pass --officer NAME; nothing was recorded");
   if (req.request.empty())
     return Status::InvalidArgument(
         "an erasure names the request it answers (--request REF); nothing was recorded");
-  TACET_ASSIGN_OR_RETURN(SubjectId id, IdOf(subject));
   if (keys_ == nullptr) return Status::FailedPrecondition("the data key store is not open");
+  return Status::Ok();
+}
 
+Result<EraseReport> Ledger::EraseId(const Hash256& id, const std::string& shown,
+                                    const EraseRequest& req, const Actor& actor) {
   EraseReport rep;
-  rep.subject = subject.value;
+  rep.subject = shown;
   // The upload files that still list the number: the registry's copy.
   TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, log_->SeqsFor(id));
   const fs::path exports = fs::path(options_.data_dir) / "exports";
@@ -57,7 +68,7 @@ Result<EraseReport> Ledger::Erase(const EraseRequest& req, const Actor& actor) {
   if (bytes) {
     TACET_ASSIGN_OR_RETURN(SubjectState st, DecodeSubjectState(*bytes));
     if (st.erased_seq != 0)
-      return Status::FailedPrecondition(subject.value + " was already erased (seq " +
+      return Status::FailedPrecondition(shown + " was already erased (seq " +
                                         std::to_string(st.erased_seq) + "); nothing was recorded");
   }
   // The marker first: should the process die after the event commits and
@@ -85,6 +96,52 @@ Result<EraseReport> Ledger::Erase(const EraseRequest& req, const Actor& actor) {
     rep.key_destroyed = true;
   }
   TACET_RETURN_IF_ERROR(log_->PutMeta(kErasingMetaKey, std::nullopt));
+  return rep;
+}
+
+// Issue 18: a person's erasure erases each subject ever linked to it (its
+// own links), then the person's own sealed fields (its blocks' CRM id and
+// reasons, under the PersonId's data key). Each is its own `erased` event,
+// so a run cut short is finished by running it again: the subjects already
+// erased are reported, not refused. The person's blocks, like each
+// subject's suppression, stay in force.
+Result<EraseReport> Ledger::ErasePerson(const EraseRequest& req, const Actor& actor) {
+  if (!req.subject.empty())
+    return Status::InvalidArgument("an erasure names a subject or a person, not both");
+  TACET_RETURN_IF_ERROR(CheckErasure(req));
+  TACET_ASSIGN_OR_RETURN(PersonId person, PersonIdOf(req.person));
+  TACET_ASSIGN_OR_RETURN(PersonState st, Person(req.person));
+  std::vector<SubjectId> subjects;
+  for (const PersonState::Link& l : st.links)
+    if (std::find(subjects.begin(), subjects.end(), l.subject) == subjects.end())
+      subjects.push_back(l.subject);
+  TACET_ASSIGN_OR_RETURN(std::vector<uint64_t> about, log_->SeqsFor(person));
+  if (subjects.empty() && about.empty())
+    return Status::NotFound("nothing is recorded about person " + internal::Quote(req.person) +
+                            "; nothing was recorded");
+  EraseReport rep;
+  rep.subject = req.person;
+  for (const SubjectId& id : subjects) {
+    EraseReport::Part part{ToHex(id), 0, false};
+    Result<EraseReport> one = EraseId(id, ToHex(id), req, actor);
+    if (one.ok()) {
+      part.seq = one->seq;
+      part.key_destroyed = one->key_destroyed;
+      rep.export_files.insert(rep.export_files.end(), one->export_files.begin(),
+                              one->export_files.end());
+    } else if (one.status().code() != StatusCode::kFailedPrecondition) {
+      return one.status().WithContext("person " + req.person + ", subject " + part.subject_id +
+                                      " (the subjects before it are erased)");
+    }
+    rep.parts.push_back(std::move(part));
+  }
+  Result<EraseReport> own = EraseId(person, req.person, req, actor);
+  if (own.ok()) {
+    rep.seq = own->seq;
+    rep.key_destroyed = own->key_destroyed;
+  } else if (own.status().code() != StatusCode::kFailedPrecondition) {
+    return own.status();
+  }
   return rep;
 }
 

@@ -30,7 +30,8 @@ Facts FactsOf(const DecisionInput& in) {
     // A wrong number: the consents given for it were someone else's.
     const bool reassigned = std::any_of(f.self.reassignments.begin(), f.self.reassignments.end(),
                                         [&](const SubjectState::Reassignment& r) {
-                                          return r.seq > c.seq && r.recorded_at <= f.cut;
+                                          return r.seq > c.seq && r.recorded_at <= in.known_at &&
+                                                 r.effective_from <= in.at;
                                         });
     if (reassigned) continue;
     if (f.consent == nullptr || c.given_day > f.consent->given_day) f.consent = &c;

@@ -185,7 +185,8 @@ enum class Fold : uint8_t {
   kPolicy,
   kAttempts,
   kPersons,
-  kLists
+  kLists,
+  kReassignment,  // p_subject, and the person it leaves in p_person
 };
 struct FoldSpec {
   Fold fold;
@@ -240,6 +241,8 @@ template <>
 constexpr Fold kFoldOf<ContactAttempted> = Fold::kAttempts;
 template <>
 constexpr Fold kFoldOf<CheckRecorded> = Fold::kNone;  // read by seq: the subject index finds it
+template <>
+constexpr Fold kFoldOf<SubjectReassigned> = Fold::kReassignment;
 template <>
 constexpr Fold kFoldOf<ConsentGranted> = Fold::kSubject;
 template <>
@@ -382,13 +385,31 @@ Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendB
   batch.PutUnread(attempts_, AttemptKey(a.subject, a.started_at, e.seq), EncodeAttempt(entry));
   batch.PutUnread(audit_, AuditKey(a.started_at, e.seq), EncodeAuditRecord(e));
   if ((a.effects & kOutcomeWrongNumber) == 0) return Status::Ok();
-  const std::string key = SubjectKey(a.subject);
+  return FoldReassignment(e, a.subject, e.recorded_at, batch);
+}
+
+Status Projector::FoldReassignment(const Event& e, const SubjectId& subject, TimeMs effective_from,
+                                   AppendBatch& batch) const {
+  const std::string key = SubjectKey(subject);
   TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(subject_, key));
   SubjectState st;
   if (bytes) {
     TACET_ASSIGN_OR_RETURN(st, DecodeSubjectState(*bytes));
   }
-  st.reassignments.push_back({e.seq, e.recorded_at});
+  st.reassignments.push_back({e.seq, e.recorded_at, effective_from});
+  // The number is someone else's now: its link to a person ends, on both
+  // records, as an unlink would.
+  if (const SubjectState::Link* now = st.PersonAt(kKnownNow)) {
+    const PersonId person = now->person;
+    st.links.push_back({e.seq, e.recorded_at, person, false});
+    TACET_ASSIGN_OR_RETURN(auto person_bytes, batch.Get(person_, PersonKey(person)));
+    PersonState ps;
+    if (person_bytes) {
+      TACET_ASSIGN_OR_RETURN(ps, DecodePersonState(*person_bytes));
+    }
+    ps.links.push_back({e.seq, e.recorded_at, subject, false});
+    batch.Put(person_, PersonKey(person), EncodePersonState(ps));
+  }
   batch.Put(subject_, key, EncodeSubjectState(st));
   return Status::Ok();
 }
@@ -478,6 +499,8 @@ Status Projector::Apply(const Event& e, const Payload& p, AppendBatch& batch) co
           return FoldAttempt(e, x, batch);
         } else if constexpr (fold == Fold::kPersons) {
           return FoldPersons(e, p, batch);
+        } else if constexpr (fold == Fold::kReassignment) {
+          return FoldReassignment(e, x.subject, x.effective_from, batch);
         } else if constexpr (fold == Fold::kLists) {
           std::string seq;
           ByteWriter(seq).U64(e.seq);
@@ -551,7 +574,7 @@ Projector::ReadKey Projector::KeyRead(const Payload& p) const {
           return {registry_, RegistryKey(x.registry, x.subject)};
         } else if constexpr (fold == Fold::kPolicy) {
           return {policy_, PolicyKeyOf(x)};
-        } else if constexpr (fold == Fold::kSubject) {
+        } else if constexpr (fold == Fold::kSubject || fold == Fold::kReassignment) {
           return {subject_, SubjectKey(x.subject)};
         } else if constexpr (fold == Fold::kAttempts) {
           if ((x.effects & kOutcomeWrongNumber) != 0) return {subject_, SubjectKey(x.subject)};

@@ -17,8 +17,9 @@ namespace {
 
 // Format 3's record versions: 1, each unblock lists the blocks it lifted,
 // and the record ends with the erasure; 2 (issue 17) adds the
-// reassignments after it. Version 1 is still read.
-constexpr uint8_t kSubjectStateVersion = 3;
+// reassignments after it; 3 (issue 18) the links; 4 each reassignment's
+// effective_from. Every earlier version is still read.
+constexpr uint8_t kSubjectStateVersion = 4;
 
 }  // namespace
 
@@ -46,7 +47,7 @@ std::string EncodeSubjectState(const SubjectState& s) {
         .I64(j.valid_until);
   w.U64(s.erased_seq).I64(s.erased_at);
   w.U32(static_cast<uint32_t>(s.reassignments.size()));
-  for (const auto& a : s.reassignments) w.U64(a.seq).I64(a.recorded_at);
+  for (const auto& a : s.reassignments) w.U64(a.seq).I64(a.recorded_at).I64(a.effective_from);
   w.U32(static_cast<uint32_t>(s.links.size()));
   for (const auto& l : s.links)
     w.U64(l.seq).I64(l.recorded_at).Raw(AsBytes(l.person)).U8(l.linked ? 1 : 0);
@@ -102,10 +103,11 @@ Result<SubjectState> DecodeSubjectState(std::string_view bytes) {
   s.erased_seq = r.U64();
   s.erased_at = r.I64();
   if (version >= 2)
-    for (size_t n = count(16); n > 0 && !r.failed(); --n) {
+    for (size_t n = count(version >= 4 ? 24 : 16); n > 0 && !r.failed(); --n) {
       SubjectState::Reassignment a;
       a.seq = r.U64();
       a.recorded_at = r.I64();
+      a.effective_from = version >= 4 ? r.I64() : a.recorded_at;
       s.reassignments.push_back(a);
     }
   if (version >= 3)

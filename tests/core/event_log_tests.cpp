@@ -803,8 +803,8 @@ BOOST_AUTO_TEST_CASE(caps_per_person_and_person_blocks_have_known_bytes) {
   BOOST_TEST(!DecodePayload(PayloadType::kPersonBlocked, 1, no_channel).ok());
 }
 
-// Issue 18: caller_registered, campaign_defined, list_registered and
-// list_member (26-29) byte for byte, as core/FORMAT.md lists them; and
+// Issue 18: caller_registered, campaign_defined, list_registered,
+// list_member and subject_reassigned (26-30) byte for byte, as core/FORMAT.md lists them; and
 // contact_attempted version 2, whose flags may hold 2 (an unregistered
 // caller id), which a version-1 payload may not.
 BOOST_AUTO_TEST_CASE(provenance_events_and_attempt_flags_have_known_bytes) {
@@ -870,6 +870,16 @@ BOOST_AUTO_TEST_CASE(provenance_events_and_attempt_flags_have_known_bytes) {
   std::vector<SubjectId> ids;
   SubjectsOf(ListMember{3, CountingId()}, &ids);
   BOOST_TEST((ids == std::vector<SubjectId>{CountingId()}));
+
+  // subject_reassigned (30).
+  want.clear();
+  le(1, 1);
+  for (int i = 0; i < 32; ++i) le(i, 1);
+  le(20701, 4);          // 2026-09-05
+  le(1788559200000, 8);  // its start in Rome
+  str("note");
+  BOOST_TEST(ToHex(EncodePayload(
+                 SubjectReassigned{CountingId(), 20701, 1788559200000, {"note"}})) == ToHex(want));
 
   // contact_attempted: the same fields at versions 1 and 2; flag 2 only at 2.
   ContactAttempted a;

@@ -281,4 +281,116 @@ BOOST_AUTO_TEST_CASE(a_cap_per_person_counts_every_number_of_the_merged_person) 
   BOOST_TEST(Codes(f.Decide("+393471000009", Channel::kVoice, after_split)).rfind("allow", 0) == 0);
 }
 
+// A number given to a new subscriber (`reassigned --since D`, or a
+// wrong_number attempt) stops the earlier person's consents and links
+// counting for it: the consents from D on, as known from the record; the
+// link from the record on.
+BOOST_AUTO_TEST_CASE(a_reassigned_number_leaves_its_person_and_its_consents) {
+  ContactFixture f;
+  const std::string n = "+393471234567", m = "+393479876543";
+  BOOST_TEST_REQUIRE(f.ledger->LinkPerson({"ANAG-7", {n, m}}, kOfficer).ok());
+  BOOST_TEST_REQUIRE(
+      f.ledger->GrantConsent({n, "TEL", "2026-08-01", "call recording 17"}, kOfficer).ok());
+  BlockRequest objection;
+  objection.person = "ANAG-7";
+  objection.channels = MaskOf(Channel::kVoice);
+  objection.source = "objection";
+  objection.reason = "art. 21";
+  BOOST_TEST_REQUIRE(f.ledger->Block(objection, kOfficer).ok());
+  f.SetNow("2026-09-10 12:00");
+  const TimeMs before_record = f.At("2026-09-08 12:00");
+  BOOST_TEST(Codes(f.Decide(n, Channel::kVoice, f.clock.NowMs())).rfind("deny person_blocked", 0) ==
+             0);
+  BOOST_TEST(Codes(f.Decide(n, Channel::kSms, f.clock.NowMs())).find("consent_valid") !=
+             std::string::npos);
+
+  auto r = f.ledger->Reassign({n, "2026-09-05", "the operator's portability notice"}, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  const TimeMs now = f.clock.NowMs() + 1;
+  // The person's objection no longer covers it; the earlier consent no
+  // longer counts from the 5th on.
+  const std::string voice = Codes(f.Decide(n, Channel::kVoice, now));
+  BOOST_TEST(voice.find("person_blocked") == std::string::npos, voice);
+  BOOST_TEST(Codes(f.Decide(n, Channel::kSms, now)).rfind("needs_justification", 0) == 0);
+  BOOST_TEST(
+      Codes(f.Decide(n, Channel::kSms, f.At("2026-09-07 12:00"))).rfind("needs_justification", 0) ==
+      0);
+  // Before the 5th it was the earlier subscriber's, consent and all; and as
+  // known before the record, nothing changed.
+  BOOST_TEST(Codes(f.Decide(n, Channel::kSms, f.At("2026-09-03 12:00"))).find("consent_valid") !=
+             std::string::npos);
+  BOOST_TEST(Codes(f.Decide(n, Channel::kSms, f.At("2026-09-07 12:00"), before_record))
+                 .find("consent_valid") != std::string::npos);
+  BOOST_TEST(
+      Codes(f.Decide(n, Channel::kVoice, now, before_record)).rfind("deny person_blocked", 0) == 0);
+  // The person's record says it left, with the reassignment's seq.
+  auto person = f.ledger->Person("ANAG-7");
+  BOOST_TEST_REQUIRE(person.ok());
+  BOOST_TEST(person->SubjectsAt(now).size() == 1u);
+  BOOST_TEST(person->links.back().seq == r->seq);
+  BOOST_TEST(!person->links.back().linked);
+  // The new subscriber's consent counts.
+  BOOST_TEST_REQUIRE(
+      f.ledger->GrantConsent({n, "TEL", "2026-09-10", "new contract"}, kOfficer).ok());
+  BOOST_TEST(Codes(f.Decide(n, Channel::kSms, now + 1)).find("consent_valid") != std::string::npos);
+  // Refusals: a day in the future, a subject that is no number or address.
+  BOOST_TEST(!f.ledger->Reassign({n, "2026-09-11", ""}, kOfficer).ok());
+  BOOST_TEST(!f.ledger->Reassign({"not a number", "2026-09-01", ""}, kOfficer).ok());
+
+  // A wrong_number attempt ends the other number's link from its recording.
+  BOOST_TEST(Codes(f.Decide(m, Channel::kVoice, now)).rfind("deny person_blocked", 0) == 0);
+  f.SetNow("2026-09-10 15:00");
+  f.Contact(m, f.At("2026-09-10 14:30"), "wrong_number");
+  const std::string after = Codes(f.Decide(m, Channel::kVoice, f.clock.NowMs() + 1));
+  BOOST_TEST(after.find("person_blocked") == std::string::npos, after);
+  auto person_now = f.ledger->Person("ANAG-7");
+  BOOST_TEST_REQUIRE(person_now.ok());
+  BOOST_TEST(person_now->SubjectsAt(f.clock.NowMs() + 1).empty());
+}
+
+// Erasure of a person erases each subject ever linked to it and keeps
+// each suppression, the person's own block included.
+BOOST_AUTO_TEST_CASE(erasing_a_person_erases_each_linked_subject_and_keeps_suppression) {
+  ContactFixture f;
+  const std::string a = "+393471111111", b = "mario@example.it", c = "+393472222222";
+  BOOST_TEST_REQUIRE(f.ledger->LinkPerson({"ANAG-9", {a, b}}, kOfficer).ok());
+  BOOST_TEST_REQUIRE(f.ledger->LinkPerson({"ANAG-9", {c}}, kOfficer).ok());
+  BOOST_TEST_REQUIRE(f.ledger->UnlinkPerson({"ANAG-9", {c}}, kOfficer).ok());  // once linked
+  BlockRequest objection;
+  objection.person = "ANAG-9";
+  objection.source = "objection";
+  objection.reason = "art. 21";
+  BOOST_TEST_REQUIRE(f.ledger->Block(objection, kOfficer).ok());
+  // One of them erased before: reported, not refused.
+  BOOST_TEST_REQUIRE(f.ledger->Erase({c, "DPO-1", "m.bianchi"}, kOfficer).ok());
+
+  EraseRequest req;
+  req.person = "ANAG-9";
+  req.request = "DPO-2";
+  BOOST_TEST(f.ledger->Erase(req, kOfficer).status().code() == StatusCode::kFailedPrecondition);
+  req.officer = "m.bianchi";
+  auto r = f.ledger->Erase(req, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->parts.size() == 3u);
+  size_t erased_now = 0;
+  for (const auto& part : r->parts) erased_now += part.seq != 0;
+  BOOST_TEST(erased_now == 2u);
+  BOOST_TEST(r->key_destroyed);  // the person's own key (its block's sealed fields)
+  const TimeMs now = f.clock.NowMs() + 1;
+  for (const std::string& s : {a, c})
+    BOOST_TEST(Codes(f.Decide(s, Channel::kVoice, now)).rfind("deny erased", 0) == 0, s);
+  BOOST_TEST(Codes(f.Decide(b, Channel::kEmail, now)).rfind("deny erased", 0) == 0);
+  // Nothing about the person opens any more.
+  auto history = f.ledger->PersonHistory("ANAG-9");
+  BOOST_TEST_REQUIRE(history.ok(), history.status().ToString());
+  for (const HistoryItem& item : *history)
+    BOOST_TEST((item.personal.state != Disclosed::State::kOpen), item.event.seq);
+  // Again: everything was erased already.
+  auto again = f.ledger->Erase(req, kOfficer);
+  BOOST_TEST_REQUIRE(again.ok(), again.status().ToString());
+  BOOST_TEST(again->seq == 0u);
+  req.person = "ANAG-unknown";
+  BOOST_TEST(f.ledger->Erase(req, kOfficer).status().code() == StatusCode::kNotFound);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -169,6 +169,7 @@ BOOST_AUTO_TEST_CASE(every_help_example_runs_with_the_shipped_config) {
                                              "person merge",
                                              "person split",
                                              "person unlink",
+                                             "reassigned",
                                              "erase",
                                              "exports prune",
                                              "sessions",

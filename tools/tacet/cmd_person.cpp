@@ -45,6 +45,29 @@ void AddPersonCommands(CLI::App& app, Context& c) {
       ->footer("Example: tacet person merge ANAG-0042 ANAG-0913");
   pair("split", "person_split", "Undo a merge: each record is its own person again", "split from")
       ->footer("Example: tacet person split ANAG-0042 ANAG-0913");
+
+  static std::string subject, since, note;
+  static auto* re = app.add_subcommand(
+      "reassigned",
+      "Record that a number was given to a new subscriber: what was recorded for "
+      "the earlier one stops counting");
+  re->add_option("SUBJECT", subject, "The phone number")->required();
+  re->add_option("--since", since, "The day it went to the new subscriber (YYYY-MM-DD)")
+      ->required();
+  re->add_option("--note", note, "How this was learnt (kept sealed)");
+  re->add_option("--operator", c.g.operator_id, "Operator id recorded with it");
+  re->footer(
+      "Example: tacet reassigned 0612345678 --since 2026-01-01 --note 'operator database'\n"
+      "The consents recorded for it stop counting from that day; its link to a person ends.\n"
+      "A contact attempt with the wrong_number outcome does the same from its recording.");
+  re->callback([&c] {
+    json r = c.Run(
+        "reassigned",
+        {{"subject", subject}, {"since", since}, {"note", note}, {"operator", c.g.operator_id}});
+    Print(c, r,
+          "seq " + Num(r, "seq") + ": " + Str(r, "subject") +
+              " belongs to a new subscriber since " + since + "\n");
+  });
 }
 
 }  // namespace tacet::cli

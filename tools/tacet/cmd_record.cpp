@@ -171,22 +171,41 @@ void AddRecordCommands(CLI::App& app, Context& c) {
   static std::string erase_request;
   static auto* era = app.add_subcommand(
       "erase", "Erase a subject's personal data (GDPR art. 17); it stays suppressed");
-  era->add_option("SUBJECT", subject, "Phone number or e-mail")->required();
+  static std::string erase_person;
+  era->add_option("SUBJECT", subject, "Phone number or e-mail");
+  era->add_option("--person", erase_person,
+                  "Instead of SUBJECT, the CRM's id of a person: every subject ever linked to it "
+                  "is erased, then the person's own sealed fields");
   era->add_option("--request", erase_request, "The erasure request's reference (recorded)")
       ->required();
   era->add_option("--officer", officer, "The compliance officer erasing it (required)");
   era->footer(
       "Example: tacet erase 0612345679 --request DPO-2026-118 --officer m.bianchi\n"
+      "Example: tacet erase --person ANAG-0913 --request DPO-2026-119 --officer m.bianchi\n"
       "The subject's data key is destroyed: its evidence and reasons read as erased, every "
       "channel denies it,\nand exports leave it out. Upload files under exports/ that still "
       "list it are named; 'tacet exports prune'\nremoves those of answered sessions.");
   era->callback([&] {
-    json r = c.Run("erase", {{"subject", subject},
-                             {"request", erase_request},
-                             {"officer", officer},
-                             {"operator", c.g.operator_id}});
-    std::string text = "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " erased (request " +
-                       erase_request + "); suppressed on every channel\n";
+    if (subject.empty() == erase_person.empty())
+      Fail(Status::InvalidArgument("name a SUBJECT or a --person, one of them"));
+    json args = {{"request", erase_request}, {"officer", officer}, {"operator", c.g.operator_id}};
+    if (erase_person.empty()) {
+      args["subject"] = subject;
+    } else {
+      args["person"] = erase_person;
+    }
+    json r = c.Run("erase", args);
+    std::string text;
+    for (const auto& s : r.value("subjects", json::array()))
+      text += s["seq"].is_null() ? "  subject " + Str(s, "subject_id") + " was erased already\n"
+                                 : "seq " + Num(s, "seq") + ": subject " + Str(s, "subject_id") +
+                                       " erased; suppressed on every channel\n";
+    text += erase_person.empty()
+                ? "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " erased (request " +
+                      erase_request + "); suppressed on every channel\n"
+                : "person " + erase_person + ": " + std::to_string(r["subjects"].size()) +
+                      " subject(s) erased or already erased (request " + erase_request +
+                      "); its own blocks stay in force\n";
     if (!r["key_destroyed"].get<bool>()) text += "  it had no personal data recorded\n";
     for (const auto& f : r["export_files"])
       text += "  still listed in " + f.get<std::string>() +

@@ -226,6 +226,7 @@ class Handler {
   json PersonUnlink();
   json PersonMerge();
   json PersonSplit();
+  json Reassigned();
   json Unblock();
   json Justify();
   json Contact();

@@ -1,5 +1,5 @@
 // Operations on persons (issue 18): person_link, person_unlink,
-// person_merge, person_split.
+// person_merge, person_split, and reassigned (a number's new subscriber).
 #include "handler.h"
 
 namespace tacet::ops {
@@ -31,6 +31,12 @@ json Handler::PersonMerge() {
 json Handler::PersonSplit() {
   Recorded r = Must(l_.SplitPersons(a_.Str("into"), a_.Str("from"), MakeActor()));
   return {{"seq", r.seq}};
+}
+
+json Handler::Reassigned() {
+  ReassignRequest req{SubjectArg(), a_.Required("since"), a_.Str("note")};
+  Recorded r = Must(l_.Reassign(req, MakeActor()));
+  return {{"seq", r.seq}, {"subject", r.subject}, {"since", req.since}};
 }
 
 }  // namespace tacet::ops

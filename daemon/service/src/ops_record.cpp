@@ -165,16 +165,26 @@ json Handler::CheckRecord() {
 
 json Handler::Erase() {
   EraseRequest er;
-  er.subject = SubjectArg();
+  er.person = a_.Str("person");
+  if (er.person.empty() || a_.Find("subject") != nullptr) er.subject = SubjectArg();
   er.request = a_.Required("request");
   er.officer = a_.Str("officer");
   EraseReport r = Must(l_.Erase(er, MakeActor()));
-  return {{"seq", r.seq},
-          {"subject", r.subject},
-          {"request", er.request},
-          {"officer", er.officer},
-          {"key_destroyed", r.key_destroyed},
-          {"export_files", r.export_files}};
+  json out = {{"seq", r.seq},
+              {er.person.empty() ? "subject" : "person", r.subject},
+              {"request", er.request},
+              {"officer", er.officer},
+              {"key_destroyed", r.key_destroyed},
+              {"export_files", r.export_files}};
+  if (!er.person.empty()) {
+    json subjects = json::array();
+    for (const EraseReport::Part& p : r.parts)
+      subjects.push_back({{"subject_id", p.subject_id},
+                          {"seq", p.seq ? json(p.seq) : json(nullptr)},
+                          {"key_destroyed", p.key_destroyed}});
+    out["subjects"] = std::move(subjects);
+  }
+  return out;
 }
 
 json Handler::ExportsPrune() {

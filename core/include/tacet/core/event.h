@@ -81,6 +81,7 @@ enum class PayloadType : uint16_t {
   kCampaignDefined = 27,
   kListRegistered = 28,
   kListMember = 29,
+  kSubjectReassigned = 30,
 };
 
 const char* PayloadTypeName(PayloadType t);
@@ -766,15 +767,39 @@ struct ListMember {
   }
 };
 
+// The number was given to a new subscriber (issue 18) from `since_day` on:
+// from then, the consents and the person links recorded for it before this
+// event were someone else's. Consents stop counting for moments from
+// effective_from (start of since_day in the ledger's zone) as known from
+// this event; a link ends with this event, as an unlink would. A
+// wrong_number attempt does the same from its recording. Sealed: the
+// subject and the note.
+struct SubjectReassigned {
+  static constexpr PayloadType kType = PayloadType::kSubjectReassigned;
+  static constexpr const char* kName = "subject_reassigned";
+  static constexpr uint16_t kVersion = 1;
+  SubjectId subject{};
+  Day since_day = 0;
+  TimeMs effective_from = 0;
+  Sealed sealed;
+
+  template <class A>
+  void serialize(A& a) {
+    a(subject, since_day, effective_from, sealed);
+  }
+};
+
 // The one list of payload types: each alternative carries its stored id
 // (kType, its place in this list + 1), its name (kName) and its version;
 // names, decoding and the subjects of an event are derived from it.
-using Payload = std::variant<
-    ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult, ConsentTypeDefined,
-    ReasonDefined, ChannelPolicySet, ConsentGranted, ConsentRevoked, Blocked, Unblocked, Justified,
-    Erased, RegistryDefined, OutcomeDefined, CallingHoursDefined, FrequencyCapDefined,
-    ContactAttempted, CheckRecorded, PersonLinked, PersonUnlinked, PersonsMerged, PersonsSplit,
-    PersonBlocked, PersonUnblocked, CallerRegistered, CampaignDefined, ListRegistered, ListMember>;
+using Payload =
+    std::variant<ExportSessionOpened, SessionNumber, ReturnImported, RegistryResult,
+                 ConsentTypeDefined, ReasonDefined, ChannelPolicySet, ConsentGranted,
+                 ConsentRevoked, Blocked, Unblocked, Justified, Erased, RegistryDefined,
+                 OutcomeDefined, CallingHoursDefined, FrequencyCapDefined, ContactAttempted,
+                 CheckRecorded, PersonLinked, PersonUnlinked, PersonsMerged, PersonsSplit,
+                 PersonBlocked, PersonUnblocked, CallerRegistered, CampaignDefined, ListRegistered,
+                 ListMember, SubjectReassigned>;
 
 PayloadType TypeOf(const Payload& p);
 // The SubjectIds an event is about, appended to *out: its `subjects` when

@@ -153,6 +153,9 @@ struct EraseRequest {
   std::string subject;
   std::string request;  // the erasure request's reference: required
   std::string officer;  // required: only an officer erases
+  // Instead of `subject`, the CRM's id of a person (issue 18): each subject
+  // ever linked to it is erased, then the person's own sealed fields.
+  std::string person = {};
 };
 
 struct EraseReport {
@@ -162,6 +165,14 @@ struct EraseReport {
   // Upload files under exports/ that still list the number: the registry's
   // copy, removed by `tacet exports prune` once their sessions are answered.
   std::vector<std::string> export_files;
+  // A person's erasure: each subject ever linked to it (seq 0: it was
+  // erased already); seq and key_destroyed above are the person's own.
+  struct Part {
+    std::string subject_id;  // hex
+    uint64_t seq = 0;
+    bool key_destroyed = false;
+  };
+  std::vector<Part> parts;
 };
 
 // Removes the upload files of answered sessions; their SHA-256 stays in the
@@ -305,6 +316,13 @@ struct PersonLinkRequest {
 struct PersonLinkReport {
   std::vector<Recorded> recorded;      // one event per subject whose link changed
   std::vector<std::string> unchanged;  // subjects already (un)linked so: nothing recorded
+};
+
+// A number given to a new subscriber (issue 18).
+struct ReassignRequest {
+  std::string subject;
+  std::string since;  // YYYY-MM-DD (the ledger's calendar), not in the future
+  std::string note;   // how the ledger learnt it (sealed)
 };
 
 // One contact attempt (issue 17), as the dialer or the CRM reports it.
@@ -591,6 +609,11 @@ class Ledger {
   // the channels (or on one of the channels named).
   Result<UnblockReport> Unblock(const UnblockRequest& req, const Actor& actor);
   Result<Recorded> Justify(const JustifyRequest& req, const Actor& actor);
+  // Records that the subject belongs to a new subscriber since a day: the
+  // consents recorded for it so far stop counting from that day, and its
+  // link to a person ends now (a wrong_number attempt does both from its
+  // recording). Refused for an erased subject.
+  Result<Recorded> Reassign(const ReassignRequest& req, const Actor& actor);
   // Issue 18. A campaign defined, changed or retired; a caller id
   // registered for a campaign or withdrawn (policy events: LoadPolicy
   // follows); a list registered with every distinct number of its file as
@@ -674,6 +697,12 @@ class Ledger {
   // `policy` marked a policy change.
   Result<std::vector<HistoryItem>> HistoryItems(std::vector<uint64_t> seqs,
                                                 const std::vector<uint64_t>& policy) const;
+  // Erasure: the request's checks; one subject's (or a person's own) key
+  // and `erased` event (`shown` names it in messages); a person's.
+  Status CheckErasure(const EraseRequest& req) const;
+  Result<EraseReport> EraseId(const Hash256& id, const std::string& shown, const EraseRequest& req,
+                              const Actor& actor);
+  Result<EraseReport> ErasePerson(const EraseRequest& req, const Actor& actor);
   // Block and Unblock of a person (req.person set; req.subject must not be).
   Result<Recorded> BlockPerson(const BlockRequest& req, const Actor& actor);
   Result<UnblockReport> UnblockPerson(const UnblockRequest& req, const Actor& actor);

@@ -128,6 +128,10 @@ class Projector {
   Status FoldSessions(const Event& e, const Payload& p, AppendBatch& batch) const;
   // The fold of p_attempts, and of a wrong number into p_subject.
   Status FoldAttempt(const Event& e, const ContactAttempted& a, AppendBatch& batch) const;
+  // A reassignment (subject_reassigned, or a wrong number) into p_subject,
+  // ending the subject's link to a person on both records.
+  Status FoldReassignment(const Event& e, const SubjectId& subject, TimeMs effective_from,
+                          AppendBatch& batch) const;
   // The fold of p_person, and of a link into p_subject.
   Status FoldPersons(const Event& e, const Payload& p, AppendBatch& batch) const;
 

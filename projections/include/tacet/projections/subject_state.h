@@ -73,10 +73,13 @@ struct SubjectState {
   uint64_t erased_seq = 0;
   TimeMs erased_at = 0;
   // Attempts whose outcome said the number is no longer the person's
-  // (wrong_number): consents recorded before one stop counting.
+  // (wrong_number), and subject_reassigned events: consents recorded
+  // before one stop counting for moments from its effective_from, as
+  // known from its recording (a wrong number: both its recorded time).
   struct Reassignment {
     uint64_t seq = 0;
     TimeMs recorded_at = 0;
+    TimeMs effective_from = 0;
   };
   std::vector<Reassignment> reassignments;
   // The subject's links to persons (person_linked, person_unlinked), in
