@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "../internal/bytes.h"
+#include "../internal/dates.h"
 #include "../internal/text.h"
 #include "block_requests.h"
 #include "tacet/core/codec.h"
@@ -176,20 +177,15 @@ Result<Recorded> Ledger::GrantConsent(const ConsentRequest& req, const Actor& ac
                                    (known.empty() ? "none; declare them in the config" : known) +
                                    "); nothing was recorded");
   }
-  auto given = ParseDate(req.given);
-  if (!given.ok()) return given.status().WithContext("--given");
-  if (*given > zone_.DayOf(now))
-    return Status::InvalidArgument("--given " + req.given + " is in the future (today is " +
-                                   FormatDate(zone_.DayOf(now)) + " in " + zone_.name() +
-                                   "); nothing was recorded");
+  TACET_ASSIGN_OR_RETURN(const Day given, internal::PastOrToday("--given", req.given, zone_, now));
   ConsentGranted g;
   TACET_ASSIGN_OR_RETURN(g.subject, IdOf(subject));
   g.type_code = req.type_code;
-  g.given_day = *given;
+  g.given_day = given;
   g.validity_days = type->second.value.validity_days;
-  g.effective_from = zone_.StartOfDay(*given);
+  g.effective_from = zone_.StartOfDay(given);
   g.expires_at =
-      g.validity_days == 0 ? 0 : zone_.StartOfDay(*given + static_cast<Day>(g.validity_days) + 1);
+      g.validity_days == 0 ? 0 : zone_.StartOfDay(given + static_cast<Day>(g.validity_days) + 1);
   g.sealed.bytes = req.evidence;  // sealed by AppendOne
   TACET_ASSIGN_OR_RETURN(Recorded r, AppendOne(subject, g, actor));
   r.valid_until = g.expires_at;

@@ -257,18 +257,6 @@ TimeMs PolicyView::LongestCapReach(std::string_view region, Channel channel) con
   return longest;
 }
 
-bool PolicyView::CallerAllowed(std::string_view number, std::string_view campaign,
-                               TimeMs at) const {
-  if (callers.empty()) return true;
-  auto valid = [&](std::string_view c) {
-    auto it = callers.find(PolicyCallerKey(number, c));
-    if (it == callers.end()) return false;
-    const CallerRegistered& r = it->second.value;
-    return r.valid_from <= at && (r.valid_to == 0 || at < r.valid_to);
-  };
-  return valid(campaign) || (!campaign.empty() && valid(""));
-}
-
 const CampaignDefined* PolicyView::Campaign(std::string_view code) const {
   auto it = campaigns.find(std::string(code));
   return it == campaigns.end() ? nullptr : &it->second.value;

@@ -185,8 +185,11 @@ Result<AuditTotals> Ledger::Audit(const AuditRequest& req,
             totals.allowed += a.verdict == StoredVerdict::kAllow;
             totals.denied += a.verdict == StoredVerdict::kDeny;
             totals.needs_justification += a.verdict == StoredVerdict::kNeedsJustification;
+            // (`on_list` says where the number came from: no reason of a
+            // violation.)
             if (violation && a.verdict != StoredVerdict::kAllow)
-              for (const std::string& code : a.reasons) ++totals.by_reason[code];
+              for (const std::string& code : a.reasons)
+                if (code != "on_list") ++totals.by_reason[code];
             if (unregistered) ++totals.by_reason["unregistered_caller_id"];
             if (lists.HasLists(a.campaign)) {
               lists.Suppliers(a.evidence, &suppliers);

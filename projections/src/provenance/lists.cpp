@@ -3,6 +3,7 @@
 // number's membership, recorded in bulk as an export records its session.
 #include <filesystem>
 
+#include "../../internal/dates.h"
 #include "../../internal/label.h"
 #include "../../internal/number_file.h"
 #include "../../internal/text.h"
@@ -21,12 +22,8 @@ Result<ListReport> Ledger::RegisterList(const ListRequest& req, const Actor& act
   TACET_RETURN_IF_ERROR(internal::CheckLabel("--basis", req.basis, 256));
   TACET_RETURN_IF_ERROR(internal::CheckLabel("--consent-text", req.consent_text, 256, true));
   const TimeMs now = clock_->NowMs();
-  auto acquired = ParseDate(req.acquired);
-  if (!acquired.ok()) return acquired.status().WithContext("--acquired");
-  if (*acquired > zone_.DayOf(now))
-    return Status::InvalidArgument("--acquired " + req.acquired + " is in the future (today is " +
-                                   FormatDate(zone_.DayOf(now)) + " in " + zone_.name() +
-                                   "); nothing was recorded");
+  TACET_ASSIGN_OR_RETURN(const Day acquired,
+                         internal::PastOrToday("--acquired", req.acquired, zone_, now));
   if (keyer_ == nullptr) return Status::FailedPrecondition(keyer_error_);
 
   std::string read;
@@ -70,7 +67,7 @@ Result<ListReport> Ledger::RegisterList(const ListRequest& req, const Actor& act
 
   list.campaign = req.campaign;
   list.supplier = req.supplier;
-  list.acquired_day = *acquired;
+  list.acquired_day = acquired;
   list.basis = req.basis;
   list.consent_text = req.consent_text;
   list.file_name = std::filesystem::path(req.path).filename().string();

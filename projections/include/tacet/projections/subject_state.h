@@ -163,11 +163,6 @@ struct PolicyView {
   std::map<std::string, Versioned<CallerRegistered>> callers;
   std::map<std::string, Versioned<CampaignDefined>> campaigns;
   std::map<uint64_t, Versioned<ListRegistered>> lists;
-  // Whether `number` may be shown as the caller id of a call of `campaign`
-  // at `at`: registered for the campaign, or for every campaign (""), and
-  // valid at `at`. True while no caller id is registered at all (nothing
-  // to check against yet).
-  bool CallerAllowed(std::string_view number, std::string_view campaign, TimeMs at) const;
   // The campaign in force of that code, or null.
   const CampaignDefined* Campaign(std::string_view code) const;
   // The ids of the lists registered for `campaign`, ascending.
