@@ -301,6 +301,37 @@ BOOST_FIXTURE_TEST_CASE(an_unregistered_caller_id_is_flagged_and_a_registered_on
   BOOST_TEST(totals->all.attempts == 14u);
 }
 
+// An export for a campaign that requires provenance asks the registry only
+// about the numbers of its lists; the others are counted no_provenance.
+BOOST_AUTO_TEST_CASE(an_export_for_a_campaign_leaves_out_numbers_on_none_of_its_lists) {
+  Fixture f;  // the built-in it-rpo in force
+  BOOST_TEST_REQUIRE(
+      f.ledger->DefineCampaign({"WINTER26", "Winter offers", "Acme", "marketing", true}, kOfficer)
+          .ok());
+  ListRequest list;
+  list.path = "leads.csv";
+  list.content = "347 123 4567\n06 1234 5678\n";
+  list.campaign = "WINTER26";
+  list.supplier = "Lead Co Srl";
+  list.acquired = "2026-08-20";
+  list.basis = "supplier_consent";
+  BOOST_TEST_REQUIRE(f.ledger->RegisterList(list, kOfficer).ok());
+  test::WriteText(f.dir / "candidates.txt", "347 123 4567\n347 999 9999\n06 1234 5678\n");
+  ExportRequest req;
+  req.candidates_path = f.dir / "candidates.txt";
+  req.out_dir = f.dir / "out";
+  req.campaign = "WINTER26";
+  auto r = f.ledger->Export(req, kOfficer);
+  BOOST_TEST_REQUIRE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->exported == 2u);
+  BOOST_TEST(r->no_provenance == 1u);
+  // An undefined campaign is refused, with nothing written.
+  req.campaign = "SUMMER";
+  const uint64_t head = f.ledger->log().head().seq;
+  BOOST_TEST(f.ledger->Export(req, kOfficer).status().code() == StatusCode::kNotFound);
+  BOOST_TEST(f.ledger->log().head().seq == head);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace tacet::test
