@@ -203,7 +203,10 @@ void AddRecordCommands(CLI::App& app, Context& c) {
     text += erase_person.empty()
                 ? "seq " + Num(r, "seq") + ": " + Str(r, "subject") + " erased (request " +
                       erase_request + "); suppressed on every channel\n"
-                : "person " + erase_person + ": " + std::to_string(r["subjects"].size()) +
+                : (r["seq"].get<uint64_t>() != 0
+                       ? "seq " + Num(r, "seq") + ": the person's own sealed fields erased\n"
+                       : std::string()) +
+                      "person " + erase_person + ": " + std::to_string(r["subjects"].size()) +
                       " subject(s) erased or already erased (request " + erase_request +
                       "); its own blocks stay in force\n";
     if (!r["key_destroyed"].get<bool>()) text += "  it had no personal data recorded\n";
