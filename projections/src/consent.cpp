@@ -698,12 +698,22 @@ Status Ledger::DecideAll(std::span<DecisionAnswer> answers) const {
   if (!policy_.lists.empty()) {
     std::vector<std::string> keys;
     std::vector<std::pair<uint32_t, const Versioned<ListRegistered>*>> owner;
+    // The campaign's lists, found once per run of answers for one campaign
+    // (a batch asks for one, mostly).
+    std::string_view campaign;
+    std::vector<const Versioned<ListRegistered>*> of_campaign;
     for (size_t i = 0; i < n; ++i) {
       if (answers[i].campaign.empty()) continue;
-      for (const auto& [list_id, list] : policy_.lists)
-        if (list.value.campaign == answers[i].campaign && list.recorded_at <= answers[i].known_at) {
-          keys.push_back(ListMemberKey(list_id, ids[i]));
-          owner.emplace_back(static_cast<uint32_t>(i), &list);
+      if (answers[i].campaign != campaign) {
+        campaign = answers[i].campaign;
+        of_campaign.clear();
+        for (const auto& [list_id, list] : policy_.lists)
+          if (list.value.campaign == campaign) of_campaign.push_back(&list);
+      }
+      for (const Versioned<ListRegistered>* list : of_campaign)
+        if (list->recorded_at <= answers[i].known_at) {
+          keys.push_back(ListMemberKey(list->value.list_id, ids[i]));
+          owner.emplace_back(static_cast<uint32_t>(i), list);
         }
     }
     if (!keys.empty()) {

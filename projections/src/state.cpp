@@ -378,6 +378,22 @@ Status Projector::FoldSessions(const Event& e, const Payload& p, AppendBatch& ba
   return Status::Ok();
 }
 
+namespace {
+// A join or leave entry of `subject`, with e's seq and time, on the
+// person's p_person record.
+Status AppendPersonLink(AppendBatch& batch, int family, const Event& e, const PersonId& person,
+                        const SubjectId& subject, bool linked) {
+  TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(family, PersonKey(person)));
+  PersonState st;
+  if (bytes) {
+    TACET_ASSIGN_OR_RETURN(st, DecodePersonState(*bytes));
+  }
+  st.links.push_back({e.seq, e.recorded_at, subject, linked});
+  batch.Put(family, PersonKey(person), EncodePersonState(st));
+  return Status::Ok();
+}
+}  // namespace
+
 Status Projector::FoldAttempt(const Event& e, const ContactAttempted& a, AppendBatch& batch) const {
   AttemptEntry entry{a.started_at, e.seq, e.recorded_at, a.channel, a.effects, a.campaign};
   // No later event of a batch reads an attempt's record: decisions read
@@ -402,13 +418,7 @@ Status Projector::FoldReassignment(const Event& e, const SubjectId& subject, Tim
   if (const SubjectState::Link* now = st.PersonAt(kKnownNow)) {
     const PersonId person = now->person;
     st.links.push_back({e.seq, e.recorded_at, person, false});
-    TACET_ASSIGN_OR_RETURN(auto person_bytes, batch.Get(person_, PersonKey(person)));
-    PersonState ps;
-    if (person_bytes) {
-      TACET_ASSIGN_OR_RETURN(ps, DecodePersonState(*person_bytes));
-    }
-    ps.links.push_back({e.seq, e.recorded_at, subject, false});
-    batch.Put(person_, PersonKey(person), EncodePersonState(ps));
+    TACET_RETURN_IF_ERROR(AppendPersonLink(batch, person_, e, person, subject, false));
   }
   batch.Put(subject_, key, EncodeSubjectState(st));
   return Status::Ok();
@@ -419,12 +429,6 @@ Status Projector::FoldPersons(const Event& e, const Payload& p, AppendBatch& bat
     TACET_ASSIGN_OR_RETURN(auto bytes, batch.Get(person_, PersonKey(id)));
     if (!bytes) return PersonState{};
     return DecodePersonState(*bytes);
-  };
-  auto add_link = [&](const PersonId& person, const SubjectId& subject, bool linked) -> Status {
-    TACET_ASSIGN_OR_RETURN(PersonState st, load_person(person));
-    st.links.push_back({e.seq, e.recorded_at, subject, linked});
-    batch.Put(person_, PersonKey(person), EncodePersonState(st));
-    return Status::Ok();
   };
   auto add_edge = [&](const PersonId& a, const PersonId& b, bool merged) -> Status {
     TACET_ASSIGN_OR_RETURN(PersonState st, load_person(a));
@@ -451,8 +455,8 @@ Status Projector::FoldPersons(const Event& e, const Payload& p, AppendBatch& bat
       left = now->person;
     st.links.push_back({e.seq, e.recorded_at, person, linked != nullptr});
     batch.Put(subject_, key, EncodeSubjectState(st));
-    if (left) TACET_RETURN_IF_ERROR(add_link(*left, subject, false));
-    return add_link(person, subject, linked != nullptr);
+    if (left) TACET_RETURN_IF_ERROR(AppendPersonLink(batch, person_, e, *left, subject, false));
+    return AppendPersonLink(batch, person_, e, person, subject, linked != nullptr);
   }
   const auto* merged = std::get_if<PersonsMerged>(&p);
   const auto* split = std::get_if<PersonsSplit>(&p);

@@ -97,14 +97,14 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   for (const DecisionReason& r : audit.decision.reasons) a.reasons.push_back(r.code);
   a.evidence = audit.decision.evidence;
   a.decision_seq = req.decision_seq;
-  a.flags = prior_check ? 0 : kAttemptNoPriorCheck;
+  bool unregistered_caller;
   {
     std::shared_lock lock(policy_mu_);
-    if (internal::CallerUnregistered(policy_, internal::CallerNumber(parser_, req.caller_id),
-                                     req.campaign, req.started_at))
-      a.flags |= kAttemptUnregisteredCaller;
+    unregistered_caller =
+        internal::CallerUnregistered(policy_, parser_, req.caller_id, req.campaign, req.started_at);
   }
-  const uint8_t flags = a.flags;
+  a.flags = (prior_check ? 0 : kAttemptNoPriorCheck) |
+            (unregistered_caller ? kAttemptUnregisteredCaller : 0);
 
   TACET_ASSIGN_OR_RETURN(AppendBatch batch, log_->NewBatch(actor, 2));
   // An erased subject's attempt is recorded all the same, without its
@@ -138,7 +138,7 @@ Result<ContactReport> Ledger::RecordContact(const ContactRequest& req, const Act
   TACET_RETURN_IF_ERROR(log_->Commit(std::move(batch)));
   rep.decision = std::move(audit.decision);
   rep.no_prior_check = !prior_check;
-  rep.unregistered_caller = (flags & kAttemptUnregisteredCaller) != 0;
+  rep.unregistered_caller = unregistered_caller;
   return rep;
 }
 

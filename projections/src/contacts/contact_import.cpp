@@ -160,11 +160,9 @@ Result<ContactImportReport> Ledger::ImportContacts(const ContactImportRequest& r
     unregistered.assign(rows.size(), false);
     {
       std::shared_lock lock(policy_mu_);
-      if (!policy_.callers.empty())
-        for (size_t i = 0; i < rows.size(); ++i)
-          unregistered[i] = internal::CallerUnregistered(
-              policy_, internal::CallerNumber(parser_, rows[i].caller_id), rows[i].campaign,
-              rows[i].started);
+      for (size_t i = 0; i < rows.size(); ++i)
+        unregistered[i] = internal::CallerUnregistered(policy_, parser_, rows[i].caller_id,
+                                                       rows[i].campaign, rows[i].started);
     }
 
     answers.resize(rows.size());

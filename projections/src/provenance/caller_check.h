@@ -10,15 +10,12 @@
 
 namespace tacet::internal {
 
-// The number a caller id names, as registered: its E.164 form when it
-// parses as a phone number, else the text as given.
-std::string CallerNumber(const SubjectParser& parser, std::string_view caller_id);
-
-// An attempt at `at` whose caller id was not registered for its campaign
-// (or for every campaign) at `at`, as known now, while some caller id was
-// in force: the audit's flag kAttemptUnregisteredCaller. A ledger with no
-// caller registered at that moment checks nothing.
-bool CallerUnregistered(const PolicyHistory& h, std::string_view number, std::string_view campaign,
-                        TimeMs at);
+// An attempt at `at` whose caller id (as the dialer wrote it; read as a
+// phone number's E.164 form when it is one) was not registered for its
+// campaign (or for every campaign) at `at`, while some caller id was in
+// force: the audit's flag kAttemptUnregisteredCaller. A ledger with no
+// caller registered then checks nothing, and parses nothing.
+bool CallerUnregistered(const PolicyHistory& h, const SubjectParser& parser,
+                        std::string_view caller_id, std::string_view campaign, TimeMs at);
 
 }  // namespace tacet::internal

@@ -9,11 +9,6 @@
 namespace tacet {
 namespace internal {
 
-std::string CallerNumber(const SubjectParser& parser, std::string_view caller_id) {
-  Result<Subject> s = parser.ParsePhone(caller_id, false);
-  return s.ok() ? s->value : std::string(caller_id);
-}
-
 namespace {
 // The version of a caller id in force at `at` (recorded by then, not
 // retired, valid then), or null.
@@ -28,9 +23,11 @@ const CallerRegistered* InForce(const std::vector<Versioned<CallerRegistered>>& 
 }
 }  // namespace
 
-bool CallerUnregistered(const PolicyHistory& h, std::string_view number, std::string_view campaign,
-                        TimeMs at) {
+bool CallerUnregistered(const PolicyHistory& h, const SubjectParser& parser,
+                        std::string_view caller_id, std::string_view campaign, TimeMs at) {
   if (h.callers.empty()) return false;
+  Result<Subject> parsed = parser.ParsePhone(caller_id, false);
+  const std::string number = parsed.ok() ? parsed->value : std::string(caller_id);
   auto registered = [&](std::string_view c) {
     auto it = h.callers.find(PolicyCallerKey(number, c));
     return it != h.callers.end() && InForce(it->second, at) != nullptr;
